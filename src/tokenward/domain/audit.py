@@ -1,0 +1,106 @@
+"""Security events: what happened, to whom, from where; never a secret.
+
+Every event goes to every configured sink (the append-only audit table and the structured log). ``redact``
+runs before any sink sees the event, and the log pipeline runs it again on every line, so a password, token,
+code or secret placed in ``details`` by mistake is replaced, not written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+REDACTED = "[redacted]"
+
+#: key names whose values are never written anywhere
+_SECRET_KEY = re.compile(
+    r"pass(word|wd|phrase)?|secret|token|code|otp|kek|private|credential|authorization|cookie|api[_-]?key|^d$",
+    re.IGNORECASE,
+)
+#: values that look like bearer material whatever key they sit under: JWTs and long opaque tokens
+_SECRET_VALUE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*|\b[A-Za-z0-9_-]{40,}\b")
+
+
+class AuditEventType(StrEnum):
+    SIGNUP = "signup"
+    SIGNUP_EXISTING_EMAIL = "signup_existing_email"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_REHASHED = "password_rehashed"
+    LOGOUT = "logout"
+    TOKEN_REFRESHED = "token_refreshed"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"
+    SESSION_REVOKED = "session_revoked"
+    KEY_CREATED = "key_created"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    USER_CREATED_BY_ADMIN = "user_created_by_admin"
+    PROFILE_UPDATED = "profile_updated"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    type: str
+    at: datetime
+    outcome: str = "success"
+    user_id: str | None = None
+    session_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def redact_value(key: str, value: Any) -> Any:
+    if _SECRET_KEY.search(key):
+        return REDACTED
+    return redact_any(value)
+
+
+def redact_any(value: Any) -> Any:
+    """Redact recursively: secret-named keys and token-shaped strings."""
+    if isinstance(value, Mapping):
+        return {str(k): redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, str):
+        return _SECRET_VALUE.sub(REDACTED, value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [redact_any(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return REDACTED
+    return value
+
+
+def redact(event: AuditEvent) -> AuditEvent:
+    return replace(
+        event,
+        details=redact_any(dict(event.details)),
+        user_agent=redact_any(event.user_agent) if event.user_agent else None,
+    )
+
+
+class AuditSink(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+
+class AuditRepository(AuditSink, Protocol):
+    async def list_events(
+        self, *, user_id: str | None = None, event_type: str | None = None, limit: int = 100
+    ) -> list[AuditEvent]:
+        """Newest first."""
+        ...
+
+
+class AuditTrail:
+    """Sends each event, redacted, to every sink."""
+
+    def __init__(self, sinks: Sequence[AuditSink]) -> None:
+        self._sinks = list(sinks)
+
+    async def record(self, event: AuditEvent) -> None:
+        safe = redact(event)
+        for sink in self._sinks:
+            await sink.record(safe)

@@ -1,0 +1,168 @@
+"""One exception tree for the whole service.
+
+Every class carries a stable snake_case ``code`` that clients may rely on, and the HTTP status the API layer
+answers with. The API turns any ``TokenwardError`` into one RFC 9457 problem document (or the RFC 6749 error
+shape on ``/oauth/*``), so a handler never builds an error response by hand. ``detail`` must never contain a
+secret, a password or the submitted token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TokenwardError(Exception):
+    """Base class: anything the service refuses on purpose."""
+
+    code: str = "internal_error"
+    status: int = 500
+    title: str = "Internal error"
+    #: the RFC 6749 ``error`` value used on the OAuth endpoints
+    oauth_error: str = "server_error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+
+class ConfigurationError(TokenwardError):
+    """The settings are unusable or insecure; raised at start-up, never per request."""
+
+    code = "configuration_error"
+    title = "Invalid configuration"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class InvalidRequest(TokenwardError):
+    code = "invalid_request"
+    status = 400
+    title = "Invalid request"
+    oauth_error = "invalid_request"
+
+
+class RequestTooLarge(TokenwardError):
+    code = "request_too_large"
+    status = 413
+    title = "Request body too large"
+    oauth_error = "invalid_request"
+
+
+class PasswordRejected(TokenwardError):
+    """A new password breaks the policy; ``reasons`` says every rule it breaks."""
+
+    code = "password_rejected"
+    status = 422
+    title = "Password rejected"
+    oauth_error = "invalid_request"
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("; ".join(self.reasons))
+
+
+class InvalidCredentials(TokenwardError):
+    """Same answer for an unknown account and a wrong password, on purpose."""
+
+    code = "invalid_credentials"
+    status = 401
+    title = "Invalid e-mail or password"
+    oauth_error = "invalid_grant"
+
+
+class AccountDisabled(TokenwardError):
+    """Only ever raised after the correct password, so it tells nothing to a guesser."""
+
+    code = "account_disabled"
+    status = 403
+    title = "Account disabled"
+    oauth_error = "invalid_grant"
+
+
+class AuthenticationRequired(TokenwardError):
+    code = "authentication_required"
+    status = 401
+    title = "Authentication required"
+    oauth_error = "invalid_client"
+
+
+class InvalidToken(TokenwardError):
+    """An access token (or other bearer token) was refused.
+
+    ``reason`` is a stable snake_case word naming the rule that failed (``alg_not_allowed``, ``expired`` ...);
+    tests assert it, and the API shows it as the problem's ``detail``.
+    """
+
+    code = "invalid_token"
+    status = 401
+    title = "Invalid token"
+    oauth_error = "invalid_token"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class InsufficientScope(TokenwardError):
+    code = "insufficient_scope"
+    status = 403
+    title = "Insufficient scope"
+    oauth_error = "insufficient_scope"
+
+
+class InvalidGrant(TokenwardError):
+    """A refresh token that is unknown, expired, revoked, already rotated or reused."""
+
+    code = "invalid_grant"
+    status = 400
+    title = "Invalid grant"
+    oauth_error = "invalid_grant"
+
+
+class UnsupportedGrantType(TokenwardError):
+    code = "unsupported_grant_type"
+    status = 400
+    title = "Unsupported grant type"
+    oauth_error = "unsupported_grant_type"
+
+
+class NotFound(TokenwardError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+    oauth_error = "invalid_request"
+
+
+class Conflict(TokenwardError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+    oauth_error = "invalid_request"
+
+
+class EmailTaken(Conflict):
+    """Raised by storage; the sign-up service hides it so the API never tells that an account exists."""
+
+    code = "email_taken"
+
+
+class ServiceBusy(TokenwardError):
+    """Bounded work queue full (password hashing); the client should retry after ``retry_after`` seconds."""
+
+    code = "service_busy"
+    status = 503
+    title = "Service busy"
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__("Too many requests in progress; retry shortly")
+
+
+class KeyUnavailable(TokenwardError):
+    code = "key_unavailable"
+    status = 503
+    title = "No signing key available"
+    oauth_error = "temporarily_unavailable"
