@@ -1,0 +1,62 @@
+"""Signing keys: the stored record, its life-cycle states and the storage port.
+
+A key signs with exactly one algorithm, fixed when it is generated; verification takes the algorithm from the
+key, never from a token's header. The private half is stored only encrypted under the key-encryption key
+(see ``key_encryption``); the public half is stored as a JWK so the JWKS is served without decrypting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+#: signing algorithms Tokenward can generate keys for; HMAC is never among them
+SUPPORTED_ALGORITHMS: tuple[str, ...] = ("ES256", "Ed25519", "RS256", "PS256")
+DEFAULT_ALGORITHM = "ES256"
+
+
+class KeyState(StrEnum):
+    #: published in the JWKS, not yet signing, so caches learn it before its first token
+    NEXT = "next"
+    #: signs new tokens (exactly one key at a time)
+    ACTIVE = "active"
+    #: no longer signs; still published until every token it signed has expired
+    RETIRED = "retired"
+    #: withdrawn at once (compromise): not published, tokens it signed stop verifying
+    REVOKED = "revoked"
+
+
+PUBLISHED_STATES = frozenset({KeyState.NEXT, KeyState.ACTIVE, KeyState.RETIRED})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    kid: str
+    alg: str
+    state: KeyState
+    #: the public JWK (``kty``, ``crv``/``x``/``y`` or ``n``/``e``, ``kid``, ``alg``, ``use``); never private members
+    public_jwk: Mapping[str, str]
+    #: AES-256-GCM ciphertext of the PKCS#8 private key, bound to ``kid`` as associated data
+    encrypted_private_key: bytes
+    created_at: datetime
+    activated_at: datetime | None = None
+    retired_at: datetime | None = None
+
+
+class KeyRepository(Protocol):
+    async def list_keys(self) -> list[StoredKey]:
+        """Every key in any state, oldest first."""
+        ...
+
+    async def add(self, key: StoredKey) -> None: ...
+
+    async def set_state(self, kid: str, state: KeyState, at: datetime) -> None:
+        """Move a key to ``state``; sets ``activated_at`` for ACTIVE and ``retired_at`` for RETIRED/REVOKED."""
+        ...
+
+    async def replace_encrypted_private_key(self, kid: str, encrypted_private_key: bytes) -> None:
+        """Store a re-encrypted private key (key-encryption-key rotation)."""
+        ...
