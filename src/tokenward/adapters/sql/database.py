@@ -1,0 +1,150 @@
+"""The connection to the SQL database: one engine per process, shared by every repository.
+
+SQLite (the embedded default) and PostgreSQL need different care:
+
+* SQLite: each connection gets ``journal_mode=WAL`` (readers never block the writer), ``busy_timeout=5000``
+  (wait for the write lock instead of failing at once), ``foreign_keys=ON`` (SQLite's default is OFF) and
+  ``synchronous=NORMAL`` (safe with WAL, much faster than FULL).
+  Writes begin with ``BEGIN IMMEDIATE``: the write lock is taken at the start of the transaction, so a
+  writer waits (bounded by ``busy_timeout``) at BEGIN instead of starting as a reader and failing with
+  "database is locked" when it later tries to upgrade to a writer, a failure SQLite cannot resolve by
+  waiting. The lock lives in the database file, so this also serialises writers in *other processes*
+  (``tokenward keys rotate`` while the server runs, several uvicorn workers), which an ``asyncio.Lock``
+  inside one process could not. Read-only work (``Database.read``) uses a plain deferred ``BEGIN`` and runs
+  in parallel with the writer thanks to WAL.
+* PostgreSQL: a bounded pool with ``pool_pre_ping`` (connections dropped by a failover or an idle timeout are
+  replaced instead of failing a request). Atomic conditional UPDATEs and row locks do the serialising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from tokenward.errors import ConfigurationError
+
+#: execution option that marks a transaction as read-only, so SQLite may begin it deferred
+_READ_ONLY = "tokenward_read_only"
+
+SQLITE_PRAGMAS = (
+    # first, so that even switching the journal mode waits for a lock instead of failing
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with its async driver: ``sqlite:///x`` and ``postgresql://...`` are accepted as shorthands."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ConfigurationError(
+            [f"unsupported database URL scheme {parsed.drivername!r}; use sqlite+aiosqlite or postgresql+asyncpg"]
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # every pooled connection would get its own empty database; the memory adapters exist for that use
+        raise ConfigurationError(["an in-memory SQLite database cannot be shared by a pool; use a file path"])
+    return parsed
+
+
+class Database:
+    """Owns the async engine (and its pool) and hands out transactions to the repositories."""
+
+    def __init__(self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+        self.url = async_url(url)
+        self.dialect_name = self.url.get_backend_name()
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.dialect_name == "sqlite":
+            _create_parent_folder(self.url)
+            # one writer at a time anyway; waiting writers sit in busy_timeout, not in the pool queue
+            options.update(pool_size=max(pool_size, 5), max_overflow=max_overflow)
+        else:
+            options.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect_name == "sqlite":
+            _configure_sqlite(self.engine)
+        #: for callers that prefer ORM sessions; its transactions begin IMMEDIATE on SQLite (they may write)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect_name == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect_name == "postgresql"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may write: committed on success, rolled back on any exception."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that only reads; on SQLite it does not take the write lock."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_READ_ONLY: True})
+            async with conn.begin():
+                yield conn
+
+    async def ping(self) -> None:
+        """Raise unless the database answers (readiness probe)."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (shutdown; tests)."""
+        await self.engine.dispose()
+
+
+def _create_parent_folder(url: URL) -> None:
+    database = url.database or ""
+    if database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take transaction control away from the sqlite3 module, which would otherwise BEGIN deferred
+        # lazily (and not at all before DDL); "begin" below emits the BEGIN we want
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

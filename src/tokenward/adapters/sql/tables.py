@@ -1,0 +1,120 @@
+"""The schema as SQLAlchemy Core tables: the one description both the repositories and Alembic read.
+
+Constraint names come from a naming convention so that migrations can refer to (and drop) them by a name
+that is the same on SQLite and PostgreSQL, instead of whatever each server would invent.
+Only hashes of refresh tokens and only encrypted private keys are stored (threats T-REF-03, T-KEY-01).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
+
+from tokenward.adapters.sql.columns import UTCDateTime, json_type
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    #: the address as the user wrote it, for display and e-mails
+    Column("email", Text, nullable=False),
+    #: ``normalize_email(email)``: the one form used for look-ups and uniqueness
+    Column("email_normalized", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=True),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("display_name", Text, nullable=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    # erasing a user erases their sessions (and, through them, their refresh tokens)
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("family_id", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("auth_time", UTCDateTime, nullable=False),
+    #: authentication methods (RFC 8176 values) as a JSON list
+    Column("amr", json_type(), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("ip", Text, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", Text, nullable=True),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    #: hex SHA-256 of the token; the token itself is never stored
+    Column("token_hash", Text, primary_key=True),
+    Column(
+        "session_id", Text, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("family_id", Text, nullable=False, index=True),
+    Column("user_id", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("rotated_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", Text, primary_key=True),
+    Column("alg", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    #: public members only; served as the JWKS without decrypting anything
+    Column("public_jwk", json_type(), nullable=False),
+    #: AES-256-GCM ciphertext of the PKCS#8 private key, bound to ``kid``
+    Column("encrypted_private_key", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("activated_at", UTCDateTime, nullable=True),
+    Column("retired_at", UTCDateTime, nullable=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    # SQLite only auto-increments an INTEGER PRIMARY KEY, so BIGINT is used on every other backend
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("type", Text, nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", Text, nullable=False),
+    # no foreign key: the trail must outlive (and must not block) the erasure of the user it mentions
+    Column("user_id", Text, nullable=True),
+    Column("session_id", Text, nullable=True),
+    Column("ip", Text, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("details", json_type(), nullable=False),
+)
+Index(None, audit_events.c.user_id, audit_events.c.at)
+
+ALL_TABLES = (users, sessions, refresh_tokens, signing_keys, audit_events)
