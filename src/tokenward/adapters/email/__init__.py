@@ -1,0 +1,5 @@
+"""Mail delivery adapters."""
+
+from tokenward.adapters.email.outbox import OutboxMailer
+
+__all__ = ["OutboxMailer"]

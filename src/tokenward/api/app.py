@@ -1,0 +1,50 @@
+"""The FastAPI application factory.
+
+``create_app`` takes the API's configuration and a lifespan that installs ``ApiServices`` on ``app.state``;
+the composition root (``bootstrap``) provides both, so nothing here builds services or reads settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from tokenward.api.client_ip import ClientAddressResolver
+from tokenward.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from tokenward.api.problems import install_error_handlers
+from tokenward.api.routes import accounts, health, oauth, wellknown
+from tokenward.api.services import ApiConfig
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Tokenward",
+        version="1",
+        summary="Accounts, sign-in, signed access tokens and rotating refresh tokens.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.config = config
+    app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
+    install_error_handlers(app)
+    app.include_router(accounts.router)
+    app.include_router(oauth.router)
+    app.include_router(wellknown.router)
+    app.include_router(health.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=config.hsts)
+    return app
+
+

@@ -1,0 +1,73 @@
+"""Sign-up, sign-in, profile, password change and logout: each route parses, calls one service, answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+
+from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.schemas import (
+    LoggedOut,
+    LoginRequest,
+    LogoutRequest,
+    PasswordChanged,
+    PasswordChangeRequest,
+    ProfileUpdate,
+    SignupAccepted,
+    SignupRequest,
+    TokenResponse,
+    UserProfile,
+)
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=SignupAccepted)
+async def sign_up(body: SignupRequest, services: Services, context: Context) -> SignupAccepted:
+    """Create an account. The answer is the same whether or not the address already has one."""
+    await services.accounts.sign_up(body.email, body.password, context)
+    return SignupAccepted()
+
+
+@router.post("/login", response_model=TokenResponse)
+async def login(body: LoginRequest, services: Services, context: Context, response: Response) -> TokenResponse:
+    """Sign in with e-mail and password; returns an access token and a refresh token."""
+    pair = await services.accounts.sign_in(body.email, body.password, context)
+    response.headers.update(NO_STORE)
+    return TokenResponse.of(pair)
+
+
+@router.get("/me", response_model=UserProfile)
+async def me(principal: CurrentPrincipal, response: Response) -> UserProfile:
+    response.headers["Cache-Control"] = "no-store"
+    return UserProfile.of(principal.user)
+
+
+@router.patch("/me", response_model=UserProfile)
+async def update_me(body: ProfileUpdate, principal: CurrentPrincipal, services: Services) -> UserProfile:
+    user = await services.accounts.update_profile(principal, display_name=body.display_name)
+    return UserProfile.of(user)
+
+
+@router.post("/me/password", response_model=PasswordChanged)
+async def change_password(
+    body: PasswordChangeRequest, principal: CurrentPrincipal, services: Services, context: Context
+) -> PasswordChanged:
+    """Change the password (the current one is required); every other session is ended."""
+    ended = await services.accounts.change_password(principal, body.current_password, body.new_password, context)
+    return PasswordChanged(other_sessions_ended=ended)
+
+
+@router.post("/logout", response_model=LoggedOut)
+async def logout(
+    principal: CurrentPrincipal,
+    services: Services,
+    context: Context,
+    body: Annotated[LogoutRequest | None, Body()] = None,
+) -> LoggedOut:
+    """End this session, or with ``{"all": true}`` every session of the user."""
+    everywhere = bool(body and body.all)
+    ended = await services.sessions.logout(principal, everywhere=everywhere, context=context)
+    return LoggedOut(sessions_ended=ended)

@@ -1,0 +1,41 @@
+"""Public key set and discovery document; cacheable, since they contain no secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from tokenward.api.auth import Services
+from tokenward.api.services import ApiConfig
+
+router = APIRouter(tags=["discovery"])
+
+#: short enough that a new key is learnt well before it signs, long enough to spare the server
+JWKS_MAX_AGE = 300
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(services: Services, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
+    return services.jwks()
+
+
+@router.get("/.well-known/openid-configuration")
+async def discovery(request: Request, response: Response) -> dict[str, Any]:
+    config: ApiConfig = request.app.state.config
+    issuer = config.issuer.rstrip("/")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return {
+        "issuer": config.issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "grant_types_supported": ["refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": ["token"],
+        "scopes_supported": list(config.scopes_supported),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(config.signing_algorithms),
+        "access_token_signing_alg_values_supported": list(config.signing_algorithms),
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "scope", "amr", "auth_time"],
+    }

@@ -1,0 +1,36 @@
+"""What the API needs from the rest of the system, handed over by the composition root.
+
+The API never builds services or touches storage itself; ``bootstrap`` builds this bundle at start-up and the
+routes read it from ``request.app.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenward.domain.accounts import AccountService
+from tokenward.domain.session_service import SessionService
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    issuer: str
+    audiences: tuple[str, ...]
+    signing_algorithms: tuple[str, ...]
+    max_body_bytes: int = 64 * 1024
+    trusted_proxies: tuple[str, ...] = ()
+    #: send Strict-Transport-Security (the issuer is https)
+    hsts: bool = False
+    scopes_supported: tuple[str, ...] = ("openid", "profile")
+
+
+@dataclass(slots=True)
+class ApiServices:
+    accounts: AccountService
+    sessions: SessionService
+    #: the current JWKS document (public keys only)
+    jwks: Callable[[], dict[str, Any]]
+    #: raises when a dependency (database, Redis) does not answer
+    readiness_checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)

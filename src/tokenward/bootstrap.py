@@ -1,0 +1,273 @@
+"""Composition root: settings -> adapters -> services -> app. The only module that imports everything.
+
+Nothing here runs at import time. ``build_app`` returns an application whose lifespan builds the container
+(migrating the database and creating a signing key on first start when configured to) and closes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+from fastapi import FastAPI
+
+from tokenward.adapters.email import OutboxMailer
+from tokenward.adapters.logging import LogAuditSink, configure_logging, get_logger
+from tokenward.adapters.sql import (
+    Database,
+    SqlAuditRepository,
+    SqlKeyRepository,
+    SqlSessionRepository,
+    SqlUserRepository,
+    migrate,
+)
+from tokenward.api.app import create_app
+from tokenward.api.services import ApiConfig, ApiServices
+from tokenward.config import Settings, decode_kek
+from tokenward.domain.accounts import AccountService, AccountSettings
+from tokenward.domain.audit import AuditTrail
+from tokenward.domain.clock import Clock, SystemClock
+from tokenward.domain.credentials import Credentials
+from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.keyring import KeyRing, KeyService
+from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.passwords import (
+    Argon2Parameters,
+    HashingPool,
+    PasswordChecker,
+    PasswordHasher,
+    PasswordPolicy,
+    load_common_passwords,
+)
+from tokenward.domain.session_service import SessionService, SessionSettings
+from tokenward.domain.tokens import (
+    AccessTokenIssuer,
+    AccessTokenSettings,
+    AccessTokenVerifier,
+    VerificationPolicy,
+)
+from tokenward.errors import ConfigurationError
+
+_log = get_logger("tokenward.bootstrap")
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start in production with any insecure setting, naming each one."""
+    if settings.is_production:
+        problems = settings.insecure_settings()
+        if problems:
+            raise ConfigurationError(problems)
+
+
+def load_kek(settings: Settings) -> bytes:
+    """The key-encryption key: configured, or in development a generated one kept in the data folder."""
+    if settings.kek is not None:
+        try:
+            return decode_kek(settings.kek.get_secret_value())
+        except ValueError as exc:
+            raise ConfigurationError([str(exc)]) from exc
+    if settings.is_production:
+        raise ConfigurationError(["TOKENWARD_KEK (or TOKENWARD_KEK_FILE) must be set in production"])
+    path = settings.dev_kek_path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
+    _log.warning(
+        "development_key_encryption_key",
+        path=str(path),
+        message="Signing keys are encrypted under a generated development key stored next to the database. "
+        "Set TOKENWARD_KEK (32 random bytes, base64) and TOKENWARD_MODE=production for any real use.",
+    )
+    return decode_kek(path.read_text(encoding="ascii"))
+
+
+@dataclass(slots=True)
+class Container:
+    settings: Settings
+    clock: Clock
+    database: Database
+    audit: AuditTrail
+    keys: KeyService
+    key_ring: KeyRing
+    accounts: AccountService
+    sessions: SessionService
+    hashing_pool: HashingPool
+    audit_repository: SqlAuditRepository
+
+    async def reload_keys(self) -> KeyRing:
+        self.key_ring = await self.keys.load()
+        return self.key_ring
+
+    def api_services(self) -> ApiServices:
+        return ApiServices(
+            accounts=self.accounts,
+            sessions=self.sessions,
+            jwks=lambda: self.key_ring.jwks(),
+            readiness_checks={"database": self.database.ping},
+        )
+
+    async def close(self) -> None:
+        self.hashing_pool.close()
+        await self.database.dispose()
+
+
+async def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    check_settings(settings)
+    clock = clock or SystemClock()
+    kek = load_kek(settings)
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.auto_migrate:
+        await migrate(url)
+    database = Database(url)
+    audit_repository = SqlAuditRepository(database)
+    audit = AuditTrail([audit_repository, LogAuditSink()])
+    users = SqlUserRepository(database)
+    keys = KeyService(
+        repository=SqlKeyRepository(database),
+        encryptor=KeyEncryptor(kek),
+        clock=clock,
+        audit=audit,
+        algorithm=settings.signing_algorithm,
+    )
+    key_ring = await keys.ensure_active_key()
+    audiences = tuple(settings.audiences)
+    container_ref: list[Container] = []
+
+    def current_ring() -> KeyRing:
+        return container_ref[0].key_ring if container_ref else key_ring
+
+    issuer = AccessTokenIssuer(
+        current_ring,
+        AccessTokenSettings(issuer=settings.issuer, audiences=audiences, lifetime_seconds=settings.access_token_ttl),
+        clock,
+    )
+    verifier = AccessTokenVerifier(
+        lambda kid: current_ring().verification_key(kid),
+        VerificationPolicy(
+            issuer=settings.issuer,
+            audiences=frozenset(audiences),
+            algorithms=frozenset(SUPPORTED_ALGORITHMS),
+            leeway_seconds=settings.token_leeway,
+        ),
+        clock,
+    )
+    pool = HashingPool(max_concurrent=settings.hash_concurrency, max_waiting=settings.hash_queue_limit)
+    credentials = Credentials(
+        PasswordChecker(
+            PasswordPolicy(min_length=settings.password_min_length, service_name=settings.service_name),
+            load_common_passwords(),
+        ),
+        PasswordHasher(
+            Argon2Parameters(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            )
+        ),
+        pool,
+        settings.service_name,
+    )
+    sessions = SessionService(
+        sessions=SqlSessionRepository(database),
+        users=users,
+        issuer=issuer,
+        verifier=verifier,
+        audit=audit,
+        clock=clock,
+        settings=SessionSettings(
+            idle_ttl=timedelta(seconds=settings.session_idle_ttl),
+            absolute_ttl=timedelta(seconds=settings.session_absolute_ttl),
+            reuse_grace=timedelta(seconds=settings.refresh_reuse_grace),
+            default_scope=settings.default_scope,
+        ),
+    )
+    mailer = OutboxMailer(settings.data_dir / "outbox", f"no-reply@{_host(settings.effective_public_url)}", clock)
+    accounts = AccountService(
+        users=users,
+        credentials=credentials,
+        sessions=sessions,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=AccountSettings(service_name=settings.service_name, public_url=settings.effective_public_url),
+    )
+    container = Container(
+        settings=settings,
+        clock=clock,
+        database=database,
+        audit=audit,
+        keys=keys,
+        key_ring=key_ring,
+        accounts=accounts,
+        sessions=sessions,
+        hashing_pool=pool,
+        audit_repository=audit_repository,
+    )
+    container_ref.append(container)
+    return container
+
+
+def _host(url: str) -> str:
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host or "localhost"
+
+
+def api_config(settings: Settings) -> ApiConfig:
+    return ApiConfig(
+        issuer=settings.issuer,
+        audiences=tuple(settings.audiences),
+        signing_algorithms=(settings.signing_algorithm,),
+        max_body_bytes=settings.max_body_bytes,
+        trusted_proxies=tuple(settings.trusted_proxies),
+        hsts=settings.issuer.startswith("https://"),
+    )
+
+
+def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    check_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await build_container(settings, clock=clock)
+        app.state.container = container
+        app.state.services = container.api_services()
+        _log.info("tokenward_started", issuer=settings.issuer, mode=settings.mode.value, database=_db_kind(settings))
+        try:
+            yield
+        finally:
+            await container.close()
+
+    return create_app(api_config(settings), lifespan)
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory tokenward.bootstrap:app_from_environment``."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return build_app(settings)
+
+
+def _db_kind(settings: Settings) -> str:
+    return settings.effective_database_url.split(":", 1)[0]
+
+
+
+
+async def run_migrations(settings: Settings) -> str:
+    """Bring the database schema up to date; returns the database kind for the message."""
+    check_settings(settings)
+    if settings.effective_database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    await migrate(settings.effective_database_url)
+    return _db_kind(settings)

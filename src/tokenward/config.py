@@ -1,0 +1,203 @@
+"""Settings, read from ``TOKENWARD_*`` environment variables (and ``*_FILE`` variants for secrets).
+
+Nothing is read at import time: ``Settings()`` is built by the composition root (``bootstrap``) or the CLI.
+With no configuration at all the server runs in development mode on the embedded defaults (SQLite in
+``./tokenward-data``, in-process stores, a generated key-encryption key). In production mode
+``insecure_settings()`` names every setting that would be unsafe and the server refuses to start.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+
+MAX_ACCESS_TOKEN_TTL = 3600
+#: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
+FILE_SECRETS = ("kek", "database_url", "redis_url")
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def _split_list(value: Any) -> Any:
+    """Accept ``a,b`` as well as a JSON list for list settings given in the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+def decode_kek(text: str) -> bytes:
+    """A key-encryption key is 32 bytes, given as base64 (standard or URL-safe) or 64 hex digits."""
+    text = text.strip()
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    try:
+        raw = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("TOKENWARD_KEK must be 32 bytes as base64 or 64 hex digits") from exc
+    if len(raw) != 32:
+        raise ValueError(f"TOKENWARD_KEK must decode to 32 bytes, got {len(raw)}")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOKENWARD_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Path("tokenward-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    auto_migrate: bool = True
+
+    issuer: str = "http://127.0.0.1:8000"
+    #: base URL used in every link the server builds (e-mails); defaults to the issuer
+    public_url: str | None = None
+    audiences: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["tokenward"])
+    service_name: str = "Tokenward"
+
+    kek: SecretStr | None = None
+    signing_algorithm: str = "ES256"
+    access_token_ttl: int = Field(default=600, ge=60, le=MAX_ACCESS_TOKEN_TTL)
+    token_leeway: int = Field(default=30, ge=0, le=120)
+    default_scope: str = "openid profile"
+
+    refresh_reuse_grace: int = Field(default=10, ge=0, le=60)
+    session_idle_ttl: int = Field(default=14 * 24 * 3600, ge=300)
+    session_absolute_ttl: int = Field(default=30 * 24 * 3600, ge=300)
+
+    password_min_length: int = Field(default=8, ge=8, le=64)
+    argon2_memory_kib: int = Field(default=19456, ge=8)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    hash_concurrency: int = Field(default=2, ge=1)
+    hash_queue_limit: int = Field(default=32, ge=0)
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("audiences", "trusted_proxies", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("signing_algorithm")
+    @classmethod
+    def _algorithm(cls, value: str) -> str:
+        if value not in SUPPORTED_ALGORITHMS:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("issuer", "public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("audiences")
+    @classmethod
+    def _audiences(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one audience is required")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        """``TOKENWARD_KEK_FILE=/run/secrets/kek`` reads the secret from that file (Docker/Kubernetes style)."""
+        import os
+
+        if not isinstance(data, dict):
+            return data
+        for name in FILE_SECRETS:
+            path = os.environ.get(f"TOKENWARD_{name.upper()}_FILE") or data.pop(f"{name}_file", None)
+            if path and data.get(name) is None and not os.environ.get(f"TOKENWARD_{name.upper()}"):
+                data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> Settings:
+        if self.session_idle_ttl > self.session_absolute_ttl:
+            raise ValueError("session_idle_ttl must not exceed session_absolute_ttl")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tokenward.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def dev_kek_path(self) -> Path:
+        return self.data_dir / "dev-kek"
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode is Mode.PRODUCTION
+
+    def insecure_settings(self) -> list[str]:
+        """Every problem that makes this configuration unsafe for production, in plain words."""
+        problems: list[str] = []
+        if self.kek is None:
+            problems.append(
+                "TOKENWARD_KEK (or TOKENWARD_KEK_FILE) is not set: signing keys would be encrypted under a "
+                "generated development key stored next to the database"
+            )
+        else:
+            try:
+                kek = decode_kek(self.kek.get_secret_value())
+            except ValueError as exc:
+                problems.append(str(exc))
+            else:
+                if self.dev_kek_path.exists() and self.dev_kek_path.read_bytes().strip() == base64.urlsafe_b64encode(
+                    kek
+                ):
+                    problems.append("TOKENWARD_KEK is the generated development key; create a new secret key")
+        if not self.issuer.startswith("https://"):
+            problems.append(f"TOKENWARD_ISSUER must be an https:// URL in production (got {self.issuer})")
+        if self.public_url is not None and not self.public_url.startswith("https://"):
+            problems.append("TOKENWARD_PUBLIC_URL must be an https:// URL in production")
+        if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
+            problems.append("Argon2 parameters are below the OWASP minimum (m=19456 KiB, t=2)")
+        if self.database_url is None:
+            problems.append(
+                "TOKENWARD_DATABASE_URL is not set: production needs an explicit database (PostgreSQL for "
+                "more than one process)"
+            )
+        if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
+            problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
+        return problems

@@ -1,0 +1,250 @@
+"""Accounts: sign-up, password sign-in, profile, password change, and the operator's actions.
+
+Enumeration safety is decided here, not in the API: sign-up answers the same way whether or not the address
+exists (the owner of an existing address gets a notice e-mail instead), hashes the password in both cases so
+the timing matches, and sign-in runs a dummy verification for unknown addresses and raises the same
+``InvalidCredentials`` for an unknown address and a wrong password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.clock import Clock
+from tokenward.domain.context import RequestContext
+from tokenward.domain.credentials import Credentials
+from tokenward.domain.mail import EmailMessage, Mailer
+from tokenward.domain.session_service import Principal, SessionService, TokenPair
+from tokenward.domain.sessions import RevokeReason
+from tokenward.domain.users import User, UserRepository, new_user_id, normalize_email
+from tokenward.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRequest,
+    NotFound,
+)
+
+MAX_EMAIL_LENGTH = 254
+MAX_DISPLAY_NAME_LENGTH = 200
+
+
+def checked_email(email: str) -> str:
+    """Normalise and apply the minimal shape rules every entry point shares (the API validates more)."""
+    normalized = normalize_email(email)
+    local, _, domain = normalized.rpartition("@")
+    if not local or "." not in domain or len(normalized) > MAX_EMAIL_LENGTH or any(c.isspace() for c in normalized):
+        raise InvalidRequest("A valid e-mail address is required")
+    return normalized
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    service_name: str
+    public_url: str
+
+
+class AccountService:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        credentials: Credentials,
+        sessions: SessionService,
+        mailer: Mailer,
+        audit: AuditTrail,
+        clock: Clock,
+        settings: AccountSettings,
+    ) -> None:
+        self._users = users
+        self._credentials = credentials
+        self._sessions = sessions
+        self._mailer = mailer
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+
+    async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
+        """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
+        normalized = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, normalized)
+        existing = await self._users.get_by_email(normalized)
+        if existing is None:
+            now = self._clock.now()
+            user = User(
+                id=new_user_id(),
+                email=normalized,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+                password_changed_at=now,
+            )
+            try:
+                await self._users.add(user)
+            except EmailTaken:
+                existing = await self._users.get_by_email(normalized)
+            else:
+                await self._record(AuditEventType.SIGNUP, context, user_id=user.id)
+                return
+        await self._mailer.send(self._account_exists_notice(normalized))
+        await self._record(
+            AuditEventType.SIGNUP_EXISTING_EMAIL,
+            context,
+            user_id=existing.id if existing else None,
+            outcome="notice_sent",
+        )
+
+    async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair:
+        normalized = normalize_email(email)
+        user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
+        result = await self._credentials.verify(user.password_hash if user else None, password)
+        if user is None or not result.ok:
+            await self._record(
+                AuditEventType.LOGIN_FAILED,
+                context,
+                user_id=user.id if user else None,
+                outcome="failure",
+                details={"reason": "invalid_credentials", "known_account": user is not None},
+            )
+            raise InvalidCredentials()
+        if user.disabled:
+            await self._record(
+                AuditEventType.LOGIN_FAILED,
+                context,
+                user_id=user.id,
+                outcome="failure",
+                details={"reason": "account_disabled"},
+            )
+            raise AccountDisabled()
+        if result.needs_rehash:
+            user = user.with_changes(
+                password_hash=await self._credentials.rehash(password), updated_at=self._clock.now()
+            )
+            await self._users.update(user)
+            await self._record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
+        tokens = await self._sessions.start(user, amr=("pwd",), context=context)
+        await self._record(
+            AuditEventType.LOGIN_SUCCEEDED,
+            context,
+            user_id=user.id,
+            session_id=tokens.session_id,
+            details={"amr": ["pwd"]},
+        )
+        return tokens
+
+    async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:
+        if display_name is not None and len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+            raise InvalidRequest(f"display_name must be at most {MAX_DISPLAY_NAME_LENGTH} characters")
+        user = principal.user.with_changes(display_name=display_name, updated_at=self._clock.now())
+        await self._users.update(user)
+        await self._record(
+            AuditEventType.PROFILE_UPDATED,
+            RequestContext(),
+            user_id=user.id,
+            details={"fields": ["display_name"]},
+        )
+        return user
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str, context: RequestContext
+    ) -> int:
+        """Needs the current password; ends every other session. Returns how many sessions were ended."""
+        user = principal.user
+        result = await self._credentials.verify(user.password_hash, current_password)
+        if not result.ok:
+            await self._record(
+                AuditEventType.PASSWORD_CHANGED,
+                context,
+                user_id=user.id,
+                session_id=principal.session.id,
+                outcome="failure",
+                details={"reason": "wrong_current_password"},
+            )
+            raise InvalidCredentials("The current password is wrong")
+        new_hash = await self._credentials.hash_new_password(new_password, user.email)
+        now = self._clock.now()
+        await self._users.update(user.with_changes(password_hash=new_hash, updated_at=now, password_changed_at=now))
+        ended = await self._sessions.revoke_all(
+            user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=principal.session.id
+        )
+        await self._record(
+            AuditEventType.PASSWORD_CHANGED,
+            context,
+            user_id=user.id,
+            session_id=principal.session.id,
+            details={"other_sessions_ended": len(ended)},
+        )
+        return len(ended)
+
+    # operator actions (CLI, later the admin API) -------------------------------------------------------
+
+    async def create_user(self, email: str, password: str, *, email_verified: bool = False) -> User:
+        normalized = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, normalized)
+        now = self._clock.now()
+        user = User(
+            id=new_user_id(),
+            email=normalized,
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
+            password_changed_at=now,
+            email_verified=email_verified,
+        )
+        await self._users.add(user)
+        await self._record(AuditEventType.USER_CREATED_BY_ADMIN, RequestContext.internal(), user_id=user.id)
+        return user
+
+    async def set_disabled(self, email: str, disabled: bool) -> User:
+        user = await self._users.get_by_email(normalize_email(email))
+        if user is None:
+            raise NotFound("No user with that e-mail address")
+        user = user.with_changes(disabled=disabled, updated_at=self._clock.now())
+        await self._users.update(user)
+        ended = 0
+        if disabled:
+            ended = len(await self._sessions.revoke_all(user.id, RevokeReason.USER_DISABLED))
+        await self._record(
+            AuditEventType.USER_DISABLED if disabled else AuditEventType.USER_ENABLED,
+            RequestContext.internal(),
+            user_id=user.id,
+            details={"sessions_ended": ended},
+        )
+        return user
+
+    def _account_exists_notice(self, email: str) -> EmailMessage:
+        return EmailMessage(
+            to=email,
+            kind="account_exists_notice",
+            subject=f"Someone tried to create a {self._settings.service_name} account with your address",
+            body=(
+                f"Someone tried to sign up for {self._settings.service_name} with this e-mail address, which "
+                "already has an account. If that was you, sign in instead. If you forgot your password, reset "
+                f"it at {self._settings.public_url}.\n\nIf it was not you, you can ignore this message: "
+                "nothing about your account has changed."
+            ),
+        )
+
+    async def _record(
+        self,
+        event_type: str,
+        context: RequestContext,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        outcome: str = "success",
+        details: dict[str, object] | None = None,
+    ) -> None:
+        await self._audit.record(
+            AuditEvent(
+                type=event_type,
+                at=self._clock.now(),
+                outcome=outcome,
+                user_id=user_id,
+                session_id=session_id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details=details or {},
+            )
+        )

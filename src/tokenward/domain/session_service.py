@@ -1,0 +1,223 @@
+"""Sessions: start one at sign-in, rotate its refresh token, authenticate access tokens against it, end it.
+
+Refresh-token rotation and reuse detection (DESIGN.md §4):
+- every refresh replaces the token; the old hash stays, marked ``rotated_at``;
+- a rotated token presented again *within* the grace window (default 10 s) is refused with ``invalid_grant``
+  but revokes nothing: that is what a client does when two tabs refresh at once or a response was lost, and
+  the winner of the race already holds the successor;
+- presented again *after* the grace window it is treated as stolen: the session and its whole family are
+  revoked and a ``refresh_token_reuse`` security event is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import uuid4
+
+from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.clock import Clock
+from tokenward.domain.context import RequestContext
+from tokenward.domain.refresh_tokens import hash_refresh_token, looks_like_refresh_token, new_refresh_token
+from tokenward.domain.sessions import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.tokens import AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier
+from tokenward.domain.users import User, UserRepository
+from tokenward.errors import InvalidGrant, InvalidToken, NotFound
+
+_USER_AGENT_MAX = 512
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    idle_ttl: timedelta
+    absolute_ttl: timedelta
+    reuse_grace: timedelta
+    default_scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    scope: str
+    session_id: str
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a verified access token whose session and user are still valid."""
+
+    claims: AccessTokenClaims
+    session: Session
+    user: User
+
+
+class SessionService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionRepository,
+        users: UserRepository,
+        issuer: AccessTokenIssuer,
+        verifier: AccessTokenVerifier,
+        audit: AuditTrail,
+        clock: Clock,
+        settings: SessionSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._users = users
+        self._issuer = issuer
+        self._verifier = verifier
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+
+    async def start(self, user: User, *, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
+        now = self._clock.now()
+        session = Session(
+            id=str(uuid4()),
+            user_id=user.id,
+            family_id=str(uuid4()),
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + self._settings.absolute_ttl,
+            auth_time=now,
+            amr=amr,
+            scope=self._settings.default_scope,
+            ip=context.ip,
+            user_agent=(context.user_agent or "")[:_USER_AGENT_MAX] or None,
+        )
+        refresh_token = new_refresh_token()
+        record = self._refresh_record(refresh_token, session)
+        await self._sessions.create(session, record)
+        return self._token_pair(session, refresh_token)
+
+    async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+        if not looks_like_refresh_token(refresh_token):
+            raise InvalidGrant("The refresh token is invalid")
+        now = self._clock.now()
+        old_hash = hash_refresh_token(refresh_token)
+        record = await self._sessions.find_refresh_token(old_hash)
+        if record is None or record.revoked_at is not None:
+            raise InvalidGrant("The refresh token is invalid")
+        session = await self._sessions.get(record.session_id)
+        if session is None or not session.active:
+            raise InvalidGrant("The refresh token is invalid")
+        if record.rotated_at is not None:
+            await self._rotated_token_presented(record, session, context)
+        if self._expired(record, session):
+            raise InvalidGrant("The session has expired; sign in again")
+        user = await self._users.get(session.user_id)
+        if user is None or user.disabled:
+            await self._sessions.revoke(session.id, now, RevokeReason.USER_DISABLED)
+            raise InvalidGrant("The refresh token is invalid")
+        successor_token = new_refresh_token()
+        if not await self._sessions.rotate(old_hash, self._refresh_record(successor_token, session), now):
+            # another request rotated this token a moment ago: the benign race inside the grace window
+            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
+        return self._token_pair(session, successor_token)
+
+    async def authenticate(self, access_token: str) -> Principal:
+        claims = self._verifier.verify(access_token)
+        session = await self._sessions.get(claims.session_id)
+        if session is None or not session.active or session.user_id != claims.subject:
+            raise InvalidToken("session_revoked")
+        user = await self._users.get(claims.subject)
+        if user is None or user.disabled:
+            raise InvalidToken("session_revoked")
+        return Principal(claims=claims, session=session, user=user)
+
+    async def logout(self, principal: Principal, *, everywhere: bool, context: RequestContext) -> int:
+        """End this session, or every session of the user; returns how many were ended."""
+        now = self._clock.now()
+        if everywhere:
+            ended = len(
+                await self._sessions.revoke_all_for_user(principal.user.id, now, RevokeReason.LOGOUT_ALL)
+            )
+        else:
+            ended = int(await self._sessions.revoke(principal.session.id, now, RevokeReason.LOGOUT))
+        await self._audit.record(
+            AuditEvent(
+                type=AuditEventType.LOGOUT,
+                at=now,
+                user_id=principal.user.id,
+                session_id=principal.session.id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details={"everywhere": everywhere, "sessions_ended": ended},
+            )
+        )
+        return ended
+
+    async def revoke_all(self, user_id: str, reason: str, *, except_session_id: str | None = None) -> list[str]:
+        return await self._sessions.revoke_all_for_user(
+            user_id, self._clock.now(), reason, except_session_id=except_session_id
+        )
+
+    async def list_sessions(self, user_id: str) -> list[Session]:
+        return await self._sessions.list_for_user(user_id)
+
+    async def revoke_own_session(self, principal: Principal, session_id: str) -> None:
+        session = await self._sessions.get(session_id)
+        if session is None or session.user_id != principal.user.id or not session.active:
+            raise NotFound("No such session")
+        await self._sessions.revoke(session_id, self._clock.now(), RevokeReason.USER_REQUEST)
+
+    async def _rotated_token_presented(
+        self, record: RefreshTokenRecord, session: Session, context: RequestContext
+    ) -> None:
+        now = self._clock.now()
+        assert record.rotated_at is not None
+        if now - record.rotated_at <= self._settings.reuse_grace:
+            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
+        await self._sessions.revoke(session.id, now, RevokeReason.REFRESH_TOKEN_REUSE)
+        await self._audit.record(
+            AuditEvent(
+                type=AuditEventType.REFRESH_TOKEN_REUSE,
+                at=now,
+                outcome="session_revoked",
+                user_id=session.user_id,
+                session_id=session.id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details={"family_id": session.family_id, "rotated_seconds_ago": int((now - record.rotated_at).total_seconds())},
+            )
+        )
+        raise InvalidGrant("Refresh token reuse detected; the session has been revoked")
+
+    def _expired(self, record: RefreshTokenRecord, session: Session) -> bool:
+        now = self._clock.now()
+        return (
+            now >= record.expires_at
+            or now >= session.expires_at
+            or now >= session.last_used_at + self._settings.idle_ttl
+        )
+
+    def _refresh_record(self, token: str, session: Session) -> RefreshTokenRecord:
+        now = self._clock.now()
+        return RefreshTokenRecord(
+            token_hash=hash_refresh_token(token),
+            session_id=session.id,
+            family_id=session.family_id,
+            user_id=session.user_id,
+            created_at=now,
+            expires_at=min(now + self._settings.idle_ttl, session.expires_at),
+        )
+
+    def _token_pair(self, session: Session, refresh_token: str) -> TokenPair:
+        issued = self._issuer.issue(
+            subject=session.user_id,
+            session_id=session.id,
+            scope=session.scope,
+            amr=session.amr,
+            auth_time=session.auth_time,
+        )
+        return TokenPair(
+            access_token=issued.token,
+            expires_in=issued.expires_in,
+            refresh_token=refresh_token,
+            scope=session.scope,
+            session_id=session.id,
+        )
