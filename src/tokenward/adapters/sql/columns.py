@@ -2,7 +2,8 @@
 
 The domain works with timezone-aware UTC datetimes. PostgreSQL stores ``timestamptz`` natively, but SQLite has
 no time zones at all: a naive datetime would come back and compare unequal to (or fail against) the aware
-ones the domain holds. ``UTCDateTime`` therefore refuses naive input, stores UTC, and always returns aware UTC.
+ones the domain holds. ``UTCDateTime`` therefore refuses naive input, stores UTC and always returns aware
+UTC.
 """
 
 from __future__ import annotations

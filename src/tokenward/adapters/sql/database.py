@@ -61,7 +61,7 @@ def async_url(url: str | URL) -> URL:
         parsed = parsed.set(drivername=driver)
     if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise ConfigurationError(
-            [f"unsupported database URL scheme {parsed.drivername!r}; use sqlite+aiosqlite or postgresql+asyncpg"]
+            [f"unsupported database URL scheme {parsed.drivername!r}; use sqlite+aiosqlite or postgresql"]
         )
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # every pooled connection would get its own empty database; the memory adapters exist for that use
@@ -72,7 +72,9 @@ def async_url(url: str | URL) -> URL:
 class Database:
     """Owns the async engine (and its pool) and hands out transactions to the repositories."""
 
-    def __init__(self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+    ) -> None:
         self.url = async_url(url)
         self.dialect_name = self.url.get_backend_name()
         options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}

@@ -74,9 +74,7 @@ refresh_tokens = Table(
     metadata,
     #: hex SHA-256 of the token; the token itself is never stored
     Column("token_hash", Text, primary_key=True),
-    Column(
-        "session_id", Text, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    Column("session_id", Text, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("family_id", Text, nullable=False, index=True),
     Column("user_id", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -13,7 +13,7 @@ from tokenward.adapters.sql.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
-    raise RuntimeError("run migrations through tokenward.adapters.sql.migrate(), which supplies the connection")
+    raise RuntimeError("run migrations with tokenward.adapters.sql.migrate(), which supplies the connection")
 
 context.configure(
     connection=connection,

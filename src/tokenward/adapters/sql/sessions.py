@@ -1,0 +1,184 @@
+"""``SessionRepository`` on SQL: sessions and their refresh-token families.
+
+Rotation is the one operation where a race is an attack (threat T-REF-02): two requests carrying the same
+refresh token must not both get a successor, or the family forks and a stolen copy lives on. It is decided by
+one conditional UPDATE: the database lets exactly one transaction change the row from "current" to
+"rotated" (PostgreSQL: the row lock makes the others re-check the condition after the winner commits and
+find it false; SQLite: ``BEGIN IMMEDIATE`` runs the writers one after the other). Only that winner inserts
+the successor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tokenward.adapters.sql.database import Database
+from tokenward.adapters.sql.tables import refresh_tokens, sessions
+from tokenward.domain.sessions import RefreshTokenRecord, Session
+
+
+class _RotationLost(Exception):
+    """The old token was already rotated or revoked: roll the transaction back."""
+
+
+class SqlSessionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, session: Session, first_token: RefreshTokenRecord) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(insert(sessions).values(_session_values(session)))
+            await conn.execute(insert(refresh_tokens).values(_token_values(first_token)))
+
+    async def get(self, session_id: str) -> Session | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(sessions).where(sessions.c.id == session_id))).one_or_none()
+        return None if row is None else _session(row)
+
+    async def find_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
+        async with self._db.read() as conn:
+            statement = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+            row = (await conn.execute(statement)).one_or_none()
+        return None if row is None else _token(row)
+
+    async def rotate(self, old_hash: str, successor: RefreshTokenRecord, now: datetime) -> bool:
+        try:
+            async with self._db.write() as conn:
+                claimed = await conn.execute(
+                    update(refresh_tokens)
+                    .where(
+                        refresh_tokens.c.token_hash == old_hash,
+                        refresh_tokens.c.rotated_at.is_(None),
+                        refresh_tokens.c.revoked_at.is_(None),
+                    )
+                    .values(rotated_at=now)
+                )
+                if claimed.rowcount != 1:
+                    raise _RotationLost
+                await conn.execute(insert(refresh_tokens).values(_token_values(successor)))
+                await _touch(conn, successor.session_id, now)
+        except _RotationLost:
+            return False
+        return True
+
+    async def touch(self, session_id: str, now: datetime) -> None:
+        async with self._db.write() as conn:
+            await _touch(conn, session_id, now)
+
+    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+        async with self._db.write() as conn:
+            revoked = await _revoke_sessions(conn, [sessions.c.id == session_id], now, reason)
+        return bool(revoked)
+
+    async def revoke_all_for_user(
+        self, user_id: str, now: datetime, reason: str, *, except_session_id: str | None = None
+    ) -> list[str]:
+        conditions: list[Any] = [sessions.c.user_id == user_id]
+        if except_session_id is not None:
+            conditions.append(sessions.c.id != except_session_id)
+        async with self._db.write() as conn:
+            return await _revoke_sessions(conn, conditions, now, reason)
+
+    async def list_for_user(self, user_id: str, *, active_only: bool = True) -> list[Session]:
+        statement = select(sessions).where(sessions.c.user_id == user_id)
+        if active_only:
+            statement = statement.where(sessions.c.revoked_at.is_(None))
+        statement = statement.order_by(sessions.c.created_at.desc(), sessions.c.id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [_session(row) for row in rows]
+
+
+async def _touch(conn: AsyncConnection, session_id: str, now: datetime) -> None:
+    await conn.execute(update(sessions).where(sessions.c.id == session_id).values(last_used_at=now))
+
+
+async def _revoke_sessions(
+    conn: AsyncConnection, conditions: list[Any], now: datetime, reason: str
+) -> list[str]:
+    """Revoke the active sessions matching ``conditions`` and all their refresh tokens; return their ids.
+
+    ``RETURNING`` reports exactly the rows this statement changed, so two concurrent revocations never
+    both claim the same session (SQLite 3.35+ and PostgreSQL both support it).
+    """
+    result = await conn.execute(
+        update(sessions)
+        .where(*conditions, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .returning(sessions.c.id)
+    )
+    revoked = sorted(result.scalars().all())
+    if revoked:
+        await conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.session_id.in_(revoked), refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    return revoked
+
+
+def _session_values(session: Session) -> Mapping[str, Any]:
+    return {
+        "id": session.id,
+        "user_id": session.user_id,
+        "family_id": session.family_id,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,
+        "auth_time": session.auth_time,
+        "amr": list(session.amr),
+        "scope": session.scope,
+        "ip": session.ip,
+        "user_agent": session.user_agent,
+        "revoked_at": session.revoked_at,
+        "revoked_reason": session.revoked_reason,
+    }
+
+
+def _session(row: Row[Any]) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        family_id=row.family_id,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        auth_time=row.auth_time,
+        amr=tuple(row.amr),
+        scope=row.scope,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        revoked_at=row.revoked_at,
+        revoked_reason=row.revoked_reason,
+    )
+
+
+def _token_values(token: RefreshTokenRecord) -> Mapping[str, Any]:
+    return {
+        "token_hash": token.token_hash,
+        "session_id": token.session_id,
+        "family_id": token.family_id,
+        "user_id": token.user_id,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "rotated_at": token.rotated_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+def _token(row: Row[Any]) -> RefreshTokenRecord:
+    return RefreshTokenRecord(
+        token_hash=row.token_hash,
+        session_id=row.session_id,
+        family_id=row.family_id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        rotated_at=row.rotated_at,
+        revoked_at=row.revoked_at,
+    )
