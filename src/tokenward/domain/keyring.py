@@ -1,0 +1,278 @@
+"""Signing keys in use: generation, the key ring built from storage, and the service that keeps one active.
+
+One key signs with exactly one algorithm, fixed at generation and written into its public JWK; everything that
+verifies takes the algorithm from the key, never from a token header (RFC 8725 §3.1). ``kid`` is the RFC 7638
+thumbprint of the public key, so it names the key material itself and can be recomputed to detect a mix-up.
+
+Two processes starting at once against an empty database may each create an ACTIVE key. That is harmless: both
+keys are published, every process picks the same one to sign with (newest ``activated_at``, then the greater
+``kid``), and rotation (coordinated through the database) retires the other. Keeping the race benign here is
+simpler than a lock around first start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
+from joserfc.jws import JWSRegistry
+
+from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.clock import Clock
+from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.keys import PUBLISHED_STATES, SUPPORTED_ALGORITHMS, KeyRepository, KeyState, StoredKey
+from tokenward.errors import KeyUnavailable
+
+#: a JOSE key object able to sign (private) or verify (public) with one of the supported algorithms
+AsymmetricKey = ECKey | OKPKey | RSAKey
+
+RSA_KEY_BITS = 3072
+#: smallest RSA modulus accepted from a JWKS (NIST SP 800-131A); our own keys are 3072 bits
+MIN_RSA_VERIFY_BITS = 2048
+#: JWK members that only a private (or symmetric) key has; never published, never accepted from a JWKS
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: the RFC 8037 label for Ed25519, superseded by RFC 9864's "Ed25519"; accepted only when configured
+LEGACY_EDDSA = "EdDSA"
+
+_KEY_TYPE: Mapping[str, tuple[str, str | None]] = {
+    "ES256": ("EC", "P-256"),
+    "Ed25519": ("OKP", "Ed25519"),
+    "RS256": ("RSA", None),
+    "PS256": ("RSA", None),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """The private key that signs new tokens, with the one algorithm it signs with."""
+
+    kid: str
+    alg: str
+    key: AsymmetricKey
+
+    def __repr__(self) -> str:
+        return f"SigningKey(kid={self.kid!r}, alg={self.alg!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A public key and the one algorithm a signature under it may use."""
+
+    kid: str
+    alg: str
+    key: AsymmetricKey
+
+
+def _check_algorithm(alg: str) -> None:
+    if alg not in SUPPORTED_ALGORITHMS:
+        raise ValueError(
+            f"unsupported signing algorithm {alg!r}; choose one of {', '.join(SUPPORTED_ALGORITHMS)}"
+        )
+
+
+def _generate_private_key(
+    alg: str,
+) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if alg == "Ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    return rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+
+
+def _as_jose_key(key: object) -> AsymmetricKey:
+    """Wrap a ``cryptography`` key object, or import a JWK dict, as a joserfc key."""
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return ECKey.import_key(key)
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return OKPKey.import_key(key)
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return RSAKey.import_key(key)
+    if isinstance(key, Mapping):
+        jose_key = import_key(dict(key))
+        if isinstance(jose_key, ECKey | OKPKey | RSAKey):
+            return jose_key
+    raise ValueError("not a supported asymmetric key")
+
+
+def public_jwk(key: AsymmetricKey, *, kid: str, alg: str) -> dict[str, str]:
+    """The JWK to publish: re-derived from the key, so only public members can ever appear (T-KEY-02)."""
+    members = {name: str(value) for name, value in key.as_dict(private=False).items()}
+    leaked = PRIVATE_JWK_MEMBERS & members.keys()
+    if leaked:  # pragma: no cover - as_dict(private=False) never returns them; this guards a library change
+        raise ValueError("refusing to publish a JWK with private members")
+    return {**members, "kid": kid, "alg": alg, "use": "sig"}
+
+
+def generate_key(alg: str, encryptor: KeyEncryptor, now: datetime, state: KeyState) -> StoredKey:
+    """Generate a key pair for ``alg``; the private half leaves this function only encrypted."""
+    _check_algorithm(alg)
+    private = _generate_private_key(alg)
+    jose_public = _as_jose_key(private.public_key())
+    kid = jose_public.thumbprint()
+    der = private.private_bytes(
+        encoding=serialization.Encoding.DER,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    )
+    return StoredKey(
+        kid=kid,
+        alg=alg,
+        state=state,
+        public_jwk=public_jwk(jose_public, kid=kid, alg=alg),
+        encrypted_private_key=encryptor.encrypt(der, kid),
+        created_at=now,
+        activated_at=now if state is KeyState.ACTIVE else None,
+    )
+
+
+def verification_key_from_jwk(
+    jwk: Mapping[str, Any],
+    *,
+    algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
+    accept_legacy_eddsa: bool = False,
+) -> VerificationKey:
+    """Turn one published JWK into a verification key, or raise ``ValueError`` saying why it is unusable.
+
+    Used both for our own stored keys and for keys fetched from a JWKS by resource servers, so the rules are
+    the same everywhere: ``alg`` must be present and allowed (one algorithm per key), the key type and curve
+    must fit it, ``use`` (when present) must be ``sig``, and a JWK carrying private members is refused rather
+    than stripped, because a JWKS that publishes them is misconfigured and must not be trusted.
+    """
+    allowed = frozenset(algorithms)
+    kid = jwk.get("kid")
+    alg = jwk.get("alg")
+    if not isinstance(kid, str) or not kid:
+        raise ValueError("JWK without a kid")
+    if not isinstance(alg, str):
+        raise ValueError("JWK without an alg")
+    if alg == LEGACY_EDDSA and accept_legacy_eddsa and jwk.get("crv") == "Ed25519":
+        alg = "Ed25519"
+    if alg not in allowed or alg not in _KEY_TYPE:
+        raise ValueError("JWK algorithm not allowed")
+    if PRIVATE_JWK_MEMBERS & jwk.keys():
+        raise ValueError("JWK carries private key members")
+    if jwk.get("use", "sig") != "sig":
+        raise ValueError("JWK is not for signatures")
+    kty, crv = _KEY_TYPE[alg]
+    if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
+        raise ValueError("JWK key type does not fit its algorithm")
+    public_members = {
+        name: value for name, value in jwk.items() if name in {"kty", "crv", "x", "y", "n", "e"}
+    }
+    try:
+        key = _as_jose_key(public_members)
+        JWSRegistry.algorithms[alg].check_key(key)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError("JWK is not a valid public key") from exc
+    if isinstance(key, RSAKey) and key.public_key.key_size < MIN_RSA_VERIFY_BITS:
+        raise ValueError("RSA key too small")
+    return VerificationKey(kid=kid, alg=alg, key=key)
+
+
+def _signing_order(key: StoredKey) -> tuple[datetime, str]:
+    return (key.activated_at or datetime.min.replace(tzinfo=UTC), key.kid)
+
+
+class KeyRing:
+    """A snapshot of the keys: the one that signs, the ones that verify, and the JWKS to publish.
+
+    Built from storage; REVOKED keys are neither published nor accepted, so revoking a key (and reloading the
+    ring) makes every token it signed fail at once.
+    """
+
+    def __init__(self, keys: Sequence[StoredKey], encryptor: KeyEncryptor) -> None:
+        self._encryptor = encryptor
+        self._published = [key for key in keys if key.state in PUBLISHED_STATES]
+        self._verification = {
+            key.kid: verification_key_from_jwk(key.public_jwk, algorithms=(key.alg,))
+            for key in self._published
+        }
+        active = [key for key in keys if key.state is KeyState.ACTIVE]
+        self._active = max(active, key=_signing_order) if active else None
+        self._signing: SigningKey | None = None
+
+    @property
+    def kids(self) -> tuple[str, ...]:
+        """The kids of the published keys."""
+        return tuple(self._verification)
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The ACTIVE key, decrypted on first use and kept; ``KeyUnavailable`` when there is none."""
+        if self._signing is None:
+            if self._active is None:
+                raise KeyUnavailable("no active signing key")
+            self._signing = self._decrypt(self._active)
+        return self._signing
+
+    def _decrypt(self, stored: StoredKey) -> SigningKey:
+        der = self._encryptor.decrypt(stored.encrypted_private_key, stored.kid)
+        private = serialization.load_der_private_key(der, password=None)
+        key = _as_jose_key(private)
+        # the kid is the public key's thumbprint: recomputing it proves this private key is the published one
+        if key.thumbprint() != stored.kid:
+            raise KeyUnavailable("stored private key does not match its kid")
+        JWSRegistry.algorithms[stored.alg].check_key(key)
+        return SigningKey(kid=stored.kid, alg=stored.alg, key=key)
+
+    def verification_key(self, kid: str) -> VerificationKey | None:
+        """The published key named ``kid``; ``None`` for unknown or revoked keys."""
+        return self._verification.get(kid)
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The JWKS document: public JWKs of the NEXT, ACTIVE and RETIRED keys."""
+        return {
+            "keys": [
+                public_jwk(self._verification[key.kid].key, kid=key.kid, alg=key.alg)
+                for key in self._published
+            ]
+        }
+
+
+class KeyService:
+    """Loads the key ring and makes sure there is a key to sign with."""
+
+    def __init__(
+        self,
+        repository: KeyRepository,
+        encryptor: KeyEncryptor,
+        clock: Clock,
+        audit: AuditTrail,
+        algorithm: str,
+    ) -> None:
+        _check_algorithm(algorithm)
+        self._repository = repository
+        self._encryptor = encryptor
+        self._clock = clock
+        self._audit = audit
+        self._algorithm = algorithm
+
+    async def list_keys(self) -> list[StoredKey]:
+        return await self._repository.list_keys()
+
+    async def load(self) -> KeyRing:
+        return KeyRing(await self._repository.list_keys(), self._encryptor)
+
+    async def ensure_active_key(self) -> KeyRing:
+        """Create and activate a key when none is ACTIVE (first start), and return the ring.
+
+        A concurrent first start in another process may add a second ACTIVE key; see the module docstring for
+        why that is harmless.
+        """
+        keys = await self._repository.list_keys()
+        if any(key.state is KeyState.ACTIVE for key in keys):
+            return KeyRing(keys, self._encryptor)
+        now = self._clock.now()
+        key = generate_key(self._algorithm, self._encryptor, now, KeyState.ACTIVE)
+        await self._repository.add(key)
+        await self._audit.record(
+            AuditEvent(type=AuditEventType.KEY_CREATED, at=now, details={"kid": key.kid, "alg": key.alg})
+        )
+        return await self.load()

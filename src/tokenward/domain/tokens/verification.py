@@ -1,0 +1,378 @@
+"""The one strict access-token verifier, shared by the server and the resource-server client.
+
+Every rule lives here so that the server and every resource server refuse exactly the same tokens for exactly
+the same ``InvalidToken.reason``. The work is split in two steps because the key is looked up in between
+(from the key ring on the server, from a cached JWKS, possibly over the network, in the client):
+
+1. ``parse_unverified`` checks the size first, then the shape, then the header, without trusting anything
+   in it: compact serialisation only, canonical base64url, no duplicate JSON members, an allowed ``alg``,
+   ``typ`` ``at+jwt``, no key or key location in the header, no ``crit``/``b64``/``zip``, and a safe ``kid``.
+2. ``verify_with_key`` takes the algorithm from the key (never from the header), verifies the signature with
+   joserfc, then the claims: times with a small leeway, exact issuer, an accepted audience, required ids.
+
+Reasons (``InvalidToken.reason``): too_large, malformed, duplicate_member, alg_not_allowed, wrong_type,
+forbidden_header, unsupported_crit, bad_kid, unknown_kid, alg_mismatch, bad_signature, missing_claim,
+invalid_claim, expired, not_yet_valid, issued_in_future, lifetime_too_long, bad_issuer, bad_audience.
+No reason and no message ever contains the token.
+
+``typ`` is a media type, and RFC 7515 §4.1.9 makes media types case-insensitive with an optional
+``application/`` prefix, so ``at+jwt``, ``AT+JWT`` and ``application/at+jwt`` are the same type and all pass;
+anything else (``JWT``, ``mfa+jwt``, a missing ``typ``) is ``wrong_type``. Case cannot turn one token kind
+into another, so accepting it costs nothing and spares interoperability trouble.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from tokenward.domain.clock import Clock
+from tokenward.domain.keyring import LEGACY_EDDSA, VerificationKey
+from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.errors import InvalidToken
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+#: header members that name a key or where to fetch one: trusting them lets the attacker choose the key
+FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"})
+#: header members that change how the payload is read (RFC 7797 unencoded payload, JWE-style compression)
+UNSUPPORTED_HEADERS = frozenset({"b64", "zip"})
+MAX_KID_LENGTH = 128
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+_KID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_KID_LENGTH}}}")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """What an access token must satisfy; the same values on the server and in every resource server."""
+
+    issuer: str
+    audiences: frozenset[str]
+    algorithms: frozenset[str] = frozenset(SUPPORTED_ALGORITHMS)
+    leeway_seconds: int = 30
+    max_token_bytes: int = 8192
+    token_type: str = ACCESS_TOKEN_TYPE
+    max_lifetime_seconds: int = 3600
+    #: accept the RFC 8037 ``EdDSA`` label for Ed25519 keys (older signers); off by default
+    accept_legacy_eddsa: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.issuer:
+            raise ValueError("the issuer must not be empty")
+        if not self.audiences or not all(isinstance(a, str) and a for a in self.audiences):
+            raise ValueError("at least one non-empty audience is required")
+        if not self.algorithms or not self.algorithms <= frozenset(SUPPORTED_ALGORITHMS):
+            # this is what keeps "none" and HMAC out for good, whatever a caller passes
+            raise ValueError(f"algorithms must be a non-empty subset of {', '.join(SUPPORTED_ALGORITHMS)}")
+        if not 0 <= self.leeway_seconds <= 300:
+            raise ValueError("leeway_seconds must be between 0 and 300")
+        if not 256 <= self.max_token_bytes <= 65536:
+            raise ValueError("max_token_bytes must be between 256 and 65536")
+        if not 1 <= self.max_lifetime_seconds <= 86400:
+            raise ValueError("max_lifetime_seconds must be between 1 and 86400")
+
+    def header_algorithm(self, alg: str) -> str | None:
+        """The algorithm a header's ``alg`` names, or ``None`` if not allowed (compared case-sensitively)."""
+        if alg in self.algorithms:
+            return alg
+        if alg == LEGACY_EDDSA and self.accept_legacy_eddsa and "Ed25519" in self.algorithms:
+            return "Ed25519"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedToken:
+    """A token whose shape and header passed; nothing in it is trusted until ``verify_with_key``."""
+
+    header: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    #: the algorithm the header asks for, normalised (``EdDSA`` -> ``Ed25519`` when the legacy label is on)
+    alg: str
+    kid: str
+    signing_input: bytes
+    signature: bytes
+
+    def __repr__(self) -> str:
+        return f"UnverifiedToken(alg={self.alg!r}, kid={self.kid!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenClaims:
+    """The verified claims of an access token."""
+
+    subject: str
+    session_id: str
+    scope: tuple[str, ...]
+    amr: tuple[str, ...]
+    auth_time: datetime | None
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+    not_before: datetime | None
+    issuer: str
+    audience: tuple[str, ...]
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def has_scopes(self, *scopes: str) -> bool:
+        """Whether every one of ``scopes`` was granted."""
+        return set(scopes) <= set(self.scope)
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            # two parsers may keep different copies (first vs last): refuse rather than pick one
+            raise InvalidToken("duplicate_member")
+        result[name] = value
+    return result
+
+
+def _reject_constant(_: str) -> Any:
+    # NaN and Infinity are not JSON; Python accepts them, other parsers do not
+    raise InvalidToken("malformed")
+
+
+def _b64decode(segment: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidToken("malformed") from None
+    # only the canonical encoding: stray low bits would let two strings carry the same bytes
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != segment:
+        raise InvalidToken("malformed")
+    return raw
+
+
+def _json_object(segment: str) -> dict[str, Any]:
+    raw = _b64decode(segment)
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidToken("malformed") from None
+    if not isinstance(value, dict):
+        raise InvalidToken("malformed")
+    return value
+
+
+def _type_matches(typ: object, expected: str) -> bool:
+    if not isinstance(typ, str):
+        return False
+    typ = typ.lower()
+    if typ.startswith("application/"):
+        typ = typ[len("application/") :]
+    return typ == expected.lower()
+
+
+def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
+    """Check size, shape and header of a compact JWS; raise ``InvalidToken`` at the first broken rule."""
+    if not isinstance(token, str):
+        raise InvalidToken("malformed")
+    # before any decoding, so an oversized token costs one length comparison
+    if len(token) > policy.max_token_bytes:
+        raise InvalidToken("too_large")
+    if not token.isascii() or token.count(".") != 2:
+        raise InvalidToken("malformed")
+    header_segment, payload_segment, signature_segment = token.split(".")
+    if not header_segment or not payload_segment:
+        raise InvalidToken("malformed")
+    for segment in (header_segment, payload_segment, signature_segment):
+        if not _SEGMENT.fullmatch(segment):
+            raise InvalidToken("malformed")
+
+    header = _json_object(header_segment)
+    payload = _json_object(payload_segment)
+
+    raw_alg = header.get("alg")
+    alg = policy.header_algorithm(raw_alg) if isinstance(raw_alg, str) else None
+    if alg is None:
+        raise InvalidToken("alg_not_allowed")
+    if not _type_matches(header.get("typ"), policy.token_type):
+        raise InvalidToken("wrong_type")
+    if FORBIDDEN_HEADERS & header.keys():
+        raise InvalidToken("forbidden_header")
+    if "crit" in header:
+        # RFC 7515 §4.1.11: a recipient must reject extensions it does not understand; we understand none
+        raise InvalidToken("unsupported_crit")
+    if UNSUPPORTED_HEADERS & header.keys():
+        raise InvalidToken("forbidden_header")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
+        raise InvalidToken("bad_kid")
+
+    return UnverifiedToken(
+        header=header,
+        payload=payload,
+        alg=alg,
+        kid=kid,
+        signing_input=f"{header_segment}.{payload_segment}".encode("ascii"),
+        signature=_b64decode(signature_segment),
+    )
+
+
+# --------------------------------------------------------------------------------------------- verification
+
+
+def _signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
+    """Verify with joserfc, restricted to the key's one algorithm."""
+    header_segment, payload_segment = unverified.signing_input.split(b".")
+    # the header handed to joserfc names the key's algorithm; it has already been checked to be the same
+    # (possibly via the legacy EdDSA label) and carries nothing else joserfc could act on
+    obj = jws.CompactSignature({"alg": key.alg}, unverified.signing_input)
+    obj.segments.update(
+        {
+            "header": header_segment,
+            "payload": payload_segment,
+            "signature": base64.urlsafe_b64encode(unverified.signature).rstrip(b"="),
+        }
+    )
+    registry = jws.JWSRegistry(algorithms=[key.alg])
+    try:
+        return jws.validate_compact(obj, key.key, registry=registry)
+    except (JoseError, ValueError, TypeError):
+        return False
+
+
+def _optional_number(claims: Mapping[str, Any], name: str) -> float | None:
+    if name not in claims:
+        return None
+    value = claims[name]
+    # bool is an int in Python, never a timestamp; null, strings and non-finite numbers are not either
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidToken("invalid_claim")
+    return float(value)
+
+
+def _required_number(claims: Mapping[str, Any], name: str) -> float:
+    value = _optional_number(claims, name)
+    if value is None:
+        raise InvalidToken("missing_claim")
+    return value
+
+
+def _string(claims: Mapping[str, Any], name: str) -> str:
+    if name not in claims:
+        raise InvalidToken("missing_claim")
+    value = claims[name]
+    if not isinstance(value, str) or not value:
+        raise InvalidToken("invalid_claim")
+    return value
+
+
+def _timestamp(value: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidToken("invalid_claim") from None
+
+
+def _audiences(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    if "aud" not in claims:
+        raise InvalidToken("missing_claim")
+    aud = claims["aud"]
+    if isinstance(aud, str):
+        return (aud,)
+    if isinstance(aud, list) and all(isinstance(item, str) for item in aud):
+        return tuple(aud)
+    raise InvalidToken("bad_audience")
+
+
+def _string_list(claims: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = claims.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidToken("invalid_claim")
+    return tuple(value)
+
+
+def verify_with_key(
+    unverified: UnverifiedToken, key: VerificationKey, policy: VerificationPolicy, now: datetime
+) -> AccessTokenClaims:
+    """Verify the signature with ``key`` and its algorithm, then every claim rule."""
+    if unverified.alg != key.alg:
+        raise InvalidToken("alg_mismatch")
+    if not _signature_valid(unverified, key):
+        raise InvalidToken("bad_signature")
+
+    claims = unverified.payload
+    leeway = policy.leeway_seconds
+    current = now.timestamp()
+    exp = _required_number(claims, "exp")
+    iat = _required_number(claims, "iat")
+    nbf = _optional_number(claims, "nbf")
+    if current >= exp + leeway:
+        raise InvalidToken("expired")
+    if nbf is not None and nbf > current + leeway:
+        raise InvalidToken("not_yet_valid")
+    if iat > current + leeway:
+        raise InvalidToken("issued_in_future")
+    if exp - iat > policy.max_lifetime_seconds:
+        raise InvalidToken("lifetime_too_long")
+
+    issuer = claims.get("iss")
+    if "iss" not in claims:
+        raise InvalidToken("missing_claim")
+    if not isinstance(issuer, str) or issuer != policy.issuer:
+        raise InvalidToken("bad_issuer")
+    audience = _audiences(claims)
+    if policy.audiences.isdisjoint(audience):
+        raise InvalidToken("bad_audience")
+
+    subject = _string(claims, "sub")
+    jti = _string(claims, "jti")
+    session_id = _string(claims, "sid")
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise InvalidToken("invalid_claim")
+    auth_time = _optional_number(claims, "auth_time")
+
+    return AccessTokenClaims(
+        subject=subject,
+        session_id=session_id,
+        scope=tuple(scope.split()),
+        amr=_string_list(claims, "amr"),
+        auth_time=_timestamp(auth_time) if auth_time is not None else None,
+        jti=jti,
+        issued_at=_timestamp(iat),
+        expires_at=_timestamp(exp),
+        not_before=_timestamp(nbf) if nbf is not None else None,
+        issuer=issuer,
+        audience=audience,
+        raw=dict(claims),
+    )
+
+
+class AccessTokenVerifier:
+    """Verifies access tokens against the server's own key ring."""
+
+    def __init__(
+        self, key_lookup: Callable[[str], VerificationKey | None], policy: VerificationPolicy, clock: Clock
+    ) -> None:
+        self._key_lookup = key_lookup
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def policy(self) -> VerificationPolicy:
+        return self._policy
+
+    def verify(self, token: str) -> AccessTokenClaims:
+        unverified = parse_unverified(token, self._policy)
+        key = self._key_lookup(unverified.kid)
+        if key is None:
+            raise InvalidToken("unknown_kid")
+        return verify_with_key(unverified, key, self._policy, self._clock.now())
