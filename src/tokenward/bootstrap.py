@@ -101,6 +101,7 @@ class Container:
     sessions: SessionService
     hashing_pool: HashingPool
     audit_repository: SqlAuditRepository
+    users: SqlUserRepository
 
     async def reload_keys(self) -> KeyRing:
         self.key_ring = await self.keys.load()
@@ -121,6 +122,7 @@ class Container:
 
 async def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     check_settings(settings)
+    configure_logging(settings.log_level, settings.log_json)
     clock = clock or SystemClock()
     kek = load_kek(settings)
     url = settings.effective_database_url
@@ -212,6 +214,7 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
         sessions=sessions,
         hashing_pool=pool,
         audit_repository=audit_repository,
+        users=users,
     )
     container_ref.append(container)
     return container
