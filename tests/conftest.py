@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 from tokenward.domain.clock import FrozenClock
 
-POSTGRES_URL = os.environ.get("TOKENWARD_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "TOKENWARD_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("TOKENWARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -66,9 +67,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_tokenward_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_ambient_tokenward_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests build their settings explicitly; a developer's TOKENWARD_* variables must not leak in."""
     for name in list(os.environ):
         if name.startswith("TOKENWARD_") and not name.startswith("TOKENWARD_TEST_"):
             monkeypatch.delenv(name, raising=False)
-    yield

@@ -64,7 +64,9 @@ class RunningApp:
         body: dict[str, Any] = response.json()
         return body
 
-    async def new_user(self, email: str | None = None, password: str = STRONG_PASSWORD) -> tuple[str, dict[str, Any]]:
+    async def new_user(
+        self, email: str | None = None, password: str = STRONG_PASSWORD
+    ) -> tuple[str, dict[str, Any]]:
         email = email or f"user-{secrets.token_hex(6)}@example.com"
         response = await self.sign_up(email, password)
         assert response.status_code == 202, response.text

@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-
 from fastapi import FastAPI
 
 from tokenward.adapters.email import OutboxMailer
@@ -150,7 +149,9 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
 
     issuer = AccessTokenIssuer(
         current_ring,
-        AccessTokenSettings(issuer=settings.issuer, audiences=audiences, lifetime_seconds=settings.access_token_ttl),
+        AccessTokenSettings(
+            issuer=settings.issuer, audiences=audiences, lifetime_seconds=settings.access_token_ttl
+        ),
         clock,
     )
     verifier = AccessTokenVerifier(
@@ -193,7 +194,9 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
             default_scope=settings.default_scope,
         ),
     )
-    mailer = OutboxMailer(settings.data_dir / "outbox", f"no-reply@{_host(settings.effective_public_url)}", clock)
+    mailer = OutboxMailer(
+        settings.data_dir / "outbox", f"no-reply@{_host(settings.effective_public_url)}", clock
+    )
     accounts = AccountService(
         users=users,
         credentials=credentials,
@@ -201,7 +204,9 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
         mailer=mailer,
         audit=audit,
         clock=clock,
-        settings=AccountSettings(service_name=settings.service_name, public_url=settings.effective_public_url),
+        settings=AccountSettings(
+            service_name=settings.service_name, public_url=settings.effective_public_url
+        ),
     )
     container = Container(
         settings=settings,
@@ -245,7 +250,9 @@ def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -
         container = await build_container(settings, clock=clock)
         app.state.container = container
         app.state.services = container.api_services()
-        _log.info("tokenward_started", issuer=settings.issuer, mode=settings.mode.value, database=_db_kind(settings))
+        _log.info(
+            "tokenward_started", issuer=settings.issuer, mode=settings.mode.value, database=_db_kind(settings)
+        )
         try:
             yield
         finally:
@@ -263,8 +270,6 @@ def app_from_environment() -> FastAPI:
 
 def _db_kind(settings: Settings) -> str:
     return settings.effective_database_url.split(":", 1)[0]
-
-
 
 
 async def run_migrations(settings: Settings) -> str:

@@ -14,7 +14,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-
 from pydantic import ValidationError
 
 from tokenward.bootstrap import Container, build_container, check_settings, run_migrations
@@ -146,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
     sub.add_parser("doctor", help="explain insecure settings").set_defaults(func=cmd_doctor)
 
-    users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="users_command", required=True)
+    users = sub.add_parser("users", help="manage accounts").add_subparsers(
+        dest="users_command", required=True
+    )
     create = users.add_parser("create", help="create an account (password from a prompt, stdin or env)")
     create.add_argument("email")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -183,8 +184,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return result
-
-
 
 
 if __name__ == "__main__":

@@ -183,8 +183,9 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 problems.append(str(exc))
             else:
-                if self.dev_kek_path.exists() and self.dev_kek_path.read_bytes().strip() == base64.urlsafe_b64encode(
-                    kek
+                if (
+                    self.dev_kek_path.exists()
+                    and self.dev_kek_path.read_bytes().strip() == base64.urlsafe_b64encode(kek)
                 ):
                     problems.append("TOKENWARD_KEK is the generated development key; create a new secret key")
         if not self.issuer.startswith("https://"):

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.harness import RunningApp, running_app, make_settings
+from tests.harness import RunningApp, make_settings, running_app
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ async def test_sign_up_with_an_existing_email_gets_the_same_answer(api: RunningA
     assert len(outbox) == 1
     assert "taken@example.com" in outbox[0].read_text()
     # and the original password still works: the second sign-up changed nothing
-    assert (await api.client.post("/v1/login", json={"email": "taken@example.com", "password": STRONG_PASSWORD})).status_code == 200
+    assert (
+        await api.client.post("/v1/login", json={"email": "taken@example.com", "password": STRONG_PASSWORD})
+    ).status_code == 200
 
 
 @pytest.mark.threat("T-ACC-02")
@@ -26,7 +28,9 @@ async def test_unknown_email_and_wrong_password_get_identical_answers(api: Runni
     """Attack: tell existing accounts from missing ones by the sign-in answer."""
     email, _ = await api.new_user()
     wrong = await api.client.post("/v1/login", json={"email": email, "password": "wrong password here"})
-    unknown = await api.client.post("/v1/login", json={"email": "nobody@example.com", "password": "wrong password here"})
+    unknown = await api.client.post(
+        "/v1/login", json={"email": "nobody@example.com", "password": "wrong password here"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["code"] == "invalid_credentials"
@@ -116,16 +120,21 @@ async def test_rehash_on_login_when_parameters_change(api: RunningApp) -> None:
 
     user = await api.container.users.get_by_email(email)
     assert user is not None
-    old_style = PasswordHasher(Argon2Parameters(memory_kib=32, time_cost=1, parallelism=1)).hash(STRONG_PASSWORD)
+    old_style = PasswordHasher(Argon2Parameters(memory_kib=32, time_cost=1, parallelism=1)).hash(
+        STRONG_PASSWORD
+    )
     await api.container.users.update(user.with_changes(password_hash=old_style))
     await api.login(email)
     after = await api.container.users.get_by_email(email)
-    assert after is not None and after.password_hash != old_style
+    assert after is not None
+    assert after.password_hash != old_style
     assert "m=64," in (after.password_hash or "")
 
 
 async def test_invalid_email_is_a_clear_problem(api: RunningApp) -> None:
-    response = await api.client.post("/v1/signup", json={"email": "not-an-email", "password": STRONG_PASSWORD})
+    response = await api.client.post(
+        "/v1/signup", json={"email": "not-an-email", "password": STRONG_PASSWORD}
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
     assert STRONG_PASSWORD not in response.text

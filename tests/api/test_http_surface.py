@@ -36,14 +36,18 @@ async def test_oversized_chunked_body_without_length_gets_413(api: RunningApp) -
         for _ in range(100):
             yield b"x" * 1024
 
-    response = await api.client.post("/v1/login", content=chunks(), headers={"Content-Type": "application/json"})
+    response = await api.client.post(
+        "/v1/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
 
 
 @pytest.mark.threat("T-API-03")
 async def test_errors_are_problem_documents_without_internals(api: RunningApp) -> None:
-    response = await api.client.post("/v1/login", json={"email": "a@example.com", "password": STRONG_PASSWORD, "x": 1})
+    response = await api.client.post(
+        "/v1/login", json={"email": "a@example.com", "password": STRONG_PASSWORD, "x": 1}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
@@ -99,8 +103,12 @@ async def test_access_token_header_and_claims(api: RunningApp) -> None:
     payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=="))
     assert header["typ"] == "at+jwt"
     assert header["alg"] == "ES256"
-    assert header["kid"] in {k["kid"] for k in (await api.client.get("/.well-known/jwks.json")).json()["keys"]}
-    assert {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "scope", "amr", "auth_time"} <= set(payload)
+    assert header["kid"] in {
+        k["kid"] for k in (await api.client.get("/.well-known/jwks.json")).json()["keys"]
+    }
+    assert {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "scope", "amr", "auth_time"} <= set(
+        payload
+    )
     assert payload["iss"] == TEST_ISSUER
     assert TEST_AUDIENCE in (payload["aud"] if isinstance(payload["aud"], list) else [payload["aud"]])
     assert payload["exp"] - payload["iat"] == 600

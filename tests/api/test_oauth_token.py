@@ -13,13 +13,22 @@ async def test_refresh_with_a_json_body(api: RunningApp) -> None:
         "/oauth/token", json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )
     assert response.status_code == 200
-    assert set(response.json()) == {"access_token", "token_type", "expires_in", "refresh_token", "scope", "session_id"}
+    assert set(response.json()) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "session_id",
+    }
 
 
 @pytest.mark.threat("T-API-04")
 async def test_token_responses_are_never_cached(api: RunningApp) -> None:
     email, tokens = await api.new_user()
-    login = await api.client.post("/v1/login", json={"email": email, "password": "correct horse battery staple"})
+    login = await api.client.post(
+        "/v1/login", json={"email": email, "password": "correct horse battery staple"}
+    )
     refreshed = await api.refresh(tokens["refresh_token"])
     for response in (login, refreshed):
         assert response.headers["cache-control"] == "no-store"
@@ -37,7 +46,9 @@ async def test_token_responses_are_never_cached(api: RunningApp) -> None:
         ({"grant_type": "refresh_token", "refresh_token": "' OR '1'='1"}, "invalid_grant"),
     ],
 )
-async def test_bad_token_requests_get_rfc6749_errors(api: RunningApp, data: dict[str, str], error: str) -> None:
+async def test_bad_token_requests_get_rfc6749_errors(
+    api: RunningApp, data: dict[str, str], error: str
+) -> None:
     response = await api.client.post("/oauth/token", data=data)
     assert response.status_code == 400
     body = response.json()
@@ -50,7 +61,9 @@ async def test_bad_token_requests_get_rfc6749_errors(api: RunningApp, data: dict
 
 
 async def test_unsupported_content_type_is_invalid_request(api: RunningApp) -> None:
-    response = await api.client.post("/oauth/token", content=b"grant_type=refresh_token", headers={"Content-Type": "text/plain"})
+    response = await api.client.post(
+        "/oauth/token", content=b"grant_type=refresh_token", headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 

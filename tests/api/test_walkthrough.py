@@ -34,7 +34,9 @@ async def test_sign_up_sign_in_call_refresh_and_sign_out(api: RunningApp) -> Non
 
 
 @pytest.mark.threat("T-REF-01")
-async def test_reuse_of_a_rotated_refresh_token_after_the_grace_window_revokes_the_session(api: RunningApp) -> None:
+async def test_reuse_of_a_rotated_refresh_token_after_the_grace_window_revokes_the_session(
+    api: RunningApp,
+) -> None:
     """Attack: a thief replays a refresh token the owner has already rotated."""
     _, tokens = await api.new_user()
     successor = (await api.refresh(tokens["refresh_token"])).json()
@@ -82,7 +84,10 @@ async def test_idle_session_expires(api: RunningApp) -> None:
     api.clock.advance(api.settings.session_idle_ttl + 1)
     response = await api.refresh(tokens["refresh_token"])
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_grant", "error_description": "The session has expired; sign in again"}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "The session has expired; sign in again",
+    }
 
 
 @pytest.mark.threat("T-REF-04")
@@ -104,7 +109,9 @@ async def test_absolute_session_lifetime_is_not_extended_by_refreshing(api: Runn
 
 async def test_profile_update_and_read(api: RunningApp) -> None:
     _, tokens = await api.new_user()
-    response = await api.client.patch("/v1/me", json={"display_name": "Ada"}, headers=bearer(tokens["access_token"]))
+    response = await api.client.patch(
+        "/v1/me", json={"display_name": "Ada"}, headers=bearer(tokens["access_token"])
+    )
     assert response.status_code == 200
     assert response.json()["display_name"] == "Ada"
     me = await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.harness import RunningApp, bearer, make_settings, running_app
+
 from tokenward.adapters.logging import configure_logging, get_logger
 from tokenward.domain.audit import REDACTED
 
@@ -20,7 +20,9 @@ async def api(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 
 @pytest.mark.threat("T-API-02")
-async def test_a_full_session_writes_no_secret_to_the_log(api: RunningApp, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_full_session_writes_no_secret_to_the_log(
+    api: RunningApp, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Attack surface: log files read by operators, shippers and attackers who reach the log store."""
     email = "logs@example.com"
     await api.sign_up(email, PASSWORD)
@@ -38,7 +40,13 @@ async def test_a_full_session_writes_no_secret_to_the_log(api: RunningApp, capsy
     output = capsys.readouterr().err
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     audit_types = {line.get("audit_type") for line in lines}
-    assert {"signup", "signup_existing_email", "login_failed", "login_succeeded", "refresh_token_reuse"} <= audit_types
+    assert {
+        "signup",
+        "signup_existing_email",
+        "login_failed",
+        "login_succeeded",
+        "refresh_token_reuse",
+    } <= audit_types
     for secret in (
         PASSWORD,
         "a wrong password guess",

@@ -19,7 +19,9 @@ from tokenward.domain.audit import AuditEvent, redact_value
 _configured = False
 
 
-def redact_processor(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if key in ("event", "level", "timestamp", "logger"):
             continue
@@ -33,7 +35,9 @@ def redact_processor(_logger: Any, _method: str, event_dict: MutableMapping[str,
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Configure structlog and the standard library's root logger once per process."""
     global _configured
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

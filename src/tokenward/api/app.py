@@ -46,5 +46,3 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=config.hsts)
     return app
-
-

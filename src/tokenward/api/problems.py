@@ -38,7 +38,9 @@ def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, InvalidToken | InsufficientScope) or error.status == 401:
         code = "insufficient_scope" if isinstance(error, InsufficientScope) else "invalid_token"
-        headers["WWW-Authenticate"] = f'Bearer error="{code}"' if isinstance(error, InvalidToken | InsufficientScope) else "Bearer"
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="{code}"' if isinstance(error, InvalidToken | InsufficientScope) else "Bearer"
+        )
     if _is_oauth(request):
         status = error.status
         if error.oauth_error == "invalid_client":
@@ -57,7 +59,9 @@ def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     }
     if isinstance(error, PasswordRejected):
         body["reasons"] = error.reasons
-    return JSONResponse(body, status_code=error.status, headers=headers, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=error.status, headers=headers, media_type="application/problem+json"
+    )
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -82,7 +86,9 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         error = TokenwardError(str(exc.detail))
         error.status = exc.status_code
-        error.code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(exc.status_code, "http_error")
+        error.code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         error.title = error.code.replace("_", " ").capitalize()
         error.oauth_error = "invalid_request"
         return problem_response(error, request)

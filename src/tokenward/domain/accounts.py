@@ -34,7 +34,12 @@ def checked_email(email: str) -> str:
     """Normalise and apply the minimal shape rules every entry point shares (the API validates more)."""
     normalized = normalize_email(email)
     local, _, domain = normalized.rpartition("@")
-    if not local or "." not in domain or len(normalized) > MAX_EMAIL_LENGTH or any(c.isspace() for c in normalized):
+    if (
+        not local
+        or "." not in domain
+        or len(normalized) > MAX_EMAIL_LENGTH
+        or any(c.isspace() for c in normalized)
+    ):
         raise InvalidRequest("A valid e-mail address is required")
     return normalized
 
@@ -164,7 +169,9 @@ class AccountService:
             raise InvalidCredentials("The current password is wrong")
         new_hash = await self._credentials.hash_new_password(new_password, user.email)
         now = self._clock.now()
-        await self._users.update(user.with_changes(password_hash=new_hash, updated_at=now, password_changed_at=now))
+        await self._users.update(
+            user.with_changes(password_hash=new_hash, updated_at=now, password_changed_at=now)
+        )
         ended = await self._sessions.revoke_all(
             user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=principal.session.id
         )

@@ -151,7 +151,9 @@ class SessionService:
         )
         return ended
 
-    async def revoke_all(self, user_id: str, reason: str, *, except_session_id: str | None = None) -> list[str]:
+    async def revoke_all(
+        self, user_id: str, reason: str, *, except_session_id: str | None = None
+    ) -> list[str]:
         return await self._sessions.revoke_all_for_user(
             user_id, self._clock.now(), reason, except_session_id=except_session_id
         )
@@ -182,7 +184,10 @@ class SessionService:
                 session_id=session.id,
                 ip=context.ip,
                 user_agent=context.user_agent,
-                details={"family_id": session.family_id, "rotated_seconds_ago": int((now - record.rotated_at).total_seconds())},
+                details={
+                    "family_id": session.family_id,
+                    "rotated_seconds_ago": int((now - record.rotated_at).total_seconds()),
+                },
             )
         )
         raise InvalidGrant("Refresh token reuse detected; the session has been revoked")

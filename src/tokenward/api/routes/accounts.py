@@ -32,7 +32,9 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
 
 
 @router.post("/login", response_model=TokenResponse)
-async def login(body: LoginRequest, services: Services, context: Context, response: Response) -> TokenResponse:
+async def login(
+    body: LoginRequest, services: Services, context: Context, response: Response
+) -> TokenResponse:
     """Sign in with e-mail and password; returns an access token and a refresh token."""
     pair = await services.accounts.sign_in(body.email, body.password, context)
     response.headers.update(NO_STORE)
@@ -56,7 +58,9 @@ async def change_password(
     body: PasswordChangeRequest, principal: CurrentPrincipal, services: Services, context: Context
 ) -> PasswordChanged:
     """Change the password (the current one is required); every other session is ended."""
-    ended = await services.accounts.change_password(principal, body.current_password, body.new_password, context)
+    ended = await services.accounts.change_password(
+        principal, body.current_password, body.new_password, context
+    )
     return PasswordChanged(other_sessions_ended=ended)
 
 

@@ -37,5 +37,17 @@ async def discovery(request: Request, response: Response) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(config.signing_algorithms),
         "access_token_signing_alg_values_supported": list(config.signing_algorithms),
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "scope", "amr", "auth_time"],
+        "claims_supported": [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "jti",
+            "sid",
+            "scope",
+            "amr",
+            "auth_time",
+        ],
     }
