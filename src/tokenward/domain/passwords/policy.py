@@ -44,6 +44,8 @@ _SEQUENCES = ("01234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop",
 _SEPARATORS = re.compile(r"[._+\-]")
 # A password that is one short unit repeated ("abababab", "123123123") is as weak as a repeated character.
 _MAX_REPEATED_UNIT = 3
+# Below this a string is too short to be called a pattern (and the length rule rejects it anyway).
+_MIN_PATTERN_LENGTH = 3
 
 
 def too_short_reason(min_length: int) -> str:
@@ -103,6 +105,8 @@ def context_words_for(email: str, service_name: str) -> list[str]:
 
 def _is_trivial(folded: str) -> bool:
     """A single repeated character, a short repeated unit, or a run such as ``abcdefgh`` / ``87654321``."""
+    if len(folded) < _MIN_PATTERN_LENGTH:
+        return False
     for unit in range(1, _MAX_REPEATED_UNIT + 1):
         repeated = folded[:unit] * (len(folded) // unit + 1)
         if len(folded) >= 2 * unit and folded == repeated[: len(folded)]:
