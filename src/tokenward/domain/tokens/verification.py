@@ -41,7 +41,7 @@ from tokenward.domain.keyring import LEGACY_EDDSA, VerificationKey
 from tokenward.domain.keys import SUPPORTED_ALGORITHMS
 from tokenward.errors import InvalidToken
 
-ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ACCESS_TOKEN_TYPE = "at+jwt"
 #: header members that name a key or where to fetch one: trusting them lets the attacker choose the key
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"})
 #: header members that change how the payload is read (RFC 7797 unencoded payload, JWE-style compression)
