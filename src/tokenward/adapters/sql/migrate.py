@@ -9,6 +9,7 @@ once they get the lock, find the schema at head and do nothing. On SQLite the up
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,7 +69,29 @@ def migrate_sync(url: str | URL) -> None:
     asyncio.run(migrate(url))
 
 
+#: one lock per event loop; see ``_run``
+_IN_PROCESS_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _in_process_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _IN_PROCESS_LOCKS.get(loop)
+    if lock is None:
+        lock = _IN_PROCESS_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
 async def _run(url: str | URL, operation: _Operation, revision: str) -> None:
+    # Alembic keeps its running context in module globals (``alembic.context``, ``alembic.op``), so two
+    # migrations interleaved in one process would trample each other; the database locks only order
+    # separate processes
+    async with _in_process_lock():
+        await _run_locked(url, operation, revision)
+
+
+async def _run_locked(url: str | URL, operation: _Operation, revision: str) -> None:
     db = Database(url, pool_size=1, max_overflow=0)
     try:
         async with db.engine.connect() as conn:

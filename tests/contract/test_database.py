@@ -1,0 +1,66 @@
+"""The ``Database`` itself: URLs, readiness, SQLite's per-connection settings and write concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from tests.contract import records
+from tokenward.adapters.sql import Database, SqlAuditRepository, SqlSessionRepository, async_url
+from tokenward.domain.clock import FrozenClock
+from tokenward.errors import ConfigurationError
+
+
+async def test_ping(db: Database) -> None:
+    await db.ping()
+
+
+async def test_foreign_keys_are_enforced(db: Database, clock: FrozenClock) -> None:
+    orphan = records.session("no-such-user", clock.now())
+
+    with pytest.raises(IntegrityError):
+        await SqlSessionRepository(db).create(orphan, records.refresh_token(orphan, clock.now()))
+
+
+async def test_many_concurrent_writers_all_succeed(db: Database, clock: FrozenClock) -> None:
+    """No "database is locked" on SQLite: writers queue for the write lock instead of failing."""
+    audit = SqlAuditRepository(db)
+
+    await asyncio.gather(
+        *(audit.record(records.audit_event(clock.now(), details={"n": n})) for n in range(50))
+    )
+
+    assert len(await audit.list_events(limit=100)) == 50
+
+
+async def test_sqlite_connection_settings(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/deep/er/tokenward.db")
+    try:
+        async with db.read() as conn:
+            settings = {
+                name: (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
+                for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+            }
+    finally:
+        await db.dispose()
+
+    assert (tmp_path / "deep" / "er" / "tokenward.db").is_file()
+    # synchronous=NORMAL is 1
+    assert settings == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1, "synchronous": 1}
+
+
+def test_url_shorthands_get_their_async_driver() -> None:
+    assert async_url("sqlite:///data/t.db").drivername == "sqlite+aiosqlite"
+    assert async_url("postgresql://u@h/d").drivername == "postgresql+asyncpg"
+    assert async_url("postgres://u@h/d").drivername == "postgresql+asyncpg"
+    assert async_url("postgresql+asyncpg://u@h/d").drivername == "postgresql+asyncpg"
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:", "mysql://u@h/d"])
+def test_unusable_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        async_url(url)
