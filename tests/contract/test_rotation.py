@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
@@ -162,3 +163,32 @@ def _track_connections_in_use(db: Database) -> Callable[[], int]:
     event.listen(db.engine.sync_engine.pool, "checkout", checkout)
     event.listen(db.engine.sync_engine.pool, "checkin", checkin)
     return lambda: peak
+
+
+@pytest.mark.threat("T-REF-01")
+async def test_rotation_racing_revocation_leaves_no_live_token(
+    backend_url: str, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+) -> None:
+    """A refresh in flight during a logout: no deadlock error, and nothing usable survives the logout."""
+    session, old = started
+    db = Database(backend_url, pool_size=CONCURRENT_CALLERS, max_overflow=0)
+    try:
+        repo = SqlSessionRepository(db)
+        await _warm_pool(db, CONCURRENT_CALLERS)
+        successors = [records.refresh_token(session, clock.now()) for _ in range(CONCURRENT_CALLERS - 2)]
+        calls: list[Coroutine[Any, Any, object]] = [
+            repo.rotate(old.token_hash, s, clock.now()) for s in successors
+        ]
+        calls.insert(len(calls) // 2, repo.revoke(session.id, clock.now(), RevokeReason.LOGOUT))
+        calls.append(repo.revoke_all_for_user(session.user_id, clock.now(), RevokeReason.LOGOUT_ALL))
+
+        await asyncio.gather(*calls)
+
+        stored = await repo.get(session.id)
+        assert stored is not None
+        assert not stored.active
+        for token in [old, *successors]:
+            found = await repo.find_refresh_token(token.token_hash)
+            assert found is None or found.revoked_at is not None
+    finally:
+        await db.dispose()

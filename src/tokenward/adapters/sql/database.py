@@ -77,13 +77,12 @@ class Database:
     ) -> None:
         self.url = async_url(url)
         self.dialect_name = self.url.get_backend_name()
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        options: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": max_overflow}
         if self.dialect_name == "sqlite":
             _create_parent_folder(self.url)
-            # one writer at a time anyway; waiting writers sit in busy_timeout, not in the pool queue
-            options.update(pool_size=max(pool_size, 5), max_overflow=max_overflow)
         else:
-            options.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+            # a connection cut by a failover or an idle timeout is replaced instead of failing a request
+            options.update(pool_pre_ping=True, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
             _configure_sqlite(self.engine)

@@ -6,6 +6,10 @@ one conditional UPDATE: the database lets exactly one transaction change the row
 "rotated" (PostgreSQL: the row lock makes the others re-check the condition after the winner commits and
 find it false; SQLite: ``BEGIN IMMEDIATE`` runs the writers one after the other). Only that winner inserts
 the successor.
+
+Lock order on PostgreSQL: every transaction that changes both locks the session row before any of its
+refresh-token rows (rotation locks it explicitly first). Otherwise a refresh racing a logout could each hold
+the row the other needs, and PostgreSQL would abort one of them as a deadlock.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class SqlSessionRepository:
     async def rotate(self, old_hash: str, successor: RefreshTokenRecord, now: datetime) -> bool:
         try:
             async with self._db.write() as conn:
+                await _lock_session(conn, successor.session_id)
                 claimed = await conn.execute(
                     update(refresh_tokens)
                     .where(
@@ -92,6 +97,11 @@ class SqlSessionRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(statement)).all()
         return [_session(row) for row in rows]
+
+
+async def _lock_session(conn: AsyncConnection, session_id: str) -> None:
+    """Row-lock the session (``FOR UPDATE``; SQLite has no row locks and already holds the write lock)."""
+    await conn.execute(select(sessions.c.id).where(sessions.c.id == session_id).with_for_update())
 
 
 async def _touch(conn: AsyncConnection, session_id: str, now: datetime) -> None:
