@@ -10,7 +10,8 @@ server SHOULD NOT include one when the client did not try to authenticate. The s
 echoed; ``error_description`` is the stable ``InvalidToken.reason``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI reads the dependency annotations at run time, and the
+# one inside ``require_scopes`` refers to a local (``self``) that a string annotation could not resolve.
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
