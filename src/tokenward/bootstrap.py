@@ -33,7 +33,7 @@ from tokenward.domain.accounts import AccountService, AccountSettings
 from tokenward.domain.audit import AuditTrail
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.credentials import Credentials
-from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keyring import KeyRing, KeyService
 from tokenward.domain.keys import SUPPORTED_ALGORITHMS
 from tokenward.domain.passwords import (
@@ -130,6 +130,14 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
     if settings.auto_migrate:
         await migrate(url)
     database = Database(url)
+    try:
+        return await _assemble(settings, clock, database, kek)
+    except BaseException:
+        await database.dispose()
+        raise
+
+
+async def _assemble(settings: Settings, clock: Clock, database: Database, kek: bytes) -> Container:
     audit_repository = SqlAuditRepository(database)
     audit = AuditTrail([audit_repository, LogAuditSink()])
     users = SqlUserRepository(database)
@@ -141,6 +149,14 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
         algorithm=settings.signing_algorithm,
     )
     key_ring = await keys.ensure_active_key()
+    try:
+        key_ring.signing_key  # noqa: B018 - decrypt now, so a wrong KEK stops start-up instead of sign-ins
+    except KeyDecryptionError as exc:
+        raise ConfigurationError(
+            [
+                "TOKENWARD_KEK cannot decrypt the stored signing keys: it is not the key they were encrypted under"
+            ]
+        ) from exc
     audiences = tuple(settings.audiences)
     container_ref: list[Container] = []
 
@@ -234,7 +250,6 @@ def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(
         issuer=settings.issuer,
         audiences=tuple(settings.audiences),
-        signing_algorithms=(settings.signing_algorithm,),
         max_body_bytes=settings.max_body_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),

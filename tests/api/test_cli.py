@@ -19,7 +19,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-def test_migrate_then_users_and_keys(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_then_users_and_keys(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["migrate"]) == EXIT_OK
     assert "database schema is up to date (sqlite+aiosqlite)" in capsys.readouterr().out
 
@@ -62,7 +64,9 @@ def test_production_mode_refuses_to_run_commands_with_insecure_settings(
     assert "refuses to start" in capsys.readouterr().out
 
 
-def test_invalid_setting_is_named(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_setting_is_named(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TOKENWARD_SIGNING_ALGORITHM", "HS256")
     assert main(["doctor"]) == EXIT_USAGE
     assert "TOKENWARD_SIGNING_ALGORITHM" in capsys.readouterr().err

@@ -136,3 +136,36 @@ async def test_unknown_route_is_a_problem_document(api: RunningApp) -> None:
     response = await api.client.get("/nope")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.threat("T-API-01")
+async def test_oversized_body_on_oauth_uses_the_rfc6749_shape(api: RunningApp) -> None:
+    big = "x" * (api.settings.max_body_bytes + 1)
+    response = await api.client.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": big}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_patch_without_fields_changes_nothing(api: RunningApp) -> None:
+    _, tokens = await api.new_user()
+    await api.client.patch("/v1/me", json={"display_name": "Grace"}, headers=bearer(tokens["access_token"]))
+    response = await api.client.patch("/v1/me", json={}, headers=bearer(tokens["access_token"]))
+    assert response.json()["display_name"] == "Grace"
+
+
+async def test_wrong_current_password_is_not_a_bearer_challenge(api: RunningApp) -> None:
+    _, tokens = await api.new_user()
+    response = await api.client.post(
+        "/v1/me/password",
+        json={"current_password": "not the password", "new_password": "some new long passphrase"},
+        headers=bearer(tokens["access_token"]),
+    )
+    assert response.status_code == 401
+    assert "www-authenticate" not in response.headers
+
+
+async def test_discovery_lists_the_algorithms_of_published_keys(api: RunningApp) -> None:
+    body = (await api.client.get("/.well-known/openid-configuration")).json()
+    assert body["access_token_signing_alg_values_supported"] == ["ES256"]

@@ -29,7 +29,9 @@ async def test_walk_through_on_postgresql(pg_api: RunningApp) -> None:
     assert (await pg_api.sign_up("pg@example.com")).status_code == 202
     assert (await pg_api.sign_up("pg@example.com")).status_code == 202
     tokens = await pg_api.login("pg@example.com")
-    assert (await pg_api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).json()["email"] == "pg@example.com"
+    assert (await pg_api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).json()[
+        "email"
+    ] == "pg@example.com"
     successor = (await pg_api.refresh(tokens["refresh_token"])).json()
     pg_api.clock.advance(pg_api.settings.refresh_reuse_grace + 1)
     replay = await pg_api.refresh(tokens["refresh_token"])

@@ -34,7 +34,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")}
-    env.update({"TOKENWARD_ARGON2_MEMORY_KIB": "64", "TOKENWARD_ARGON2_TIME_COST": "1", "TOKENWARD_ISSUER": f"http://127.0.0.1:{port}"})
+    env.update(
+        {
+            "TOKENWARD_ARGON2_MEMORY_KIB": "64",
+            "TOKENWARD_ARGON2_TIME_COST": "1",
+            "TOKENWARD_ISSUER": f"http://127.0.0.1:{port}",
+        }
+    )
     tokenward = Path(sys.executable).with_name("tokenward")
     log = (workdir / "server.log").open("wb")
     process = subprocess.Popen(
@@ -87,14 +93,19 @@ def test_embedded_defaults_serve_the_walk_through(live_server: str) -> None:
     me = httpx.get(f"{live_server}/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert me.json()["email"] == "live@example.com"
     refreshed = httpx.post(
-        f"{live_server}/oauth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        f"{live_server}/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
     )
     assert refreshed.status_code == 200
-    logout = httpx.post(f"{live_server}/v1/logout", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
+    logout = httpx.post(
+        f"{live_server}/v1/logout", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    )
     assert logout.json() == {"status": "logged_out", "sessions_ended": 1}
 
 
-async def test_example_resource_server_verifies_live_tokens(live_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_example_resource_server_verifies_live_tokens(
+    live_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKENWARD_URL", live_server)
     sys.modules.pop("examples.resource_server", None)
     example = importlib.import_module("examples.resource_server")
@@ -110,11 +121,15 @@ async def test_example_resource_server_verifies_live_tokens(live_server: str, mo
         assert forbidden.status_code == 403
         assert 'error="insufficient_scope"' in forbidden.headers["www-authenticate"]
 
-        tampered = tokens["access_token"][:-4] + ("AAAA" if not tokens["access_token"].endswith("AAAA") else "BBBB")
+        tampered = tokens["access_token"][:-4] + (
+            "AAAA" if not tokens["access_token"].endswith("AAAA") else "BBBB"
+        )
         refused = await client.get("/profile", headers={"Authorization": f"Bearer {tampered}"})
         assert refused.status_code == 401
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
 
-        refresh_as_access = await client.get("/profile", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+        refresh_as_access = await client.get(
+            "/profile", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}
+        )
         assert refresh_as_access.status_code == 401
         assert 'error_description="malformed"' in refresh_as_access.headers["www-authenticate"]

@@ -18,11 +18,16 @@ def _kek() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
-def test_no_configuration_gives_a_working_development_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_configuration_gives_a_working_development_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings()
     assert settings.mode is Mode.DEVELOPMENT
-    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path / 'tokenward-data' / 'tokenward.db'}"
+    assert (
+        settings.effective_database_url
+        == f"sqlite+aiosqlite:///{tmp_path / 'tokenward-data' / 'tokenward.db'}"
+    )
     assert settings.access_token_ttl == 600
     assert settings.signing_algorithm == "ES256"
     check_settings(settings)  # development never refuses
@@ -67,7 +72,9 @@ def test_invalid_settings_are_refused(name: str, value: object) -> None:
 @pytest.mark.threat("T-KEY-03")
 def test_production_refuses_every_insecure_setting_by_name(tmp_path: Path) -> None:
     """Attack surface: an operator deploys with the development defaults."""
-    settings = Settings(mode="production", data_dir=tmp_path, argon2_memory_kib=1024, trusted_proxies=["0.0.0.0/0"])
+    settings = Settings(
+        mode="production", data_dir=tmp_path, argon2_memory_kib=1024, trusted_proxies=["0.0.0.0/0"]
+    )
     with pytest.raises(ConfigurationError) as caught:
         check_settings(settings)
     problems = "\n".join(caught.value.problems)
@@ -92,7 +99,9 @@ def test_production_refuses_the_generated_development_kek(tmp_path: Path) -> Non
     )
     with pytest.raises(ConfigurationError) as caught:
         check_settings(settings)
-    assert caught.value.problems == ["TOKENWARD_KEK is the generated development key; create a new secret key"]
+    assert caught.value.problems == [
+        "TOKENWARD_KEK is the generated development key; create a new secret key"
+    ]
 
 
 def test_production_with_secure_settings_starts(tmp_path: Path) -> None:
@@ -110,3 +119,17 @@ def test_kek_must_be_32_bytes(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, kek=base64.b64encode(b"short").decode())
     with pytest.raises(ConfigurationError, match="32 bytes"):
         load_kek(settings)
+
+
+async def test_a_wrong_kek_stops_start_up_instead_of_sign_ins(tmp_path: Path) -> None:
+    from tokenward.bootstrap import build_container
+
+    first = Settings(data_dir=tmp_path, kek=_kek(), argon2_memory_kib=64, argon2_time_cost=1)
+    container = await build_container(first)
+    await container.close()
+    second = first.model_copy(update={"kek": Settings(kek=_kek()).kek})
+    with pytest.raises(ConfigurationError) as caught:
+        await build_container(second)
+    assert caught.value.problems == [
+        "TOKENWARD_KEK cannot decrypt the stored signing keys: it is not the key they were encrypted under"
+    ]

@@ -14,6 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
+def _body_413(limit: int, path: str) -> tuple[bytes, bytes]:
+    """The RFC 6749 error shape on ``/oauth/*``, a problem document everywhere else."""
+    if path.startswith("/oauth/"):
+        body = {"error": "invalid_request", "error_description": f"The request body exceeds {limit} bytes"}
+        return json.dumps(body).encode(), b"application/json"
+    return _problem_413(limit), b"application/problem+json"
+
+
 def _problem_413(limit: int) -> bytes:
     return json.dumps(
         {
@@ -78,7 +86,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await self._refuse(send)
+                    await self._refuse(send, scope["path"])
                     return
         received = 0
         response_started = False
@@ -102,16 +110,16 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._refuse(send)
+                await self._refuse(send, scope["path"])
 
-    async def _refuse(self, send: Send) -> None:
-        body = _problem_413(self.max_bytes)
+    async def _refuse(self, send: Send, path: str) -> None:
+        body, content_type = _body_413(self.max_bytes, path)
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

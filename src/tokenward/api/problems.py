@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokenward.adapters.logging import get_logger
 from tokenward.errors import (
+    AuthenticationRequired,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
@@ -36,11 +37,12 @@ def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if isinstance(error, ServiceBusy):
         headers["Retry-After"] = str(error.retry_after)
-    if isinstance(error, InvalidToken | InsufficientScope) or error.status == 401:
-        code = "insufficient_scope" if isinstance(error, InsufficientScope) else "invalid_token"
-        headers["WWW-Authenticate"] = (
-            f'Bearer error="{code}"' if isinstance(error, InvalidToken | InsufficientScope) else "Bearer"
-        )
+    if isinstance(error, InvalidToken):
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    elif isinstance(error, InsufficientScope):
+        headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+    elif isinstance(error, AuthenticationRequired):
+        headers["WWW-Authenticate"] = "Bearer"
     if _is_oauth(request):
         status = error.status
         if error.oauth_error == "invalid_client":
@@ -89,7 +91,9 @@ def install_error_handlers(app: FastAPI) -> None:
         error.code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
             exc.status_code, "http_error"
         )
-        error.title = error.code.replace("_", " ").capitalize()
+        error.title = (
+            "Request body too large" if exc.status_code == 413 else error.code.replace("_", " ").capitalize()
+        )
         error.oauth_error = "invalid_request"
         return problem_response(error, request)
 

@@ -18,7 +18,6 @@ from tokenward.domain.session_service import SessionService
 class ApiConfig:
     issuer: str
     audiences: tuple[str, ...]
-    signing_algorithms: tuple[str, ...]
     max_body_bytes: int = 64 * 1024
     trusted_proxies: tuple[str, ...] = ()
     #: send Strict-Transport-Security (the issuer is https)

@@ -22,7 +22,9 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 #: values that look like bearer material whatever key they sit under: JWTs and long opaque tokens
-_SECRET_VALUE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*|\btwr_[A-Za-z0-9_-]{16,}|\b[A-Za-z0-9_-]{48,}\b")
+_SECRET_VALUE = re.compile(
+    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*|\btwr_[A-Za-z0-9_-]{16,}|\b[A-Za-z0-9_-]{48,}\b"
+)
 
 
 class AuditEventType(StrEnum):

@@ -90,9 +90,10 @@ class SessionService:
             user_agent=(context.user_agent or "")[:_USER_AGENT_MAX] or None,
         )
         refresh_token = new_refresh_token()
-        record = self._refresh_record(refresh_token, session)
-        await self._sessions.create(session, record)
-        return self._token_pair(session, refresh_token)
+        # sign before storing: a signing failure must not leave a session without tokens behind
+        pair = self._token_pair(session, refresh_token)
+        await self._sessions.create(session, self._refresh_record(refresh_token, session))
+        return pair
 
     async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
         if not looks_like_refresh_token(refresh_token):
@@ -114,10 +115,11 @@ class SessionService:
             await self._sessions.revoke(session.id, now, RevokeReason.USER_DISABLED)
             raise InvalidGrant("The refresh token is invalid")
         successor_token = new_refresh_token()
+        pair = self._token_pair(session, successor_token)
         if not await self._sessions.rotate(old_hash, self._refresh_record(successor_token, session), now):
             # another request rotated this token a moment ago: the benign race inside the grace window
             raise InvalidGrant("The refresh token was already used; use the newest refresh token")
-        return self._token_pair(session, successor_token)
+        return pair
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self._verifier.verify(access_token)

@@ -49,6 +49,8 @@ async def me(principal: CurrentPrincipal, response: Response) -> UserProfile:
 
 @router.patch("/me", response_model=UserProfile)
 async def update_me(body: ProfileUpdate, principal: CurrentPrincipal, services: Services) -> UserProfile:
+    if "display_name" not in body.model_fields_set:
+        return UserProfile.of(principal.user)
     user = await services.accounts.update_profile(principal, display_name=body.display_name)
     return UserProfile.of(user)
 

@@ -22,8 +22,9 @@ async def jwks(services: Services, response: Response) -> dict[str, Any]:
 
 
 @router.get("/.well-known/openid-configuration")
-async def discovery(request: Request, response: Response) -> dict[str, Any]:
+async def discovery(request: Request, services: Services, response: Response) -> dict[str, Any]:
     config: ApiConfig = request.app.state.config
+    algorithms = sorted({key["alg"] for key in services.jwks()["keys"]})
     issuer = config.issuer.rstrip("/")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return {
@@ -32,11 +33,9 @@ async def discovery(request: Request, response: Response) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/oauth/token",
         "grant_types_supported": ["refresh_token"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": ["token"],
         "scopes_supported": list(config.scopes_supported),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": list(config.signing_algorithms),
-        "access_token_signing_alg_values_supported": list(config.signing_algorithms),
+        "access_token_signing_alg_values_supported": algorithms,
         "claims_supported": [
             "iss",
             "sub",
