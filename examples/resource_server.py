@@ -30,12 +30,16 @@ app = FastAPI(title="Example resource server")
 
 
 @app.get("/profile")
-async def profile(claims: Annotated[AccessTokenClaims, Depends(auth.require_scopes("profile"))]) -> dict[str, Any]:
+async def profile(
+    claims: Annotated[AccessTokenClaims, Depends(auth.require_scopes("profile"))],
+) -> dict[str, Any]:
     """Any signed-in user with the ``profile`` scope."""
     return {"user": claims.subject, "session": claims.session_id, "scopes": list(claims.scope)}
 
 
 @app.get("/admin")
-async def admin(claims: Annotated[AccessTokenClaims, Depends(auth.require_scopes("admin"))]) -> dict[str, str]:
+async def admin(
+    claims: Annotated[AccessTokenClaims, Depends(auth.require_scopes("admin"))],
+) -> dict[str, str]:
     """Needs the ``admin`` scope, which sign-in does not grant by default."""
     return {"user": claims.subject}
