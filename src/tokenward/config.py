@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -40,6 +41,15 @@ def _split_list(value: Any) -> Any:
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
+
+
+def parse_rates(text: str) -> list[tuple[int, int]]:
+    """``"5/minute;100/hour"`` -> ``[(5, 60), (100, 3600)]`` using the ``limits`` library's syntax."""
+    try:
+        items = parse_many(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a rate such as '5/minute;100/hour'") from exc
+    return [(item.amount, item.get_expiry()) for item in items]
 
 
 def decode_kek(text: str) -> bytes:
@@ -98,10 +108,50 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # abuse protection (docs/operations.md, "Rate limits and lock-out")
+    rate_limits_enabled: bool = True
+    rate_limit_login: str = "30/minute;300/hour"
+    rate_limit_signup: str = "10/minute;50/hour"
+    rate_limit_mfa: str = "20/minute;100/hour"
+    rate_limit_password_reset: str = "5/minute;20/hour"
+    rate_limit_refresh: str = "60/minute;1000/hour"
+    rate_limit_revoke: str = "60/minute;1000/hour"
+    rate_limit_introspect: str = "6000/minute"
+    account_limit_per_address: str = "5/minute;20/hour"
+    account_limit: str = "10/minute;100/hour"
+    stuffing_accounts: int = Field(default=20, ge=2)
+    stuffing_window: int = Field(default=600, ge=10)
+    stuffing_block: int = Field(default=900, ge=10)
+    max_header_bytes: int = Field(default=16384, ge=4096, le=65536)
+
     @field_validator("audiences", "trusted_proxies", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator(
+        "rate_limit_login",
+        "rate_limit_signup",
+        "rate_limit_mfa",
+        "rate_limit_password_reset",
+        "rate_limit_refresh",
+        "rate_limit_revoke",
+        "rate_limit_introspect",
+        "account_limit_per_address",
+        "account_limit",
+    )
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        parse_rates(value)
+        return value
+
+    @field_validator("account_limit")
+    @classmethod
+    def _nist_cap(cls, value: str) -> str:
+        """NIST SP 800-63B §5.2.2: no more than 100 failed attempts per account; we read it as per hour."""
+        if not any(seconds >= 3600 and amount * 3600 / seconds <= 100 for amount, seconds in parse_rates(value)):
+            raise ValueError("must include a window of an hour or more allowing at most 100 attempts per hour")
+        return value
 
     @field_validator("signing_algorithm")
     @classmethod

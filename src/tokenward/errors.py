@@ -105,6 +105,24 @@ class InvalidToken(TokenwardError):
         super().__init__(reason)
 
 
+class InvalidClient(TokenwardError):
+    """A registered API client failed to authenticate: one answer for an unknown id and a wrong secret."""
+
+    code = "invalid_client"
+    status = 401
+    title = "Client authentication failed"
+    oauth_error = "invalid_client"
+
+
+class UnsupportedTokenType(TokenwardError):
+    """RFC 7009 §2.2.1: a ``token_type_hint`` this server does not know."""
+
+    code = "unsupported_token_type"
+    status = 400
+    title = "Unsupported token type"
+    oauth_error = "unsupported_token_type"
+
+
 class InsufficientScope(TokenwardError):
     code = "insufficient_scope"
     status = 403
@@ -166,3 +184,93 @@ class KeyUnavailable(TokenwardError):
     status = 503
     title = "No signing key available"
     oauth_error = "temporarily_unavailable"
+
+
+class ReauthenticationRequired(TokenwardError):
+    """The action changes how the account is protected; it needs a sign-in from the last few minutes."""
+
+    code = "reauthentication_required"
+    status = 403
+    title = "Recent sign-in required"
+    oauth_error = "invalid_request"
+
+
+class InvalidMfaToken(TokenwardError):
+    """The MFA token of a sign-in is unknown, expired, already used, or spent its attempts."""
+
+    code = "invalid_mfa_token"
+    status = 401
+    title = "Invalid or expired MFA token"
+    oauth_error = "invalid_grant"
+
+
+class InvalidMfaCode(TokenwardError):
+    """A TOTP or recovery code is wrong (or missing where the account's second factor is required)."""
+
+    code = "invalid_mfa_code"
+    status = 401
+    title = "Invalid authentication code"
+    oauth_error = "invalid_grant"
+
+
+class MfaCodeReplayed(TokenwardError):
+    """A TOTP code (time step) that was already accepted once; each code works at most once."""
+
+    code = "mfa_code_replayed"
+    status = 401
+    title = "Authentication code already used"
+    oauth_error = "invalid_grant"
+
+
+class MfaStateConflict(Conflict):
+    """The factor is not in the state the action needs (already on, not enrolled, enrolment not started)."""
+
+    code = "mfa_state_conflict"
+
+
+class InvalidOneTimeToken(TokenwardError):
+    """An e-mailed link token (verification, reset, "this was not me") is unknown, expired, used or of
+    another kind; the cases are deliberately not told apart."""
+
+    code = "invalid_one_time_token"
+    status = 400
+    title = "Invalid or expired link"
+    oauth_error = "invalid_grant"
+
+
+class EmailNotVerified(TokenwardError):
+    """Only raised after the correct password, when verified addresses are required to sign in."""
+
+    code = "email_not_verified"
+    status = 403
+    title = "E-mail address not verified"
+    oauth_error = "invalid_grant"
+
+
+class RateLimited(TokenwardError):
+    """A per-route limit for the client's address is exhausted; carries what the RateLimit headers need."""
+
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests"
+    oauth_error = "slow_down"
+
+    def __init__(self, *, policy: str, limit: int, window: int, retry_after: int) -> None:
+        self.policy = policy
+        self.limit = limit
+        self.window = window
+        self.retry_after = max(retry_after, 1)
+        super().__init__(f"Too many requests; retry after {self.retry_after} seconds")
+
+
+class TooManyAttempts(TokenwardError):
+    """Sign-in attempts for this account (or from this address) must wait; the same for unknown accounts."""
+
+    code = "too_many_attempts"
+    status = 429
+    title = "Too many attempts"
+    oauth_error = "slow_down"
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(retry_after, 1)
+        super().__init__(f"Too many attempts; retry after {self.retry_after} seconds")

@@ -23,7 +23,7 @@ _SECRET_KEY = re.compile(
 )
 #: values that look like bearer material whatever key they sit under: JWTs and long opaque tokens
 _SECRET_VALUE = re.compile(
-    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*|\btwr_[A-Za-z0-9_-]{16,}|\b[A-Za-z0-9_-]{48,}\b"
+    r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*|\btw[a-z]_[A-Za-z0-9_-]{16,}|\b[A-Za-z0-9_-]{48,}\b"
 )
 
 
@@ -39,10 +39,35 @@ class AuditEventType(StrEnum):
     REFRESH_TOKEN_REUSE = "refresh_token_reuse"
     SESSION_REVOKED = "session_revoked"
     KEY_CREATED = "key_created"
+    KEY_ACTIVATED = "key_activated"
+    KEY_RETIRED = "key_retired"
+    KEY_REMOVED = "key_removed"
+    KEY_REVOKED = "key_revoked"
+    KEYS_REWRAPPED = "keys_rewrapped"
+    TOKEN_REVOKED = "token_revoked"
+    API_CLIENT_CREATED = "api_client_created"
+    API_CLIENT_DELETED = "api_client_deleted"
+    CLEANUP_COMPLETED = "cleanup_completed"
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
     USER_CREATED_BY_ADMIN = "user_created_by_admin"
     PROFILE_UPDATED = "profile_updated"
+    RATE_LIMITED = "rate_limited"
+    ACCOUNT_THROTTLED = "account_throttled"
+    CREDENTIAL_STUFFING_DETECTED = "credential_stuffing_detected"
+    MFA_ENROLMENT_STARTED = "mfa_enrolment_started"
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"
+    MFA_CODE_FAILED = "mfa_code_failed"
+    MFA_CODE_REPLAYED = "mfa_code_replayed"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    EMAIL_VERIFICATION_SENT = "email_verification_sent"
+    EMAIL_VERIFIED = "email_verified"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    SIGN_IN_DEVICE_CHECKED = "sign_in_device_checked"
+    SIGN_IN_REPORTED_NOT_ME = "sign_in_reported_not_me"
 
 
 @dataclass(frozen=True, slots=True)
