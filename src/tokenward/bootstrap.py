@@ -9,14 +9,19 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
+from tokenward.adapters.distinct_counters import MemoryDistinctCounter, RedisDistinctCounter
 from tokenward.adapters.email import OutboxMailer
+from tokenward.adapters.metrics import MetricsAuditSink, PrometheusThrottleMetrics
+from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
+from tokenward.adapters.redis.client import create_redis_client
 from tokenward.adapters.logging import LogAuditSink, configure_logging, get_logger
 from tokenward.adapters.sql import (
     Database,
@@ -28,7 +33,7 @@ from tokenward.adapters.sql import (
 )
 from tokenward.api.app import create_app
 from tokenward.api.services import ApiConfig, ApiServices
-from tokenward.config import Settings, decode_kek
+from tokenward.config import Settings, decode_kek, parse_rates
 from tokenward.domain.accounts import AccountService, AccountSettings
 from tokenward.domain.audit import AuditTrail
 from tokenward.domain.clock import Clock, SystemClock
@@ -45,6 +50,7 @@ from tokenward.domain.passwords import (
     load_common_passwords,
 )
 from tokenward.domain.session_service import SessionService, SessionSettings
+from tokenward.domain.throttle import DistinctCounter, Rate, Throttle, ThrottlePolicy
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,
@@ -101,6 +107,8 @@ class Container:
     hashing_pool: HashingPool
     audit_repository: SqlAuditRepository
     users: SqlUserRepository
+    throttle: Throttle
+    redis: Redis | None = None
 
     async def reload_keys(self) -> KeyRing:
         self.key_ring = await self.keys.load()
@@ -111,12 +119,21 @@ class Container:
             accounts=self.accounts,
             sessions=self.sessions,
             jwks=lambda: self.key_ring.jwks(),
-            readiness_checks={"database": self.database.ping},
+            readiness_checks=self._readiness_checks(),
+            throttle=self.throttle,
         )
+
+    def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
+        checks: dict[str, Callable[[], Awaitable[object]]] = {"database": self.database.ping}
+        if self.redis is not None:
+            checks["redis"] = self.redis.ping
+        return checks
 
     async def close(self) -> None:
         self.hashing_pool.close()
         await self.database.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 async def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -130,16 +147,64 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
     if settings.auto_migrate:
         await migrate(url)
     database = Database(url)
+    redis = create_redis_client(settings.redis_url) if settings.redis_url else None
     try:
-        return await _assemble(settings, clock, database, kek)
+        return await _assemble(settings, clock, database, kek, redis)
     except BaseException:
         await database.dispose()
+        if redis is not None:
+            await redis.aclose()
         raise
 
 
-async def _assemble(settings: Settings, clock: Clock, database: Database, kek: bytes) -> Container:
+def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis: Redis | None) -> Throttle:
+    """Counters in Redis when configured (shared by every process), else in this process's memory."""
+    if redis is not None and settings.redis_url:
+        limiter = LimitsRateLimiter(redis_storage(settings.redis_url))
+        distinct: DistinctCounter = RedisDistinctCounter(redis)
+    else:
+        limiter = LimitsRateLimiter(memory_storage())
+        distinct = MemoryDistinctCounter()
+    return Throttle(
+        limiter=limiter,
+        distinct=distinct,
+        policy=throttle_policy(settings),
+        audit=audit,
+        clock=clock,
+        metrics=PrometheusThrottleMetrics(),
+    )
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    if not settings.rate_limits_enabled:
+        return ThrottlePolicy(routes={}, account_per_address=(), account=(), stuffing_accounts=2**31)
+
+    def rates(text: str) -> tuple[Rate, ...]:
+        return tuple(Rate(amount, seconds) for amount, seconds in parse_rates(text))
+
+    return ThrottlePolicy(
+        routes={
+            "login": rates(settings.rate_limit_login),
+            "signup": rates(settings.rate_limit_signup),
+            "mfa": rates(settings.rate_limit_mfa),
+            "password_reset": rates(settings.rate_limit_password_reset),
+            "refresh": rates(settings.rate_limit_refresh),
+            "revoke": rates(settings.rate_limit_revoke),
+            "introspect": rates(settings.rate_limit_introspect),
+        },
+        account_per_address=rates(settings.account_limit_per_address),
+        account=rates(settings.account_limit),
+        stuffing_accounts=settings.stuffing_accounts,
+        stuffing_window_seconds=settings.stuffing_window,
+        stuffing_block_seconds=settings.stuffing_block,
+    )
+
+
+async def _assemble(
+    settings: Settings, clock: Clock, database: Database, kek: bytes, redis: Redis | None
+) -> Container:
     audit_repository = SqlAuditRepository(database)
-    audit = AuditTrail([audit_repository, LogAuditSink()])
+    audit = AuditTrail([audit_repository, LogAuditSink(), MetricsAuditSink()])
     users = SqlUserRepository(database)
     keys = KeyService(
         repository=SqlKeyRepository(database),
@@ -213,6 +278,7 @@ async def _assemble(settings: Settings, clock: Clock, database: Database, kek: b
     mailer = OutboxMailer(
         settings.data_dir / "outbox", f"no-reply@{_host(settings.effective_public_url)}", clock
     )
+    throttle = build_throttle(settings, audit=audit, clock=clock, redis=redis)
     accounts = AccountService(
         users=users,
         credentials=credentials,
@@ -223,6 +289,7 @@ async def _assemble(settings: Settings, clock: Clock, database: Database, kek: b
         settings=AccountSettings(
             service_name=settings.service_name, public_url=settings.effective_public_url
         ),
+        throttle=throttle,
     )
     container = Container(
         settings=settings,
@@ -236,6 +303,8 @@ async def _assemble(settings: Settings, clock: Clock, database: Database, kek: b
         hashing_pool=pool,
         audit_repository=audit_repository,
         users=users,
+        throttle=throttle,
+        redis=redis,
     )
     container_ref.append(container)
     return container

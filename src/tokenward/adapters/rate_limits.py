@@ -60,5 +60,12 @@ class LimitsRateLimiter:
         return self._from_stats(rate, stats.remaining, stats.reset_time, allowed=allowed)
 
     def _from_stats(self, rate: Rate, remaining: int, reset_time: float, *, allowed: bool) -> Decision:
-        retry_after = 0 if allowed else max(1, math.ceil(reset_time - self._now()))
-        return Decision(allowed=allowed, remaining=max(remaining, 0), retry_after=retry_after, rate=rate)
+        reset_after = max(0, math.ceil(reset_time - self._now()))
+        retry_after = 0 if allowed else max(1, reset_after)
+        return Decision(
+            allowed=allowed,
+            remaining=max(remaining, 0),
+            retry_after=retry_after,
+            rate=rate,
+            reset_after=reset_after,
+        )

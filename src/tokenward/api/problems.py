@@ -21,8 +21,10 @@ from tokenward.errors import (
     InvalidRequest,
     InvalidToken,
     PasswordRejected,
+    RateLimited,
     ServiceBusy,
     TokenwardError,
+    TooManyAttempts,
 )
 
 PROBLEM_TYPE_BASE = "https://tokenward.dev/problems/"
@@ -35,8 +37,12 @@ def _is_oauth(request: Request) -> bool:
 
 def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(error, ServiceBusy):
+    if isinstance(error, ServiceBusy | TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+        headers["RateLimit-Policy"] = f'"{error.policy}";q={error.limit};w={error.window}'
+        headers["RateLimit"] = f'"{error.policy}";r=0;t={error.retry_after}'
     if isinstance(error, InvalidToken):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif isinstance(error, InsufficientScope):

@@ -12,6 +12,7 @@ from typing import Any
 
 from tokenward.domain.accounts import AccountService
 from tokenward.domain.session_service import SessionService
+from tokenward.domain.throttle import Throttle
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +33,6 @@ class ApiServices:
     #: the current JWKS document (public keys only)
     jwks: Callable[[], dict[str, Any]]
     #: raises when a dependency (database, Redis) does not answer
-    readiness_checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    readiness_checks: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
+    #: abuse protection (rate limits, back-off); ``None`` only in tests that build services by hand
+    throttle: Throttle | None = None

@@ -17,6 +17,7 @@ from tokenward.domain.credentials import Credentials
 from tokenward.domain.mail import EmailMessage, Mailer
 from tokenward.domain.session_service import Principal, SessionService, TokenPair
 from tokenward.domain.sessions import RevokeReason
+from tokenward.domain.throttle import Throttle
 from tokenward.domain.users import User, UserRepository, new_user_id, normalize_email
 from tokenward.errors import (
     AccountDisabled,
@@ -61,6 +62,7 @@ class AccountService:
         audit: AuditTrail,
         clock: Clock,
         settings: AccountSettings,
+        throttle: Throttle,
     ) -> None:
         self._users = users
         self._credentials = credentials
@@ -69,6 +71,7 @@ class AccountService:
         self._audit = audit
         self._clock = clock
         self._settings = settings
+        self._throttle = throttle
 
     async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
         """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
@@ -102,9 +105,11 @@ class AccountService:
 
     async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair:
         normalized = normalize_email(email)
+        await self._throttle.before_password(normalized, context)
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         result = await self._credentials.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
+            await self._throttle.password_failed(normalized, context)
             await self._record(
                 AuditEventType.LOGIN_FAILED,
                 context,
@@ -113,6 +118,7 @@ class AccountService:
                 details={"reason": "invalid_credentials", "known_account": user is not None},
             )
             raise InvalidCredentials()
+        await self._throttle.password_succeeded(normalized, context)
         if user.disabled:
             await self._record(
                 AuditEventType.LOGIN_FAILED,
@@ -156,6 +162,7 @@ class AccountService:
     ) -> int:
         """Needs the current password; ends every other session. Returns how many sessions were ended."""
         user = principal.user
+        await self._throttle.before_password(user.email, context, purpose="change_password")
         result = await self._credentials.verify(user.password_hash, current_password)
         if not result.ok:
             await self._record(

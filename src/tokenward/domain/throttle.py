@@ -53,6 +53,8 @@ class Decision:
     #: seconds until an event is allowed again (0 when allowed)
     retry_after: int
     rate: Rate
+    #: seconds until the window has its full quota again (for the ``RateLimit`` header's ``t``)
+    reset_after: int = 0
 
 
 class RateLimiter(Protocol):

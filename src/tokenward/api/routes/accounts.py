@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Depends, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     LoggedOut,
     LoginRequest,
@@ -24,14 +25,19 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=SignupAccepted)
+@router.post(
+    "/signup",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignupAccepted,
+    dependencies=[Depends(rate_limited("signup"))],
+)
 async def sign_up(body: SignupRequest, services: Services, context: Context) -> SignupAccepted:
     """Create an account. The answer is the same whether or not the address already has one."""
     await services.accounts.sign_up(body.email, body.password, context)
     return SignupAccepted()
 
 
-@router.post("/login", response_model=TokenResponse)
+@router.post("/login", response_model=TokenResponse, dependencies=[Depends(rate_limited("login"))])
 async def login(
     body: LoginRequest, services: Services, context: Context, response: Response
 ) -> TokenResponse:
@@ -55,7 +61,7 @@ async def update_me(body: ProfileUpdate, principal: CurrentPrincipal, services: 
     return UserProfile.of(user)
 
 
-@router.post("/me/password", response_model=PasswordChanged)
+@router.post("/me/password", response_model=PasswordChanged, dependencies=[Depends(rate_limited("login"))])
 async def change_password(
     body: PasswordChangeRequest, principal: CurrentPrincipal, services: Services, context: Context
 ) -> PasswordChanged:

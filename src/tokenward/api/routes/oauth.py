@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from tokenward.api.auth import Context, Services
+from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import TokenResponse
 from tokenward.errors import InvalidRequest, UnsupportedGrantType
 
@@ -49,6 +50,7 @@ async def _read_parameters(request: Request) -> dict[str, str]:
 @router.post(
     "/token",
     response_model=TokenResponse,
+    dependencies=[Depends(rate_limited("refresh"))],
     openapi_extra={
         "requestBody": {
             "content": {

@@ -1,0 +1,35 @@
+"""Per-route rate limits as a FastAPI dependency, and the ``RateLimit`` headers.
+
+The headers follow draft-ietf-httpapi-ratelimit-headers: ``RateLimit-Policy: "login";q=30;w=60`` names the
+quota and window, ``RateLimit: "login";r=12;t=41`` says what remains and when the window frees up. A refused
+request gets 429 with ``Retry-After`` (see ``problems``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Response
+
+from tokenward.api.auth import Context, Services
+from tokenward.domain.throttle import Decision
+
+
+def rate_limit_headers(policy: str, decision: Decision) -> dict[str, str]:
+    return {
+        "RateLimit-Policy": f'"{policy}";q={decision.rate.amount};w={decision.rate.seconds}',
+        "RateLimit": f'"{policy}";r={decision.remaining};t={decision.reset_after}',
+    }
+
+
+def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
+    """A dependency that counts the request against ``route``'s limits for the client address."""
+
+    async def dependency(services: Services, context: Context, response: Response) -> None:
+        if services.throttle is None:
+            return
+        decision = await services.throttle.check_route(route, context)
+        if decision is not None:
+            response.headers.update(rate_limit_headers(route, decision))
+
+    return dependency
