@@ -159,12 +159,16 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
 
 def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis: Redis | None) -> Throttle:
     """Counters in Redis when configured (shared by every process), else in this process's memory."""
+
+    def now() -> float:
+        return clock.now().timestamp()
+
     if redis is not None and settings.redis_url:
-        limiter = LimitsRateLimiter(redis_storage(settings.redis_url))
-        distinct: DistinctCounter = RedisDistinctCounter(redis)
+        limiter = LimitsRateLimiter(redis_storage(settings.redis_url, redis), now=now)
+        distinct: DistinctCounter = RedisDistinctCounter(redis, now=now)
     else:
-        limiter = LimitsRateLimiter(memory_storage())
-        distinct = MemoryDistinctCounter()
+        limiter = LimitsRateLimiter(memory_storage(), now=now)
+        distinct = MemoryDistinctCounter(now=now)
     return Throttle(
         limiter=limiter,
         distinct=distinct,

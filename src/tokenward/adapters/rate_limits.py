@@ -13,6 +13,7 @@ from collections.abc import Callable
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
 
 from tokenward.domain.throttle import Decision, Rate
 
@@ -23,10 +24,15 @@ def memory_storage() -> MemoryStorage:
     return MemoryStorage()
 
 
-def redis_storage(redis_url: str, *, key_prefix: str = "tokenward-limits") -> RedisStorage:
-    """``redis://host:port/db`` (or ``rediss://``) as the async storage ``limits`` expects."""
+def redis_storage(redis_url: str, client: Redis, *, key_prefix: str = "tokenward-limits") -> RedisStorage:
+    """``limits``' Redis storage on the process's one Redis client, so its connections close with it."""
     scheme, _, rest = redis_url.partition("://")
-    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy", key_prefix=key_prefix)
+    return RedisStorage(
+        f"async+{scheme}://{rest}",
+        implementation="redispy",
+        key_prefix=key_prefix,
+        connection_pool=client.connection_pool,  # type: ignore[arg-type]
+    )
 
 
 class LimitsRateLimiter:
