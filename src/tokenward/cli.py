@@ -52,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         proxy_headers=False,
         server_header=False,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         log_level=settings.log_level.lower(),
         access_log=False,
     )

@@ -7,76 +7,22 @@ cheap Argon2 parameters, exactly as the README's first command does.
 from __future__ import annotations
 
 import importlib
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import tokenward_server
+
 PASSWORD = "correct horse battery staple"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")}
-    env.update(
-        {
-            "TOKENWARD_ARGON2_MEMORY_KIB": "64",
-            "TOKENWARD_ARGON2_TIME_COST": "1",
-            "TOKENWARD_ISSUER": f"http://127.0.0.1:{port}",
-        }
-    )
-    tokenward = Path(sys.executable).with_name("tokenward")
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(tokenward), "serve", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            log.close()
-            pytest.fail("tokenward serve exited: " + (workdir / "server.log").read_text())
-        time.sleep(0.1)
-    else:
-        process.kill()
-        process.wait()
-        log.close()
-        pytest.fail("tokenward serve did not become ready: " + (workdir / "server.log").read_text())
-    try:
+    with tokenward_server(workdir) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
     assert (workdir / "tokenward-data" / "tokenward.db").exists()
 
 
@@ -133,3 +79,11 @@ async def test_example_resource_server_verifies_live_tokens(
         )
         assert refresh_as_access.status_code == 401
         assert 'error_description="malformed"' in refresh_as_access.headers["www-authenticate"]
+
+
+@pytest.mark.threat("T-API-01")
+def test_oversized_request_headers_are_refused_by_the_server(live_server: str) -> None:
+    """Attack: huge headers to make the server buffer memory before any route runs."""
+    response = httpx.get(f"{live_server}/healthz", headers={"X-Padding": "a" * 40_000})
+    assert response.status_code == 400
+    assert httpx.get(f"{live_server}/healthz").status_code == 200

@@ -1,0 +1,74 @@
+"""Start real ``tokenward serve`` processes for end-to-end tests, and stop them cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+#: cheap hashing for speed; the hashing tests use the OWASP parameters themselves
+CHEAP_ARGON2 = {"TOKENWARD_ARGON2_MEMORY_KIB": "64", "TOKENWARD_ARGON2_TIME_COST": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def tokenward_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run ``tokenward serve`` in ``workdir`` with only ``settings`` (plus cheap Argon2) in its environment.
+
+    Yields the base URL once ``/readyz`` answers 200; stops the process with SIGINT (like Ctrl-C) afterwards.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")}
+    env.update(CHEAP_ARGON2)
+    env["TOKENWARD_ISSUER"] = base
+    env.update(settings or {})
+    log_path = workdir / f"server-{port}.log"
+    tokenward = Path(sys.executable).with_name("tokenward")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(tokenward), "serve", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            _wait_until_ready(process, base, log_path)
+            yield base
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail("tokenward serve exited: " + log_path.read_text())
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("tokenward serve did not become ready: " + log_path.read_text())
