@@ -18,11 +18,12 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from tokenward.adapters.distinct_counters import MemoryDistinctCounter, RedisDistinctCounter
-from tokenward.adapters.email import OutboxMailer
+from tokenward.adapters.email import BackgroundMailer, OutboxMailer, SmtpMailer, SmtpSettings
+from tokenward.adapters.logging import LogAuditSink, configure_logging, get_logger
+from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.metrics import MetricsAuditSink, PrometheusThrottleMetrics
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
-from tokenward.adapters.redis.client import create_redis_client
-from tokenward.adapters.logging import LogAuditSink, configure_logging, get_logger
+from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.adapters.sql import (
     Database,
     SqlAuditRepository,
@@ -31,16 +32,31 @@ from tokenward.adapters.sql import (
     SqlUserRepository,
     migrate,
 )
+from tokenward.adapters.sql.clients import SqlApiClientRepository
+from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
+from tokenward.adapters.sql.leases import SqlLeaseRepository
+from tokenward.adapters.sql.mfa import SqlMfaRepository
+from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.api.app import create_app
 from tokenward.api.services import ApiConfig, ApiServices
+from tokenward.background import BackgroundTasks, PeriodicTask
 from tokenward.config import Settings, decode_kek, parse_rates
 from tokenward.domain.accounts import AccountService, AccountSettings
+from tokenward.domain.api_clients import ApiClientService
 from tokenward.domain.audit import AuditTrail
+from tokenward.domain.cleanup import CleanupPolicy, CleanupService, EndedSessions, ExpiredRefreshRecords
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.credentials import Credentials
+from tokenward.domain.denylist import DenyList, DenyPolicy, Revocations
+from tokenward.domain.email_flows import EmailFlowSettings, EmailVerification, PasswordReset
+from tokenward.domain.introspection import Introspector
 from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keyring import KeyRing, KeyService
+from tokenward.domain.keyring import KeyRing, KeyRingHolder, KeyService, RotationPolicy
 from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.leases import Leases
+from tokenward.domain.mail import Mailer
+from tokenward.domain.mfa import MfaService, MfaSettings
+from tokenward.domain.one_time_tokens import OneTimeTokens
 from tokenward.domain.passwords import (
     Argon2Parameters,
     HashingPool,
@@ -50,6 +66,7 @@ from tokenward.domain.passwords import (
     load_common_passwords,
 )
 from tokenward.domain.session_service import SessionService, SessionSettings
+from tokenward.domain.sign_in_notices import NoticeSettings, SignInNotices
 from tokenward.domain.throttle import DistinctCounter, Rate, Throttle, ThrottlePolicy
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
@@ -60,6 +77,10 @@ from tokenward.domain.tokens import (
 from tokenward.errors import ConfigurationError
 
 _log = get_logger("tokenward.bootstrap")
+#: how often each process runs the key-rotation step (a lease makes one of them do the work)
+KEY_ROTATION_STEP_SECONDS = 60
+#: the JWKS ``Cache-Control: max-age`` (api.routes.wellknown); retired keys stay published this much longer
+JWKS_MAX_AGE_SECONDS = 300
 
 
 def check_settings(settings: Settings) -> None:
@@ -101,24 +122,54 @@ class Container:
     database: Database
     audit: AuditTrail
     keys: KeyService
-    key_ring: KeyRing
+    key_holder: KeyRingHolder
     accounts: AccountService
     sessions: SessionService
     hashing_pool: HashingPool
     audit_repository: SqlAuditRepository
     users: SqlUserRepository
     throttle: Throttle
+    mfa: MfaService
+    email_verification: EmailVerification
+    password_reset: PasswordReset
+    sign_in_notices: SignInNotices
+    mailer: Mailer
+    api_clients: ApiClientService
+    introspector: Introspector
+    cleanup: CleanupService
+    deny_list: DenyList
     redis: Redis | None = None
 
+    @property
+    def key_ring(self) -> KeyRing:
+        return self.key_holder.ring
+
     async def reload_keys(self) -> KeyRing:
-        self.key_ring = await self.keys.load()
-        return self.key_ring
+        return await self.key_holder.reload()
+
+    def background_tasks(self) -> BackgroundTasks:
+        """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""
+
+        async def reload() -> None:
+            await self.reload_keys()
+
+        return BackgroundTasks(
+            [
+                PeriodicTask("key_rotation", KEY_ROTATION_STEP_SECONDS, self.keys.scheduled_step),
+                PeriodicTask("key_reload", self.settings.key_reload_interval, reload),
+                PeriodicTask("cleanup", self.settings.cleanup_interval, self.cleanup.run),
+            ]
+        )
 
     def api_services(self) -> ApiServices:
         return ApiServices(
             accounts=self.accounts,
             sessions=self.sessions,
             jwks=lambda: self.key_ring.jwks(),
+            mfa=self.mfa,
+            email_verification=self.email_verification,
+            password_reset=self.password_reset,
+            sign_in_notices=self.sign_in_notices,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
         )
@@ -129,7 +180,13 @@ class Container:
             checks["redis"] = self.redis.ping
         return checks
 
+    async def drain_mail(self) -> None:
+        """Wait for e-mails still being delivered in the background (shutdown; tests)."""
+        if isinstance(self.mailer, BackgroundMailer):
+            await self.mailer.drain()
+
     async def close(self) -> None:
+        await self.drain_mail()
         self.hashing_pool.close()
         await self.database.dispose()
         if self.redis is not None:
@@ -210,12 +267,15 @@ async def _assemble(
     audit_repository = SqlAuditRepository(database)
     audit = AuditTrail([audit_repository, LogAuditSink(), MetricsAuditSink()])
     users = SqlUserRepository(database)
+    leases = Leases(SqlLeaseRepository(database), clock)
     keys = KeyService(
         repository=SqlKeyRepository(database),
         encryptor=KeyEncryptor(kek),
         clock=clock,
         audit=audit,
         algorithm=settings.signing_algorithm,
+        policy=rotation_policy(settings),
+        leases=leases,
     )
     key_ring = await keys.ensure_active_key()
     try:
@@ -227,10 +287,10 @@ async def _assemble(
             ]
         ) from exc
     audiences = tuple(settings.audiences)
-    container_ref: list[Container] = []
+    key_holder = KeyRingHolder(keys, key_ring, clock)
 
     def current_ring() -> KeyRing:
-        return container_ref[0].key_ring if container_ref else key_ring
+        return key_holder.ring
 
     issuer = AccessTokenIssuer(
         current_ring,
@@ -265,8 +325,18 @@ async def _assemble(
         pool,
         settings.service_name,
     )
+    session_repository = SqlSessionRepository(database)
+    deny_list: DenyList = RedisDenyList(redis, clock) if redis is not None else MemoryDenyList(clock)
+    revocations = Revocations(
+        deny_list,
+        DenyPolicy(
+            access_token_lifetime=timedelta(seconds=settings.access_token_ttl),
+            leeway=timedelta(seconds=settings.token_leeway),
+        ),
+        clock,
+    )
     sessions = SessionService(
-        sessions=SqlSessionRepository(database),
+        sessions=session_repository,
         users=users,
         issuer=issuer,
         verifier=verifier,
@@ -278,9 +348,65 @@ async def _assemble(
             reuse_grace=timedelta(seconds=settings.refresh_reuse_grace),
             default_scope=settings.default_scope,
         ),
+        revocations=revocations,
+        learn_key=key_holder.learn,
     )
-    mailer = OutboxMailer(
-        settings.data_dir / "outbox", f"no-reply@{_host(settings.effective_public_url)}", clock
+    cleanup = CleanupService(
+        [EndedSessions(session_repository), ExpiredRefreshRecords(session_repository)],
+        leases,
+        CleanupPolicy(
+            session_idle_ttl=timedelta(seconds=settings.session_idle_ttl),
+            retention=timedelta(seconds=settings.cleanup_retention),
+        ),
+        audit,
+        clock,
+    )
+    mailer = build_mailer(settings, clock)
+    one_time_tokens = OneTimeTokens(SqlOneTimeTokenRepository(database), clock)
+    links = EmailFlowSettings(
+        service_name=settings.service_name,
+        public_url=settings.effective_public_url,
+        verification_lifetime=timedelta(seconds=settings.email_verification_ttl),
+        reset_lifetime=timedelta(seconds=settings.password_reset_ttl),
+    )
+    email_verification = EmailVerification(
+        users=users, tokens=one_time_tokens, mailer=mailer, audit=audit, clock=clock, settings=links
+    )
+    password_reset = PasswordReset(
+        users=users,
+        tokens=one_time_tokens,
+        credentials=credentials,
+        sessions=sessions,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=links,
+    )
+    sign_in_notices = SignInNotices(
+        devices=SqlKnownDeviceRepository(database),
+        users=users,
+        tokens=one_time_tokens,
+        sessions=sessions,
+        reset=password_reset,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=NoticeSettings(links=links),
+    )
+    mfa_repository = SqlMfaRepository(database)
+    mfa = MfaService(
+        factors=mfa_repository,
+        challenges=mfa_repository,
+        encryptor=KeyEncryptor(kek),
+        sessions=sessions,
+        audit=audit,
+        clock=clock,
+        settings=MfaSettings(
+            issuer=settings.effective_mfa_issuer,
+            reauthentication_window=timedelta(seconds=settings.reauthentication_window),
+            challenge_lifetime=timedelta(seconds=settings.mfa_token_ttl),
+            max_challenge_attempts=settings.mfa_max_attempts,
+        ),
     )
     throttle = build_throttle(settings, audit=audit, clock=clock, redis=redis)
     accounts = AccountService(
@@ -291,9 +417,15 @@ async def _assemble(
         audit=audit,
         clock=clock,
         settings=AccountSettings(
-            service_name=settings.service_name, public_url=settings.effective_public_url
+            service_name=settings.service_name,
+            public_url=settings.effective_public_url,
+            require_verified_email=settings.require_verified_email,
         ),
         throttle=throttle,
+        mfa=mfa,
+        verification=email_verification,
+        notices=sign_in_notices,
+        mfa_token_lifetime=timedelta(seconds=settings.mfa_token_ttl),
     )
     container = Container(
         settings=settings,
@@ -301,17 +433,58 @@ async def _assemble(
         database=database,
         audit=audit,
         keys=keys,
-        key_ring=key_ring,
+        key_holder=key_holder,
         accounts=accounts,
         sessions=sessions,
         hashing_pool=pool,
         audit_repository=audit_repository,
         users=users,
         throttle=throttle,
+        mfa=mfa,
+        email_verification=email_verification,
+        password_reset=password_reset,
+        sign_in_notices=sign_in_notices,
+        mailer=mailer,
+        api_clients=ApiClientService(SqlApiClientRepository(database), audit, clock),
+        introspector=Introspector(sessions),
+        cleanup=cleanup,
+        deny_list=deny_list,
         redis=redis,
     )
-    container_ref.append(container)
     return container
+
+
+def rotation_policy(settings: Settings) -> RotationPolicy:
+    """Retired keys stay published until every token they signed has expired and every JWKS cache has
+    refreshed: the longest access-token lifetime + leeway + the JWKS cache lifetime."""
+    return RotationPolicy(
+        interval=timedelta(seconds=settings.key_rotation_interval),
+        publish_ahead=timedelta(seconds=settings.key_publish_ahead),
+        retain_retired=timedelta(
+            seconds=settings.access_token_ttl + settings.token_leeway + JWKS_MAX_AGE_SECONDS
+        ),
+    )
+
+
+def build_mailer(settings: Settings, clock: Clock) -> Mailer:
+    """SMTP (delivered in the background) when ``TOKENWARD_SMTP_HOST`` is set, else the outbox folder."""
+    sender = settings.smtp_from or f"no-reply@{_host(settings.effective_public_url)}"
+    if not settings.smtp_host:
+        return OutboxMailer(settings.data_dir / "outbox", sender, clock)
+    return BackgroundMailer(
+        SmtpMailer(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=sender,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                starttls=settings.smtp_starttls,
+                tls=settings.smtp_tls,
+                timeout=settings.smtp_timeout,
+            )
+        )
+    )
 
 
 def _host(url: str) -> str:
@@ -341,9 +514,14 @@ def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -
         _log.info(
             "tokenward_started", issuer=settings.issuer, mode=settings.mode.value, database=_db_kind(settings)
         )
+        background = container.background_tasks() if settings.background_tasks else None
+        if background is not None:
+            background.start()
         try:
             yield
         finally:
+            if background is not None:
+                await background.stop()
             await container.close()
 
     return create_app(api_config(settings), lifespan)

@@ -23,7 +23,7 @@ from tokenward.domain.keys import SUPPORTED_ALGORITHMS
 
 MAX_ACCESS_TOKEN_TTL = 3600
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
-FILE_SECRETS = ("kek", "database_url", "redis_url")
+FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password")
 
 
 class Mode(StrEnum):
@@ -92,6 +92,18 @@ class Settings(BaseSettings):
     token_leeway: int = Field(default=30, ge=0, le=120)
     default_scope: str = "openid profile"
 
+    # token life cycle: signing-key rotation, key-ring reload, clean-up (docs/security/token-lifecycle.md)
+    key_rotation_interval: int = Field(default=30 * 24 * 3600, ge=3600)
+    #: a new key is published this long before it signs: at least the JWKS cache lifetime plus a margin
+    key_publish_ahead: int = Field(default=24 * 3600, ge=600)
+    #: each process re-reads the key ring this often (bounded staleness of rotation and key revocation)
+    key_reload_interval: int = Field(default=30, ge=1, le=300)
+    cleanup_interval: int = Field(default=3600, ge=60)
+    #: revoked sessions and expired refresh-token hashes are kept this long before clean-up deletes them
+    cleanup_retention: int = Field(default=7 * 24 * 3600, ge=0)
+    #: run the periodic tasks (key rotation step, key-ring reload, clean-up) inside the server
+    background_tasks: bool = True
+
     refresh_reuse_grace: int = Field(default=10, ge=0, le=60)
     session_idle_ttl: int = Field(default=14 * 24 * 3600, ge=300)
     session_absolute_ttl: int = Field(default=30 * 24 * 3600, ge=300)
@@ -123,6 +135,29 @@ class Settings(BaseSettings):
     stuffing_window: int = Field(default=600, ge=10)
     stuffing_block: int = Field(default=900, ge=10)
     max_header_bytes: int = Field(default=16384, ge=4096, le=65536)
+
+    # e-mail (SMTP when smtp_host is set, else the outbox folder) and the flows that send it
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    #: upgrade the connection with STARTTLS (port 587); ``smtp_tls`` is implicit TLS (port 465)
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    #: the From address; defaults to no-reply@<host of the public URL>
+    smtp_from: str | None = None
+    require_verified_email: bool = False
+    email_verification_ttl: int = Field(default=24 * 3600, ge=300)
+    password_reset_ttl: int = Field(default=1800, ge=300, le=24 * 3600)
+
+    # multi-factor sign-in
+    #: the issuer name authenticator apps show; defaults to the service name
+    mfa_issuer: str | None = None
+    mfa_token_ttl: int = Field(default=300, ge=60, le=900)
+    mfa_max_attempts: int = Field(default=5, ge=1, le=20)
+    #: how recent a sign-in must be to enrol or remove a factor or regenerate recovery codes
+    reauthentication_window: int = Field(default=600, ge=60, le=3600)
 
     @field_validator("audiences", "trusted_proxies", mode="before")
     @classmethod
@@ -196,9 +231,21 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
+    def _key_rotation(self) -> Settings:
+        if self.key_publish_ahead >= self.key_rotation_interval:
+            raise ValueError("key_publish_ahead must be shorter than key_rotation_interval")
+        return self
+
+    @model_validator(mode="after")
     def _lifetimes(self) -> Settings:
         if self.session_idle_ttl > self.session_absolute_ttl:
             raise ValueError("session_idle_ttl must not exceed session_absolute_ttl")
+        return self
+
+    @model_validator(mode="after")
+    def _smtp_security(self) -> Settings:
+        if self.smtp_tls and self.smtp_starttls and "smtp_starttls" in self.model_fields_set:
+            raise ValueError("choose one of smtp_tls (implicit TLS) and smtp_starttls, not both")
         return self
 
     @property
@@ -210,6 +257,10 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def effective_mfa_issuer(self) -> str:
+        return self.mfa_issuer or self.service_name
 
     @property
     def dev_kek_path(self) -> Path:
@@ -251,4 +302,8 @@ class Settings(BaseSettings):
             )
         if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
             problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
+        if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
+            problems.append(
+                "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
+            )
         return problems

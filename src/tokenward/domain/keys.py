@@ -53,8 +53,23 @@ class KeyRepository(Protocol):
 
     async def add(self, key: StoredKey) -> None: ...
 
-    async def set_state(self, kid: str, state: KeyState, at: datetime) -> None:
-        """Move a key to ``state``; sets ``activated_at`` for ACTIVE and ``retired_at`` for RETIRED/REVOKED."""
+    async def set_state(
+        self, kid: str, state: KeyState, at: datetime, *, expected: KeyState | None = None
+    ) -> bool:
+        """Move a key to ``state``; sets ``activated_at`` for ACTIVE and ``retired_at`` for RETIRED/REVOKED.
+
+        With ``expected``, only if the key is in that state right now (one conditional UPDATE), so of several
+        processes attempting the same transition exactly one gets ``True``. ``NotFound`` for an unknown kid.
+        """
+        ...
+
+    async def delete(self, kid: str) -> bool:
+        """Remove a key for good (a retired key past its retention); ``False`` if it was already gone."""
+        ...
+
+    async def replace_encrypted_private_keys(self, encrypted: Mapping[str, bytes]) -> None:
+        """Store re-encrypted private keys for every kid in ``encrypted``, all in one transaction (KEK rotation):
+        either every key is under the new key-encryption key afterwards, or none is."""
         ...
 
     async def replace_encrypted_private_key(self, kid: str, encrypted_private_key: bytes) -> None:

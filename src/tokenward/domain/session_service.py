@@ -7,10 +7,15 @@ Refresh-token rotation and reuse detection (DESIGN.md §4):
   the winner of the race already holds the successor;
 - presented again *after* the grace window it is treated as stolen: the session and its whole family are
   revoked and a ``refresh_token_reuse`` security event is recorded.
+
+Every path that ends a session also puts it on the deny-list (``Revocations``), and ``authenticate`` consults
+the deny-list before the database, so an access token of an ended session is refused on its next request by
+every process sharing the deny-list (docs/security/token-lifecycle.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
@@ -18,9 +23,15 @@ from uuid import uuid4
 from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
+from tokenward.domain.denylist import Revocations
 from tokenward.domain.refresh_tokens import hash_refresh_token, looks_like_refresh_token, new_refresh_token
 from tokenward.domain.sessions import RefreshTokenRecord, RevokeReason, Session, SessionRepository
-from tokenward.domain.tokens import AccessTokenClaims, AccessTokenIssuer, AccessTokenVerifier
+from tokenward.domain.tokens import (
+    AccessTokenClaims,
+    AccessTokenIssuer,
+    AccessTokenVerifier,
+    parse_unverified,
+)
 from tokenward.domain.users import User, UserRepository
 from tokenward.errors import InvalidGrant, InvalidToken, NotFound
 
@@ -65,7 +76,11 @@ class SessionService:
         audit: AuditTrail,
         clock: Clock,
         settings: SessionSettings,
+        revocations: Revocations,
+        learn_key: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        """``learn_key(kid)`` reloads the key ring when a token names a kid it does not know yet (a key another
+        process just activated) and says whether the kid is known now; it rate-limits itself."""
         self._sessions = sessions
         self._users = users
         self._issuer = issuer
@@ -73,6 +88,8 @@ class SessionService:
         self._audit = audit
         self._clock = clock
         self._settings = settings
+        self._revocations = revocations
+        self._learn_key = learn_key
 
     async def start(self, user: User, *, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
         now = self._clock.now()
@@ -112,7 +129,7 @@ class SessionService:
             raise InvalidGrant("The session has expired; sign in again")
         user = await self._users.get(session.user_id)
         if user is None or user.disabled:
-            await self._sessions.revoke(session.id, now, RevokeReason.USER_DISABLED)
+            await self._revoke(session.id, RevokeReason.USER_DISABLED)
             raise InvalidGrant("The refresh token is invalid")
         successor_token = new_refresh_token()
         pair = self._token_pair(session, successor_token)
@@ -122,24 +139,103 @@ class SessionService:
         return pair
 
     async def authenticate(self, access_token: str) -> Principal:
-        claims = self._verifier.verify(access_token)
-        session = await self._sessions.get(claims.session_id)
-        if session is None or not session.active or session.user_id != claims.subject:
-            raise InvalidToken("session_revoked")
+        claims, session = await self.verify_active(access_token)
         user = await self._users.get(claims.subject)
         if user is None or user.disabled:
             raise InvalidToken("session_revoked")
         return Principal(claims=claims, session=session, user=user)
 
+    async def verify_active(self, access_token: str) -> tuple[AccessTokenClaims, Session]:
+        """A verified access token whose session is neither denied nor ended (``InvalidToken`` otherwise).
+
+        The deny-list comes first: it is one cheap look-up and is what other processes see at once.
+        """
+        claims = await self._verify(access_token)
+        if await self._revocations.is_denied(claims.session_id, claims.jti):
+            raise InvalidToken("revoked")
+        session = await self._sessions.get(claims.session_id)
+        if session is None or not session.active or session.user_id != claims.subject:
+            raise InvalidToken("session_revoked")
+        return claims, session
+
+    async def _verify(self, access_token: str) -> AccessTokenClaims:
+        try:
+            return self._verifier.verify(access_token)
+        except InvalidToken as exc:
+            if exc.reason != "unknown_kid" or self._learn_key is None:
+                raise
+            kid = parse_unverified(access_token, self._verifier.policy).kid
+            if not await self._learn_key(kid):
+                raise
+            return self._verifier.verify(access_token)
+
+    async def find_active_refresh_token(
+        self, refresh_token: str
+    ) -> tuple[RefreshTokenRecord, Session] | None:
+        """The current (not rotated, revoked or expired) refresh token and its active session; no side effect."""
+        if not looks_like_refresh_token(refresh_token):
+            return None
+        record = await self._sessions.find_refresh_token(hash_refresh_token(refresh_token))
+        if record is None or record.revoked_at is not None or record.rotated_at is not None:
+            return None
+        session = await self._sessions.get(record.session_id)
+        if session is None or not session.active or self._expired(record, session):
+            return None
+        return record, session
+
+    async def revoke_refresh_token(self, refresh_token: str, context: RequestContext) -> None:
+        """RFC 7009: end the token's session and family (and so its access tokens); unknown tokens are ignored.
+
+        A rotated or already revoked token of the family ends the session too: whoever holds any token of the
+        family may ask for it to end, and ending it only ever takes access away.
+        """
+        if not looks_like_refresh_token(refresh_token):
+            return
+        record = await self._sessions.find_refresh_token(hash_refresh_token(refresh_token))
+        if record is None:
+            return
+        if await self._revoke(record.session_id, RevokeReason.TOKEN_REVOKED):
+            await self._audit.record(
+                AuditEvent(
+                    type=AuditEventType.SESSION_REVOKED,
+                    at=self._clock.now(),
+                    user_id=record.user_id,
+                    session_id=record.session_id,
+                    ip=context.ip,
+                    user_agent=context.user_agent,
+                    details={"reason": RevokeReason.TOKEN_REVOKED.value, "via": "refresh_token"},
+                )
+            )
+
+    async def revoke_access_token(self, access_token: str, context: RequestContext) -> None:
+        """RFC 7009: deny this one access token until it expires; invalid or expired tokens are ignored.
+
+        Only the token goes: its session and refresh token stay (revoke the refresh token to end the session).
+        """
+        try:
+            claims = await self._verify(access_token)
+        except InvalidToken:
+            return
+        await self._revocations.token_revoked(claims.jti, claims.expires_at)
+        await self._audit.record(
+            AuditEvent(
+                type=AuditEventType.TOKEN_REVOKED,
+                at=self._clock.now(),
+                user_id=claims.subject,
+                session_id=claims.session_id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details={"jti": claims.jti},
+            )
+        )
+
     async def logout(self, principal: Principal, *, everywhere: bool, context: RequestContext) -> int:
         """End this session, or every session of the user; returns how many were ended."""
         now = self._clock.now()
         if everywhere:
-            ended = len(
-                await self._sessions.revoke_all_for_user(principal.user.id, now, RevokeReason.LOGOUT_ALL)
-            )
+            ended = len(await self.revoke_all(principal.user.id, RevokeReason.LOGOUT_ALL))
         else:
-            ended = int(await self._sessions.revoke(principal.session.id, now, RevokeReason.LOGOUT))
+            ended = int(await self._revoke(principal.session.id, RevokeReason.LOGOUT))
         await self._audit.record(
             AuditEvent(
                 type=AuditEventType.LOGOUT,
@@ -156,18 +252,52 @@ class SessionService:
     async def revoke_all(
         self, user_id: str, reason: str, *, except_session_id: str | None = None
     ) -> list[str]:
-        return await self._sessions.revoke_all_for_user(
+        """End every session of the user (but one, if named) and deny them; returns the ended ids."""
+        ended = await self._sessions.revoke_all_for_user(
             user_id, self._clock.now(), reason, except_session_id=except_session_id
         )
+        await self._revocations.sessions_revoked(ended)
+        return ended
+
+    async def set_amr_for_user(self, user_id: str, amr: tuple[str, ...]) -> int:
+        """Lower (or set) what every active session of the user claims in ``amr`` from the next refresh."""
+        return await self._sessions.set_amr_for_user(user_id, amr)
 
     async def list_sessions(self, user_id: str) -> list[Session]:
-        return await self._sessions.list_for_user(user_id)
+        """The user's sessions that can still be used: not revoked, not past their idle or absolute end."""
+        now = self._clock.now()
+        return [
+            session
+            for session in await self._sessions.list_for_user(user_id)
+            if now < session.expires_at and now < session.last_used_at + self._settings.idle_ttl
+        ]
 
-    async def revoke_own_session(self, principal: Principal, session_id: str) -> None:
-        session = await self._sessions.get(session_id)
+    async def revoke_own_session(
+        self, principal: Principal, session_id: str, context: RequestContext | None = None
+    ) -> None:
+        """End one of the caller's own sessions; another user's session id is ``NotFound`` like an unknown one."""
+        session = await self._sessions.get(session_id) if len(session_id) <= 64 else None
         if session is None or session.user_id != principal.user.id or not session.active:
             raise NotFound("No such session")
-        await self._sessions.revoke(session_id, self._clock.now(), RevokeReason.USER_REQUEST)
+        await self._revoke(session_id, RevokeReason.USER_REQUEST)
+        context = context or RequestContext()
+        await self._audit.record(
+            AuditEvent(
+                type=AuditEventType.SESSION_REVOKED,
+                at=self._clock.now(),
+                user_id=principal.user.id,
+                session_id=session_id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details={"reason": RevokeReason.USER_REQUEST.value, "by_session": principal.session.id},
+            )
+        )
+
+    async def _revoke(self, session_id: str, reason: str) -> bool:
+        """End one session and its family and deny it (even if it had already ended: denying is harmless)."""
+        ended = await self._sessions.revoke(session_id, self._clock.now(), reason)
+        await self._revocations.sessions_revoked([session_id])
+        return ended
 
     async def _rotated_token_presented(
         self, record: RefreshTokenRecord, session: Session, context: RequestContext
@@ -176,7 +306,7 @@ class SessionService:
         assert record.rotated_at is not None
         if now - record.rotated_at <= self._settings.reuse_grace:
             raise InvalidGrant("The refresh token was already used; use the newest refresh token")
-        await self._sessions.revoke(session.id, now, RevokeReason.REFRESH_TOKEN_REUSE)
+        await self._revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSE)
         await self._audit.record(
             AuditEvent(
                 type=AuditEventType.REFRESH_TOKEN_REUSE,

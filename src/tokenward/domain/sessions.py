@@ -21,6 +21,10 @@ class RevokeReason(StrEnum):
     USER_DISABLED = "user_disabled"
     ADMIN = "admin"
     USER_REQUEST = "user_request"
+    PASSWORD_RESET = "password_reset"
+    REPORTED_NOT_ME = "reported_not_me"
+    #: RFC 7009 revocation of one of its refresh tokens
+    TOKEN_REVOKED = "token_revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +98,17 @@ class SessionRepository(Protocol):
         ...
 
     async def list_for_user(self, user_id: str, *, active_only: bool = True) -> list[Session]: ...
+
+    async def delete_ended(self, *, now: datetime, idle_before: datetime, revoked_before: datetime) -> int:
+        """Clean-up: delete sessions past ``expires_at`` (absolute end), unused since before ``idle_before``, or
+        revoked before ``revoked_before``, with their refresh tokens; return how many sessions went."""
+        ...
+
+    async def delete_expired_refresh_tokens(self, expired_before: datetime) -> int:
+        """Clean-up: delete refresh tokens (rotated ones included) that expired before ``expired_before``."""
+        ...
+
+    async def set_amr_for_user(self, user_id: str, amr: tuple[str, ...]) -> int:
+        """Set the authentication methods of every active session of the user (a factor was removed, so
+        tokens refreshed from then on claim less); return how many sessions changed."""
+        ...

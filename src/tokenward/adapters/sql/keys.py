@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import signing_keys
@@ -38,22 +39,41 @@ class SqlKeyRepository:
                 )
             )
 
-    async def set_state(self, kid: str, state: KeyState, at: datetime) -> None:
+    async def set_state(
+        self, kid: str, state: KeyState, at: datetime, *, expected: KeyState | None = None
+    ) -> bool:
         values: dict[str, Any] = {"state": state.value}
         if state is KeyState.ACTIVE:
             values["activated_at"] = at
         elif state in (KeyState.RETIRED, KeyState.REVOKED):
             values["retired_at"] = at
-        await self._update(kid, values)
+        statement = update(signing_keys).where(signing_keys.c.kid == kid).values(values)
+        if expected is not None:
+            statement = statement.where(signing_keys.c.state == expected.value)
+        async with self._db.write() as conn:
+            if (await conn.execute(statement)).rowcount == 1:
+                return True
+            exists = select(signing_keys.c.kid).where(signing_keys.c.kid == kid)
+            if (await conn.execute(exists)).one_or_none() is None:
+                raise NotFound("signing key not found")
+        return False
+
+    async def delete(self, kid: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(signing_keys).where(signing_keys.c.kid == kid))
+        return bool(result.rowcount)
 
     async def replace_encrypted_private_key(self, kid: str, encrypted_private_key: bytes) -> None:
-        await self._update(kid, {"encrypted_private_key": encrypted_private_key})
+        await self.replace_encrypted_private_keys({kid: encrypted_private_key})
 
-    async def _update(self, kid: str, values: dict[str, Any]) -> None:
+    async def replace_encrypted_private_keys(self, encrypted: Mapping[str, bytes]) -> None:
         async with self._db.write() as conn:
-            result = await conn.execute(update(signing_keys).where(signing_keys.c.kid == kid).values(values))
-            if result.rowcount != 1:
-                raise NotFound("signing key not found")
+            for kid, blob in encrypted.items():
+                statement = (
+                    update(signing_keys).where(signing_keys.c.kid == kid).values(encrypted_private_key=blob)
+                )
+                if (await conn.execute(statement)).rowcount != 1:
+                    raise NotFound("signing key not found")
 
 
 def _key(row: Row[Any]) -> StoredKey:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import Database
@@ -97,6 +97,36 @@ class SqlSessionRepository:
         async with self._db.read() as conn:
             rows = (await conn.execute(statement)).all()
         return [_session(row) for row in rows]
+
+    async def delete_ended(self, *, now: datetime, idle_before: datetime, revoked_before: datetime) -> int:
+        ended = or_(
+            sessions.c.expires_at <= now,
+            sessions.c.last_used_at < idle_before,
+            sessions.c.revoked_at < revoked_before,
+        )
+        async with self._db.write() as conn:
+            # refresh tokens first: not every SQLite connection may have foreign keys (and their cascade) on
+            doomed = select(sessions.c.id).where(ended).scalar_subquery()
+            await conn.execute(delete(refresh_tokens).where(refresh_tokens.c.session_id.in_(doomed)))
+            result = await conn.execute(delete(sessions).where(ended))
+        return int(result.rowcount)
+
+    async def delete_expired_refresh_tokens(self, expired_before: datetime) -> int:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                delete(refresh_tokens).where(refresh_tokens.c.expires_at < expired_before)
+            )
+        return int(result.rowcount)
+
+
+    async def set_amr_for_user(self, user_id: str, amr: tuple[str, ...]) -> int:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+                .values(amr=list(amr))
+            )
+        return int(result.rowcount)
 
 
 async def _lock_session(conn: AsyncConnection, session_id: str) -> None:

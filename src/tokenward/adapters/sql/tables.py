@@ -115,4 +115,103 @@ audit_events = Table(
 )
 Index(None, audit_events.c.user_id, audit_events.c.at)
 
-ALL_TABLES = (users, sessions, refresh_tokens, signing_keys, audit_events)
+# clean-up deletes by expiry (issue 3)
+Index(None, sessions.c.expires_at)
+Index(None, refresh_tokens.c.expires_at)
+
+api_clients = Table(
+    "api_clients",
+    metadata,
+    #: registered resource servers allowed to introspect tokens
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    #: hex SHA-256 of the 256-bit secret; the secret itself is never stored
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    #: "only one process does X at a time": clean-up, key rotation
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    #: AES-256-GCM ciphertext of the TOTP secret under the key-encryption key, bound to user and factor id
+    Column("encrypted_secret", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    #: NULL while enrolment waits for its first code
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    #: newest accepted time step; a code of this step or an older one is a replay (threat T-MFA-02)
+    Column("last_step", BigInteger, nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    #: hex SHA-256 of user id and code; the code itself is never stored
+    Column("code_hash", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+mfa_challenges = Table(
+    "mfa_challenges",
+    metadata,
+    #: hex SHA-256 of the MFA token of a pending sign-in
+    Column("token_hash", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ip", Text, nullable=True),
+    Column("user_agent", Text, nullable=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    #: hex SHA-256 of an e-mailed token (verification, password reset, "this was not me")
+    Column("token_hash", Text, primary_key=True),
+    Column("purpose", Text, nullable=False),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("session_id", Text, nullable=True),
+    Column("email", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+known_devices = Table(
+    "known_devices",
+    metadata,
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    #: hash of the user-agent family and the network (/24 or /48) a sign-in came from
+    Column("fingerprint", Text, primary_key=True),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+ALL_TABLES = (
+    users,
+    sessions,
+    refresh_tokens,
+    signing_keys,
+    audit_events,
+    api_clients,
+    leases,
+    totp_factors,
+    recovery_codes,
+    mfa_challenges,
+    one_time_tokens,
+    known_devices,
+)
