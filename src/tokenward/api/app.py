@@ -16,7 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
-from tokenward.api.routes import accounts, health, oauth, wellknown
+from tokenward.api.routes import accounts, health, mfa, oauth, password_reset, wellknown
+from tokenward.api.routes import email as email_routes
 from tokenward.api.services import ApiConfig
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -35,6 +36,9 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     install_error_handlers(app)
     app.include_router(accounts.router)
+    app.include_router(mfa.router)
+    app.include_router(email_routes.router)
+    app.include_router(password_reset.router)
     app.include_router(oauth.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)

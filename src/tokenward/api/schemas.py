@@ -98,3 +98,82 @@ class LoggedOut(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+# multi-factor sign-in, e-mail verification, password reset ------------------------------------------------
+
+MAX_CODE_CHARS = 64
+MAX_TOKEN_CHARS = 256
+
+
+class MfaRequiredResponse(BaseModel):
+    """The password was right and the account has MFA on: send the MFA token and a code to /v1/login/mfa."""
+
+    mfa_required: bool = True
+    mfa_token: str
+    methods: list[str]
+    expires_in: int
+
+
+class MfaLoginRequest(StrictModel):
+    mfa_token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
+    #: a 6-digit TOTP code or a recovery code
+    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
+
+
+class CurrentFactor(StrictModel):
+    """A current TOTP or recovery code; required while MFA is on to change the factors."""
+
+    code: str | None = Field(default=None, min_length=1, max_length=MAX_CODE_CHARS)
+
+
+class TotpEnrolmentResponse(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class TotpConfirmRequest(StrictModel):
+    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
+
+
+class RecoveryCodes(BaseModel):
+    """Shown once: only hashes are kept."""
+
+    recovery_codes: list[str]
+
+
+class MfaRemoved(BaseModel):
+    status: str = "mfa_removed"
+
+
+class LinkTokenRequest(StrictModel):
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
+
+
+class EmailVerified(BaseModel):
+    status: str = "email_verified"
+
+
+class Accepted(BaseModel):
+    status: str = "accepted"
+    detail: str
+
+
+class ForgotPasswordRequest(StrictModel):
+    email: str = Field(min_length=1, max_length=320)
+
+
+class PasswordResetRequest(StrictModel):
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+class PasswordResetDone(BaseModel):
+    status: str = "password_reset"
+    sessions_ended: int
+
+
+class NotMeDone(BaseModel):
+    status: str = "account_secured"
+    detail: str = "Every session was ended and the password removed; a reset link was sent to the address."

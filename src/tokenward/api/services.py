@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenward.domain.accounts import AccountService
+from tokenward.domain.api_clients import ApiClientService
+from tokenward.domain.email_flows import EmailVerification, PasswordReset
+from tokenward.domain.introspection import Introspector
+from tokenward.domain.mfa import MfaService
 from tokenward.domain.session_service import SessionService
+from tokenward.domain.sign_in_notices import SignInNotices
 from tokenward.domain.throttle import Throttle
 
 
@@ -32,6 +37,13 @@ class ApiServices:
     sessions: SessionService
     #: the current JWKS document (public keys only)
     jwks: Callable[[], dict[str, Any]]
+    mfa: MfaService
+    email_verification: EmailVerification
+    password_reset: PasswordReset
+    sign_in_notices: SignInNotices
+    #: registered resource servers (introspection, revocation)
+    api_clients: ApiClientService
+    introspector: Introspector
     #: raises when a dependency (database, Redis) does not answer
     readiness_checks: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     #: abuse protection (rate limits, back-off); ``None`` only in tests that build services by hand

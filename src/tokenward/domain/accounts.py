@@ -9,22 +9,29 @@ the timing matches, and sign-in runs a dummy verification for unknown addresses 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.credentials import Credentials
+from tokenward.domain.email_flows import EmailVerification
 from tokenward.domain.mail import EmailMessage, Mailer
+from tokenward.domain.mfa import AMR_PASSWORD, METHODS, MfaService
 from tokenward.domain.session_service import Principal, SessionService, TokenPair
 from tokenward.domain.sessions import RevokeReason
+from tokenward.domain.sign_in_notices import SignInNotices
 from tokenward.domain.throttle import Throttle
 from tokenward.domain.users import User, UserRepository, new_user_id, normalize_email
 from tokenward.errors import (
     AccountDisabled,
+    EmailNotVerified,
     EmailTaken,
     InvalidCredentials,
+    InvalidMfaToken,
     InvalidRequest,
     NotFound,
+    TokenwardError,
 )
 
 MAX_EMAIL_LENGTH = 254
@@ -49,6 +56,20 @@ def checked_email(email: str) -> str:
 class AccountSettings:
     service_name: str
     public_url: str
+    #: refuse sign-in (after the correct password) until the address is verified
+    require_verified_email: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MfaRequired:
+    """The password was right and the account has MFA on: no tokens yet, only the MFA token of this sign-in."""
+
+    mfa_token: str
+    methods: tuple[str, ...]
+    expires_in: int
+
+    def __repr__(self) -> str:
+        return f"MfaRequired(methods={self.methods!r})"
 
 
 class AccountService:
@@ -63,6 +84,10 @@ class AccountService:
         clock: Clock,
         settings: AccountSettings,
         throttle: Throttle,
+        mfa: MfaService,
+        verification: EmailVerification,
+        notices: SignInNotices,
+        mfa_token_lifetime: timedelta = timedelta(minutes=5),
     ) -> None:
         self._users = users
         self._credentials = credentials
@@ -72,6 +97,10 @@ class AccountService:
         self._clock = clock
         self._settings = settings
         self._throttle = throttle
+        self._mfa = mfa
+        self._verification = verification
+        self._notices = notices
+        self._mfa_token_lifetime = mfa_token_lifetime
 
     async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
         """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
@@ -94,6 +123,7 @@ class AccountService:
                 existing = await self._users.get_by_email(normalized)
             else:
                 await self._record(AuditEventType.SIGNUP, context, user_id=user.id)
+                await self._verification.send(user, context)
                 return
         await self._mailer.send(self._account_exists_notice(normalized))
         await self._record(
@@ -103,7 +133,8 @@ class AccountService:
             outcome="notice_sent",
         )
 
-    async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair:
+    async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair | MfaRequired:
+        """The password step. With MFA on, answers ``MfaRequired`` and the tokens come from ``sign_in_mfa``."""
         normalized = normalize_email(email)
         await self._throttle.before_password(normalized, context)
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
@@ -134,14 +165,55 @@ class AccountService:
             )
             await self._users.update(user)
             await self._record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
-        tokens = await self._sessions.start(user, amr=("pwd",), context=context)
+        if self._settings.require_verified_email and not user.email_verified:
+            await self._record(
+                AuditEventType.LOGIN_FAILED,
+                context,
+                user_id=user.id,
+                outcome="failure",
+                details={"reason": "email_not_verified"},
+            )
+            raise EmailNotVerified(
+                "Confirm your e-mail address first; POST /v1/email/resend sends a new link"
+            )
+        if await self._mfa.is_enabled(user.id):
+            return MfaRequired(
+                mfa_token=await self._mfa.create_challenge(user, context),
+                methods=METHODS,
+                expires_in=int(self._mfa_token_lifetime.total_seconds()),
+            )
+        return await self._signed_in(user, (AMR_PASSWORD,), context)
+
+    async def sign_in_mfa(self, mfa_token: str, code: str, context: RequestContext) -> TokenPair:
+        """The second step: the MFA token of a correct password step and a TOTP or recovery code."""
+        challenge = await self._mfa.open_challenge(mfa_token)
+        user = await self._users.get(challenge.user_id)
+        # bound to the password step: a password reset or a disabled account since then voids it
+        if (
+            user is None
+            or user.disabled
+            or user.password_hash is None
+            or (user.password_changed_at is not None and user.password_changed_at > challenge.created_at)
+        ):
+            raise InvalidMfaToken()
+        try:
+            method = await self._mfa.verify_second_factor(user, code, context)
+        except TokenwardError:
+            await self._mfa.challenge_failed(challenge)
+            raise
+        await self._mfa.close_challenge(challenge)
+        return await self._signed_in(user, (AMR_PASSWORD, method), context)
+
+    async def _signed_in(self, user: User, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
+        tokens = await self._sessions.start(user, amr=amr, context=context)
         await self._record(
             AuditEventType.LOGIN_SUCCEEDED,
             context,
             user_id=user.id,
             session_id=tokens.session_id,
-            details={"amr": ["pwd"]},
+            details={"amr": list(amr)},
         )
+        await self._notices.after_sign_in(user, tokens.session_id, context)
         return tokens
 
     async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:

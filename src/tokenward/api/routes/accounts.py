@@ -12,6 +12,7 @@ from tokenward.api.schemas import (
     LoggedOut,
     LoginRequest,
     LogoutRequest,
+    MfaRequiredResponse,
     PasswordChanged,
     PasswordChangeRequest,
     ProfileUpdate,
@@ -20,6 +21,7 @@ from tokenward.api.schemas import (
     TokenResponse,
     UserProfile,
 )
+from tokenward.domain.accounts import MfaRequired
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -37,14 +39,22 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     return SignupAccepted()
 
 
-@router.post("/login", response_model=TokenResponse, dependencies=[Depends(rate_limited("login"))])
+@router.post(
+    "/login",
+    response_model=TokenResponse | MfaRequiredResponse,
+    dependencies=[Depends(rate_limited("login"))],
+)
 async def login(
     body: LoginRequest, services: Services, context: Context, response: Response
-) -> TokenResponse:
-    """Sign in with e-mail and password; returns an access token and a refresh token."""
-    pair = await services.accounts.sign_in(body.email, body.password, context)
+) -> TokenResponse | MfaRequiredResponse:
+    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens."""
+    result = await services.accounts.sign_in(body.email, body.password, context)
     response.headers.update(NO_STORE)
-    return TokenResponse.of(pair)
+    if isinstance(result, MfaRequired):
+        return MfaRequiredResponse(
+            mfa_token=result.mfa_token, methods=list(result.methods), expires_in=result.expires_in
+        )
+    return TokenResponse.of(result)
 
 
 @router.get("/me", response_model=UserProfile)

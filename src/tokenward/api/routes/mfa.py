@@ -1,0 +1,95 @@
+"""Multi-factor sign-in and factor management: each route parses, calls one service, answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Response, status
+
+from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.rate_limit import rate_limited
+from tokenward.api.schemas import (
+    CurrentFactor,
+    MfaLoginRequest,
+    MfaRemoved,
+    RecoveryCodes,
+    TokenResponse,
+    TotpConfirmRequest,
+    TotpEnrolmentResponse,
+)
+
+router = APIRouter(prefix="/v1", tags=["mfa"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+OptionalFactor = Annotated[CurrentFactor | None, Body()]
+
+
+@router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
+async def login_mfa(
+    body: MfaLoginRequest, services: Services, context: Context, response: Response
+) -> TokenResponse:
+    """The second step of a sign-in: the MFA token from /v1/login and a TOTP or recovery code."""
+    pair = await services.accounts.sign_in_mfa(body.mfa_token, body.code, context)
+    response.headers.update(NO_STORE)
+    return TokenResponse.of(pair)
+
+
+@router.post(
+    "/me/mfa/totp",
+    response_model=TotpEnrolmentResponse,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited("mfa"))],
+)
+async def start_totp_enrolment(
+    principal: CurrentPrincipal,
+    services: Services,
+    context: Context,
+    response: Response,
+    body: OptionalFactor = None,
+) -> TotpEnrolmentResponse:
+    """Start enrolment: a new secret, its ``otpauth://`` URI and the QR code (SVG). Needs a recent sign-in."""
+    enrolment = await services.mfa.start_enrolment(principal, body.code if body else None, context)
+    response.headers.update(NO_STORE)
+    return TotpEnrolmentResponse(
+        secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
+    )
+
+
+@router.post(
+    "/me/mfa/totp/confirm", response_model=RecoveryCodes, dependencies=[Depends(rate_limited("mfa"))]
+)
+async def confirm_totp(
+    body: TotpConfirmRequest,
+    principal: CurrentPrincipal,
+    services: Services,
+    context: Context,
+    response: Response,
+) -> RecoveryCodes:
+    """Turn MFA on with a code from the app; returns ten recovery codes, shown this once."""
+    codes = await services.mfa.confirm_enrolment(principal, body.code, context)
+    response.headers.update(NO_STORE)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.delete("/me/mfa/totp", response_model=MfaRemoved, dependencies=[Depends(rate_limited("mfa"))])
+async def remove_totp(
+    principal: CurrentPrincipal, services: Services, context: Context, body: OptionalFactor = None
+) -> MfaRemoved:
+    """Turn MFA off (recent sign-in and a current code). Existing sessions then claim only ``pwd``."""
+    await services.mfa.remove_totp(principal, body.code if body else None, context)
+    return MfaRemoved()
+
+
+@router.post(
+    "/me/mfa/recovery-codes", response_model=RecoveryCodes, dependencies=[Depends(rate_limited("mfa"))]
+)
+async def regenerate_recovery_codes(
+    principal: CurrentPrincipal,
+    services: Services,
+    context: Context,
+    response: Response,
+    body: OptionalFactor = None,
+) -> RecoveryCodes:
+    """Replace every recovery code (recent sign-in and a current code); the new ones are shown this once."""
+    codes = await services.mfa.regenerate_recovery_codes(principal, body.code if body else None, context)
+    response.headers.update(NO_STORE)
+    return RecoveryCodes(recovery_codes=codes)

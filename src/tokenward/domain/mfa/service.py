@@ -1,0 +1,294 @@
+"""Second factors: TOTP enrolment, confirmation and removal, recovery codes, and sign-in challenges.
+
+Every second-factor check, whether at sign-in or to authorise a change of the factors, goes through
+``verify_second_factor``: one place for the rules (window, replay, single-use recovery codes) and one place
+for the abuse-protection hooks.
+
+Changing how an account is protected (enrol, remove, regenerate codes) needs a sign-in from the last few
+minutes (the access token's ``auth_time``), so a stolen long-lived session cannot quietly swap the factor,
+and, while MFA is on, a current TOTP or recovery code as well.
+
+The MFA token of a pending sign-in is an opaque ``twm_`` value: 256 random bits, stored only as a hash with
+the user, the client's address, an attempt counter and a five-minute expiry. It is not a JWT, so no verifier
+of another kind can mistake it for its own token, and it is used up by the first successful second step or by
+``max_challenge_attempts`` wrong codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import uuid4
+
+from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.clock import Clock
+from tokenward.domain.context import RequestContext
+from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.mfa.recovery_codes import (
+    hash_recovery_code,
+    new_recovery_codes,
+    normalize_recovery_code,
+)
+from tokenward.domain.mfa.storage import MfaChallenge, MfaChallengeRepository, MfaRepository, TotpFactor
+from tokenward.domain.mfa.totp import (
+    looks_like_totp,
+    matching_step,
+    new_totp_secret,
+    provisioning_uri,
+    qr_code_svg,
+)
+from tokenward.domain.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
+from tokenward.domain.session_service import Principal, SessionService
+from tokenward.domain.users import User
+from tokenward.errors import (
+    InvalidMfaCode,
+    InvalidMfaToken,
+    MfaCodeReplayed,
+    MfaStateConflict,
+    ReauthenticationRequired,
+)
+
+MFA_TOKEN_PREFIX = "twm_"
+#: the authentication methods a sign-in can name (``amr``, RFC 8176); ``rc`` has no registered value
+AMR_PASSWORD = "pwd"
+AMR_TOTP = "otp"
+AMR_RECOVERY_CODE = "rc"
+METHODS = ("totp", "recovery_code")
+
+
+@dataclass(frozen=True, slots=True)
+class MfaSettings:
+    issuer: str
+    reauthentication_window: timedelta = timedelta(minutes=10)
+    challenge_lifetime: timedelta = timedelta(minutes=5)
+    max_challenge_attempts: int = 5
+    #: how long an unconfirmed enrolment may wait for its first code
+    enrolment_lifetime: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+    def __repr__(self) -> str:
+        return "TotpEnrolment([redacted])"
+
+
+def totp_secret_binding(factor: TotpFactor) -> str:
+    """Associated data for the secret's encryption: a ciphertext moved to another row does not decrypt."""
+    return f"totp:{factor.user_id}:{factor.id}"
+
+
+class MfaService:
+    def __init__(
+        self,
+        *,
+        factors: MfaRepository,
+        challenges: MfaChallengeRepository,
+        encryptor: KeyEncryptor,
+        sessions: SessionService,
+        audit: AuditTrail,
+        clock: Clock,
+        settings: MfaSettings,
+    ) -> None:
+        self._factors = factors
+        self._challenges = challenges
+        self._encryptor = encryptor
+        self._sessions = sessions
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+
+    async def is_enabled(self, user_id: str) -> bool:
+        return await self._factors.active_totp(user_id) is not None
+
+    async def unused_recovery_codes(self, user_id: str) -> int:
+        return await self._factors.unused_recovery_codes(user_id)
+
+    # ------------------------------------------------------------------------------------ managing factors
+
+    async def start_enrolment(
+        self, principal: Principal, code: str | None, context: RequestContext
+    ) -> TotpEnrolment:
+        """A new unconfirmed TOTP factor. With MFA already on this replaces the app, after a current code."""
+        await self._authorise_change(principal, code, context)
+        user = principal.user
+        secret = new_totp_secret()
+        factor = TotpFactor(
+            id=str(uuid4()), user_id=user.id, encrypted_secret=b"", created_at=self._clock.now()
+        )
+        sealed = self._encryptor.encrypt(secret.encode("ascii"), totp_secret_binding(factor))
+        await self._factors.save_pending_totp(
+            TotpFactor(
+                id=factor.id,
+                user_id=factor.user_id,
+                encrypted_secret=sealed,
+                created_at=factor.created_at,
+            )
+        )
+        await self._record(AuditEventType.MFA_ENROLMENT_STARTED, user.id, context)
+        uri = provisioning_uri(secret, user.email, self._settings.issuer)
+        return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=qr_code_svg(uri))
+
+    async def confirm_enrolment(self, principal: Principal, code: str, context: RequestContext) -> list[str]:
+        """Turn the pending factor on with a code from the app; returns the recovery codes (shown once)."""
+        user = principal.user
+        factor = await self._factors.pending_totp(user.id)
+        if factor is None or self._clock.now() > factor.created_at + self._settings.enrolment_lifetime:
+            raise MfaStateConflict("No TOTP enrolment is waiting for confirmation; start one first")
+        step = matching_step(self._secret(factor), code, self._clock.now())
+        if step is None:
+            await self._record(
+                AuditEventType.MFA_CODE_FAILED, user.id, context, outcome="failure", purpose="enrolment"
+            )
+            raise InvalidMfaCode()
+        codes = new_recovery_codes()
+        hashes = [hash_recovery_code(user.id, self._normalized(c)) for c in codes]
+        if not await self._factors.activate_totp(factor.id, step, self._clock.now(), hashes):
+            raise MfaStateConflict("The enrolment was replaced or confirmed by another request")
+        await self._record(AuditEventType.MFA_ENABLED, user.id, context, methods=list(METHODS))
+        return codes
+
+    async def remove_totp(self, principal: Principal, code: str | None, context: RequestContext) -> None:
+        """Turn MFA off; every session of the user then claims only ``pwd``."""
+        if not await self.is_enabled(principal.user.id):
+            raise MfaStateConflict("MFA is not on for this account")
+        await self._authorise_change(principal, code, context)
+        await self._factors.remove_totp(principal.user.id)
+        lowered = await self._sessions.set_amr_for_user(principal.user.id, (AMR_PASSWORD,))
+        await self._record(AuditEventType.MFA_DISABLED, principal.user.id, context, sessions_lowered=lowered)
+
+    async def regenerate_recovery_codes(
+        self, principal: Principal, code: str | None, context: RequestContext
+    ) -> list[str]:
+        if not await self.is_enabled(principal.user.id):
+            raise MfaStateConflict("MFA is not on for this account")
+        await self._authorise_change(principal, code, context)
+        codes = new_recovery_codes()
+        hashes = [hash_recovery_code(principal.user.id, self._normalized(c)) for c in codes]
+        await self._factors.replace_recovery_codes(principal.user.id, hashes, self._clock.now())
+        await self._record(AuditEventType.RECOVERY_CODES_REGENERATED, principal.user.id, context)
+        return codes
+
+    # ---------------------------------------------------------------------------------- verifying a factor
+
+    async def verify_second_factor(self, user: User, code: str, context: RequestContext) -> str:
+        """Check a TOTP or recovery code of the user's active factor; return its ``amr`` value.
+
+        Raises ``InvalidMfaCode`` for a wrong code (or no active factor) and ``MfaCodeReplayed`` for a TOTP
+        code whose time step was already accepted. Both are recorded.
+        """
+        factor = await self._factors.active_totp(user.id)
+        if factor is not None and looks_like_totp(code):
+            step = matching_step(self._secret(factor), code, self._clock.now())
+            if step is not None:
+                if await self._factors.claim_totp_step(factor.id, step):
+                    return AMR_TOTP
+                await self._record(
+                    AuditEventType.MFA_CODE_REPLAYED, user.id, context, outcome="refused", time_step=step
+                )
+                raise MfaCodeReplayed()
+        normalized = normalize_recovery_code(code)
+        if factor is not None and normalized is not None:
+            now = self._clock.now()
+            if await self._factors.use_recovery_code(user.id, hash_recovery_code(user.id, normalized), now):
+                remaining = await self._factors.unused_recovery_codes(user.id)
+                await self._record(AuditEventType.RECOVERY_CODE_USED, user.id, context, remaining=remaining)
+                return AMR_RECOVERY_CODE
+        await self._record(AuditEventType.MFA_CODE_FAILED, user.id, context, outcome="failure")
+        raise InvalidMfaCode()
+
+    # ---------------------------------------------------------------------------------- sign-in challenges
+
+    async def create_challenge(self, user: User, context: RequestContext) -> str:
+        """The MFA token handed out after a correct password (the only time it exists in clear text)."""
+        now = self._clock.now()
+        token = new_opaque_token(MFA_TOKEN_PREFIX)
+        await self._challenges.add_challenge(
+            MfaChallenge(
+                token_hash=hash_opaque_token(token),
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + self._settings.challenge_lifetime,
+                ip=context.ip,
+                user_agent=context.user_agent,
+            )
+        )
+        return token
+
+    async def open_challenge(self, mfa_token: str) -> MfaChallenge:
+        """The live challenge behind an MFA token, or ``InvalidMfaToken`` (one answer for every cause)."""
+        if not isinstance(mfa_token, str) or not has_shape(mfa_token, MFA_TOKEN_PREFIX):
+            raise InvalidMfaToken()
+        challenge = await self._challenges.get_challenge(hash_opaque_token(mfa_token))
+        if (
+            challenge is None
+            or challenge.used_at is not None
+            or self._clock.now() >= challenge.expires_at
+            or challenge.failed_attempts >= self._settings.max_challenge_attempts
+        ):
+            raise InvalidMfaToken()
+        return challenge
+
+    async def challenge_failed(self, challenge: MfaChallenge) -> None:
+        await self._challenges.count_challenge_failure(challenge.token_hash)
+
+    async def close_challenge(self, challenge: MfaChallenge) -> None:
+        """Use the challenge up; a second request that got this far with the same token is refused."""
+        if not await self._challenges.consume_challenge(
+            challenge.token_hash, self._clock.now(), self._settings.max_challenge_attempts
+        ):
+            raise InvalidMfaToken()
+
+    # ------------------------------------------------------------------------------------------- helpers
+
+    async def _authorise_change(
+        self, principal: Principal, code: str | None, context: RequestContext
+    ) -> None:
+        auth_time = principal.claims.auth_time
+        if auth_time is None or self._clock.now() - auth_time > self._settings.reauthentication_window:
+            raise ReauthenticationRequired(
+                "Sign in again: changing the second factor needs a sign-in from the last few minutes"
+            )
+        if await self.is_enabled(principal.user.id):
+            if not code:
+                raise InvalidMfaCode("A current TOTP or recovery code is required while MFA is on")
+            await self.verify_second_factor(principal.user, code, context)
+
+    def _secret(self, factor: TotpFactor) -> str:
+        try:
+            return self._encryptor.decrypt(factor.encrypted_secret, totp_secret_binding(factor)).decode(
+                "ascii"
+            )
+        except KeyDecryptionError as exc:
+            # a wrong KEK or a tampered row; never fall back to accepting codes
+            raise InvalidMfaCode() from exc
+
+    @staticmethod
+    def _normalized(code: str) -> str:
+        normalized = normalize_recovery_code(code)
+        assert normalized is not None
+        return normalized
+
+    async def _record(
+        self,
+        event_type: str,
+        user_id: str,
+        context: RequestContext,
+        *,
+        outcome: str = "success",
+        **details: object,
+    ) -> None:
+        await self._audit.record(
+            AuditEvent(
+                type=event_type,
+                at=self._clock.now(),
+                outcome=outcome,
+                user_id=user_id,
+                ip=context.ip,
+                user_agent=context.user_agent,
+                details=details,
+            )
+        )

@@ -1,0 +1,88 @@
+"""What the MFA services store, and the storage ports they need (implemented in ``adapters/sql/mfa.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class TotpFactor:
+    id: str
+    user_id: str
+    #: AES-256-GCM ciphertext of the base32 secret, bound to user and factor id (``totp_secret_binding``)
+    encrypted_secret: bytes
+    created_at: datetime
+    #: ``None`` while enrolment is pending: the factor protects nothing until a code proved the app has it
+    confirmed_at: datetime | None = None
+    #: the newest time step accepted; any step not newer is a replay
+    last_step: int | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """The pending second step of a sign-in: stored by hash, single-use, with an attempt counter."""
+
+    token_hash: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    ip: str | None = None
+    user_agent: str | None = None
+    failed_attempts: int = 0
+    used_at: datetime | None = None
+
+
+class MfaRepository(Protocol):
+    async def active_totp(self, user_id: str) -> TotpFactor | None: ...
+
+    async def pending_totp(self, user_id: str) -> TotpFactor | None: ...
+
+    async def save_pending_totp(self, factor: TotpFactor) -> None:
+        """Store a new unconfirmed factor, replacing any earlier unconfirmed one of the user."""
+        ...
+
+    async def activate_totp(
+        self, factor_id: str, step: int, now: datetime, recovery_code_hashes: Sequence[str]
+    ) -> bool:
+        """In one transaction: confirm the pending factor with its first accepted step, drop the user's other
+        factors, and replace the recovery codes. ``False`` (and no change) when it is no longer pending."""
+        ...
+
+    async def claim_totp_step(self, factor_id: str, step: int) -> bool:
+        """Record ``step`` as used if it is newer than the last used one; exactly one concurrent caller wins."""
+        ...
+
+    async def remove_totp(self, user_id: str) -> bool:
+        """Delete every TOTP factor and recovery code of the user; ``True`` if an active factor was removed."""
+        ...
+
+    async def replace_recovery_codes(
+        self, user_id: str, code_hashes: Sequence[str], now: datetime
+    ) -> None: ...
+
+    async def use_recovery_code(self, user_id: str, code_hash: str, now: datetime) -> bool:
+        """Mark the code used if it is the user's and unused; exactly one concurrent caller wins."""
+        ...
+
+    async def unused_recovery_codes(self, user_id: str) -> int: ...
+
+
+class MfaChallengeRepository(Protocol):
+    async def add_challenge(self, challenge: MfaChallenge) -> None: ...
+
+    async def get_challenge(self, token_hash: str) -> MfaChallenge | None: ...
+
+    async def count_challenge_failure(self, token_hash: str) -> int:
+        """Add one failed attempt and return the new count."""
+        ...
+
+    async def consume_challenge(self, token_hash: str, now: datetime, max_failures: int) -> bool:
+        """Mark the challenge used if it is unused and has fewer than ``max_failures`` failures."""
+        ...
