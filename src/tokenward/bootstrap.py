@@ -170,6 +170,8 @@ class Container:
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
+            api_clients=self.api_clients,
+            introspector=self.introspector,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
         )

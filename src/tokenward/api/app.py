@@ -16,8 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
-from tokenward.api.routes import accounts, health, mfa, oauth, password_reset, wellknown
+from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
 from tokenward.api.routes import email as email_routes
+from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -40,6 +41,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(email_routes.router)
     app.include_router(password_reset.router)
     app.include_router(oauth.router)
+    app.include_router(oauth_lifecycle.router)
+    app.include_router(session_routes.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)
 

@@ -5,46 +5,15 @@ Errors here use the RFC 6749 shape (``error``, ``error_description``); ``problem
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from tokenward.api.auth import Context, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.schemas import TokenResponse
 from tokenward.errors import InvalidRequest, UnsupportedGrantType
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
-
-_MAX_FIELD = 4096
-
-
-async def _read_parameters(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/x-www-form-urlencoded":
-        form = await request.form(max_files=0, max_fields=20)
-        values: dict[str, Any] = {}
-        for key in form:
-            items = form.getlist(key)
-            if len(items) > 1:
-                raise InvalidRequest(f"Parameter {key} was given more than once")
-            values[key] = items[0]
-    elif content_type == "application/json":
-        try:
-            values = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidRequest("The body is not valid JSON") from exc
-        if not isinstance(values, dict):
-            raise InvalidRequest("The body must be a JSON object")
-    else:
-        raise InvalidRequest("Send application/x-www-form-urlencoded or application/json")
-    parameters: dict[str, str] = {}
-    for key, value in values.items():
-        if not isinstance(value, str) or len(value) > _MAX_FIELD:
-            raise InvalidRequest(f"Parameter {key} must be a string of at most {_MAX_FIELD} characters")
-        parameters[key] = value
-    return parameters
 
 
 @router.post(
@@ -83,7 +52,7 @@ async def token(request: Request, services: Services, context: Context, response
     """Exchange a refresh token for a new access token and a new refresh token (the old one stops working)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
-    parameters = await _read_parameters(request)
+    parameters = await read_oauth_parameters(request)
     grant_type = parameters.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
