@@ -1,4 +1,4 @@
-"""The ``tokenward`` command line: serve, migrate, users, keys.
+"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup.
 
 Exit codes: 0 success, 1 the action was refused (for example no such user), 2 usage or configuration error.
 Errors are one plain line on stderr, never a stack trace.
@@ -13,11 +13,14 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from tokenward.bootstrap import Container, build_container, check_settings, run_migrations
-from tokenward.config import Settings
+from tokenward.config import Settings, decode_kek
+from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.keys import StoredKey
 from tokenward.errors import ConfigurationError, TokenwardError
 
 EXIT_OK = 0
@@ -119,6 +122,103 @@ def cmd_keys_list(_args: argparse.Namespace) -> int:
     return _with_container(action)
 
 
+def _key_line(key: StoredKey) -> str:
+    return json.dumps(
+        {
+            "kid": key.kid,
+            "alg": key.alg,
+            "state": key.state.value,
+            "created_at": key.created_at.isoformat(),
+            "activated_at": key.activated_at.isoformat() if key.activated_at else None,
+            "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+        }
+    )
+
+
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        active = await container.keys.rotate()
+        print(_key_line(active))
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        replacement = await container.keys.revoke(args.kid)
+        print(json.dumps({"revoked": args.kid}))
+        if replacement is not None:
+            print(_key_line(replacement))
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def _new_kek(args: argparse.Namespace) -> bytes:
+    text = Path(args.new_kek_file).read_text(encoding="utf-8") if args.new_kek_file else None
+    text = text or os.environ.get("TOKENWARD_NEW_KEK")
+    if not text:
+        raise ConfigurationError(["give the new key-encryption key in TOKENWARD_NEW_KEK or --new-kek-file"])
+    try:
+        return decode_kek(text)
+    except ValueError as exc:
+        raise ConfigurationError([str(exc).replace("TOKENWARD_KEK", "the new key-encryption key")]) from exc
+
+
+def cmd_keys_rewrap(args: argparse.Namespace) -> int:
+    new_kek = _new_kek(args)
+
+    async def action(container: Container) -> int:
+        count = await container.keys.rewrap(KeyEncryptor(new_kek))
+        print(json.dumps({"rewrapped": count}))
+        print("restart every process with the new TOKENWARD_KEK now", file=sys.stderr)
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def cmd_cleanup(_args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        report = await container.cleanup.run()
+        print(json.dumps({"ran": report.ran, "deleted": report.deleted}))
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def cmd_clients_create(args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        created = await container.api_clients.create(args.name)
+        print(json.dumps({"client_id": created.client.id, "client_secret": created.secret}))
+        print("the secret is shown only now; store it in the resource server's secret store", file=sys.stderr)
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def cmd_clients_list(_args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        for client in await container.api_clients.list_clients():
+            print(
+                json.dumps(
+                    {"client_id": client.id, "name": client.name, "created_at": client.created_at.isoformat()}
+                )
+            )
+        return EXIT_OK
+
+    return _with_container(action)
+
+
+def cmd_clients_delete(args: argparse.Namespace) -> int:
+    async def action(container: Container) -> int:
+        await container.api_clients.delete(args.client_id)
+        print(json.dumps({"deleted": args.client_id}))
+        return EXIT_OK
+
+    return _with_container(action)
+
+
 def cmd_doctor(_args: argparse.Namespace) -> int:
     settings = _settings()
     problems = settings.insecure_settings()
@@ -161,6 +261,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("list", help="list signing keys and their states").set_defaults(func=cmd_keys_list)
+    keys.add_parser(
+        "rotate", help="activate a new signing key now; the old one stays published until its tokens expire"
+    ).set_defaults(func=cmd_keys_rotate)
+    revoke = keys.add_parser("revoke", help="withdraw a compromised key at once (its tokens stop verifying)")
+    revoke.add_argument("kid")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    rewrap = keys.add_parser(
+        "rewrap", help="re-encrypt every private key under a new KEK (TOKENWARD_NEW_KEK or --new-kek-file)"
+    )
+    rewrap.add_argument("--new-kek-file", help="file holding the new key-encryption key")
+    rewrap.set_defaults(func=cmd_keys_rewrap)
+
+    clients = sub.add_parser("clients", help="API clients allowed to introspect tokens").add_subparsers(
+        dest="clients_command", required=True
+    )
+    create_client = clients.add_parser("create", help="register a resource server; prints its secret once")
+    create_client.add_argument("name")
+    create_client.set_defaults(func=cmd_clients_create)
+    clients.add_parser("list", help="list registered API clients").set_defaults(func=cmd_clients_list)
+    delete_client = clients.add_parser("delete", help="remove an API client (its secret stops working)")
+    delete_client.add_argument("client_id")
+    delete_client.set_defaults(func=cmd_clients_delete)
+
+    sub.add_parser(
+        "cleanup", help="delete expired sessions, refresh tokens and single-use tokens"
+    ).set_defaults(func=cmd_cleanup)
     return parser
 
 
