@@ -34,7 +34,8 @@ async def test_done_when_enrol_sign_in_replay_recovery_code_and_reset(api: Runni
     # sign in with a code (a new time step: the confirmation used the current one)
     api.clock.advance(30)
     first = await password_step(api, email, STRONG_PASSWORD)
-    assert first["mfa_required"] is True and "access_token" not in first
+    assert first["mfa_required"] is True
+    assert "access_token" not in first
     assert set(first["methods"]) == {"totp", "recovery_code"}
     code = app.code()
     status, signed_in = await _second_step(api, first["mfa_token"], code)
@@ -63,7 +64,8 @@ async def test_done_when_enrol_sign_in_replay_recovery_code_and_reset(api: Runni
     )
     assert reset.status_code == 200, reset.text
     after = await password_step(api, email, new_password)
-    assert after["mfa_required"] is True and "access_token" not in after
+    assert after["mfa_required"] is True
+    assert "access_token" not in after
     api.clock.advance(30)
     status, _ = await _second_step(api, after["mfa_token"], app.code())
     assert status == 200
@@ -106,7 +108,7 @@ async def test_mfa_token_is_single_use_and_expires_after_five_minutes(api: Runni
 @pytest.mark.threat("T-MFA-05")
 async def test_changing_factors_needs_a_recent_sign_in_and_a_current_code(api: RunningApp) -> None:
     """Attack: with a stolen (older) session, turn MFA off or mint new recovery codes."""
-    email, tokens = await api.new_user()
+    _email, tokens = await api.new_user()
     app, _ = await enrol_totp(api, tokens["access_token"])
     api.clock.advance(30)
 
@@ -132,7 +134,8 @@ async def test_removing_the_factor_lowers_amr_of_existing_sessions(api: RunningA
     api.clock.advance(30)
     challenge = await password_step(api, email, STRONG_PASSWORD)
     status, with_otp = await _second_step(api, challenge["mfa_token"], app.code())
-    assert status == 200 and claims_of(str(with_otp["access_token"]))["amr"] == ["pwd", "otp"]
+    assert status == 200
+    assert claims_of(str(with_otp["access_token"]))["amr"] == ["pwd", "otp"]
 
     removed = await api.client.request(
         "DELETE", "/v1/me/mfa/totp", json={"code": recovery[0]}, headers=bearer(str(with_otp["access_token"]))
@@ -153,7 +156,8 @@ async def test_regenerating_recovery_codes_replaces_the_old_ones(api: RunningApp
     )
     assert response.status_code == 200, response.text
     new = response.json()["recovery_codes"]
-    assert len(new) == 10 and not set(new) & set(old)
+    assert len(new) == 10
+    assert not set(new) & set(old)
     challenge = await password_step(api, email, STRONG_PASSWORD)
     assert (await _second_step(api, challenge["mfa_token"], old[1]))[0] == 401
     assert (await _second_step(api, challenge["mfa_token"], new[1]))[0] == 200
@@ -166,7 +170,8 @@ async def test_confirming_needs_a_started_enrolment_and_a_valid_code(api: Runnin
     assert (nothing.status_code, nothing.json()["code"]) == (409, "mfa_state_conflict")
     started = await api.client.post("/v1/me/mfa/totp", headers=headers)
     body = started.json()
-    assert body["otpauth_uri"].startswith("otpauth://totp/") and body["qr_svg"].lstrip().startswith("<svg")
+    assert body["otpauth_uri"].startswith("otpauth://totp/")
+    assert body["qr_svg"].lstrip().startswith("<svg")
     assert started.headers["cache-control"] == "no-store"
     wrong = await api.client.post("/v1/me/mfa/totp/confirm", json={"code": "000000"}, headers=headers)
     assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_mfa_code")

@@ -18,7 +18,8 @@ def test_ten_distinct_codes_of_at_least_fifty_bits() -> None:
     assert len(codes) == len(set(codes)) == 10
     assert CODE_LENGTH * math.log2(len(ALPHABET)) >= 50
     for code in codes:
-        assert len(code) == 14 and code.count("-") == 2
+        assert len(code) == 14
+        assert code.count("-") == 2
         assert normalize_recovery_code(code) == code.replace("-", "")
 
 

@@ -103,7 +103,8 @@ class Health(BaseModel):
 # multi-factor sign-in, e-mail verification, password reset ------------------------------------------------
 
 MAX_CODE_CHARS = 64
-MAX_TOKEN_CHARS = 256
+#: as large as an access token may be, so a token of another kind gets its proper refusal, not a size error
+MAX_TOKEN_CHARS = 8192
 
 
 class MfaRequiredResponse(BaseModel):
