@@ -9,8 +9,12 @@ server's own verification rules, so both refuse the same tokens for the same ``I
         audiences="https://api.example.com",
     )
     claims = verifier.verify(token)   # raises InvalidToken(reason)
+
+``IntrospectingVerifier`` is the strict mode: it also asks the issuer's introspection endpoint (cached for a
+few seconds) so revoked tokens are refused before they expire; see its module for the trade-off.
 """
 
+from tokenward.client.introspection import IntrospectingVerifier
 from tokenward.client.jwks import AsyncJWKSCache, JWKSCache
 from tokenward.client.verifier import AsyncTokenVerifier, TokenVerifier
 from tokenward.domain.keyring import VerificationKey
@@ -21,6 +25,7 @@ __all__ = [
     "AccessTokenClaims",
     "AsyncJWKSCache",
     "AsyncTokenVerifier",
+    "IntrospectingVerifier",
     "InvalidToken",
     "JWKSCache",
     "KeyUnavailable",
