@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from tests.harness import RunningApp, make_settings, running_app
 
 PROXY = "10.9.0.2"
+_accounts = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +24,12 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 
 
 async def _login_via(api: RunningApp, peer: str, forwarded_for: str) -> httpx.Response:
+    """A failed sign-in for a fresh account each time, so only the per-address route limit is in play."""
     transport = httpx.ASGITransport(app=api.app, client=(peer, 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.post(
             "/v1/login",
-            json={"email": "someone@example.com", "password": "wrong password"},
+            json={"email": f"someone-{next(_accounts)}@example.com", "password": "wrong password"},
             headers={"X-Forwarded-For": forwarded_for},
         )
 
