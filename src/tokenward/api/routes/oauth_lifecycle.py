@@ -119,8 +119,9 @@ async def revoke(request: Request, services: Services, context: Context) -> Resp
     token, hint = _token(parameters)
     if hint is not None and hint not in TOKEN_TYPE_HINTS:
         raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
-    # the kinds cannot be mistaken for each other, so the hint only saves a look-up (§2.1)
-    if hint == "access_token" or token.count(".") == 2:
+    # the kinds cannot be mistaken for each other (JWT vs. opaque twr_ string): the shape decides, so a wrong
+    # hint still finds the token (§2.1)
+    if token.count(".") == 2:
         await services.sessions.revoke_access_token(token, context)
     else:
         await services.sessions.revoke_refresh_token(token, context)
