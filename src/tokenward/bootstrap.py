@@ -499,6 +499,7 @@ def api_config(settings: Settings) -> ApiConfig:
         issuer=settings.issuer,
         audiences=tuple(settings.audiences),
         max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),
     )

@@ -55,6 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         proxy_headers=False,
         server_header=False,
+        # h11, not httptools: only h11 bounds how much of a request head the server buffers
+        http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         log_level=settings.log_level.lower(),
         access_log=False,

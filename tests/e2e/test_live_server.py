@@ -85,5 +85,6 @@ async def test_example_resource_server_verifies_live_tokens(
 def test_oversized_request_headers_are_refused_by_the_server(live_server: str) -> None:
     """Attack: huge headers to make the server buffer memory before any route runs."""
     response = httpx.get(f"{live_server}/healthz", headers={"X-Padding": "a" * 40_000})
-    assert response.status_code == 400
+    assert response.status_code == 431
+    assert response.json()["code"] == "request_headers_too_large"
     assert httpx.get(f"{live_server}/healthz").status_code == 200

@@ -14,24 +14,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
-def _body_413(limit: int, path: str) -> tuple[bytes, bytes]:
+def _refusal_body(status: int, code: str, title: str, detail: str, path: str) -> tuple[bytes, bytes]:
     """The RFC 6749 error shape on ``/oauth/*``, a problem document everywhere else."""
     if path.startswith("/oauth/"):
-        body = {"error": "invalid_request", "error_description": f"The request body exceeds {limit} bytes"}
-        return json.dumps(body).encode(), b"application/json"
-    return _problem_413(limit), b"application/problem+json"
-
-
-def _problem_413(limit: int) -> bytes:
-    return json.dumps(
-        {
-            "type": "https://tokenward.dev/problems/request_too_large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"The request body exceeds {limit} bytes",
-            "code": "request_too_large",
-        }
-    ).encode()
+        return json.dumps(
+            {"error": "invalid_request", "error_description": detail}
+        ).encode(), b"application/json"
+    problem = {
+        "type": f"https://tokenward.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return json.dumps(problem).encode(), b"application/problem+json"
 
 
 class SecurityHeadersMiddleware:
@@ -70,23 +66,37 @@ class _TooLarge(HTTPException):
         super().__init__(status_code=413, detail=f"The request body exceeds {limit} bytes")
 
 
-class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+class RequestSizeLimitMiddleware:
+    """Refuses oversized header blocks (431) and bodies (413) before any route runs."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
+        headers = scope.get("headers", [])
+        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
+            await self._refuse(
+                send,
+                scope["path"],
+                431,
+                "request_headers_too_large",
+                "Request headers too large",
+                f"The request headers exceed {self.max_header_bytes} bytes",
+            )
+            return
+        for name, value in headers:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await self._refuse(send, scope["path"])
+                    await self._refuse_body(send, scope["path"])
                     return
         received = 0
         response_started = False
@@ -110,14 +120,25 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._refuse(send, scope["path"])
+                await self._refuse_body(send, scope["path"])
 
-    async def _refuse(self, send: Send, path: str) -> None:
-        body, content_type = _body_413(self.max_bytes, path)
+    async def _refuse_body(self, send: Send, path: str) -> None:
+        await self._refuse(
+            send,
+            path,
+            413,
+            "request_too_large",
+            "Request body too large",
+            f"The request body exceeds {self.max_bytes} bytes",
+        )
+
+    @staticmethod
+    async def _refuse(send: Send, path: str, status: int, code: str, title: str, detail: str) -> None:
+        body, content_type = _refusal_body(status, code, title, detail, path)
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),

@@ -25,6 +25,7 @@ class ApiConfig:
     issuer: str
     audiences: tuple[str, ...]
     max_body_bytes: int = 64 * 1024
+    max_header_bytes: int = 16 * 1024
     trusted_proxies: tuple[str, ...] = ()
     #: send Strict-Transport-Security (the issuer is https)
     hsts: bool = False
