@@ -193,7 +193,12 @@ async def test_first_start_creates_exactly_one_active_key_and_records_it() -> No
     assert ring.signing_key.kid == created.kid
 
     assert [event.type for event in trail.raw] == [AuditEventType.KEY_CREATED]
-    assert trail.raw[0].details == {"kid": created.kid, "alg": "ES256"}
+    assert trail.raw[0].details == {
+        "kid": created.kid,
+        "alg": "ES256",
+        "reason": "first_start",
+        "state": "active",
+    }
     assert len(sink.events) == 1
 
 

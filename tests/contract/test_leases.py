@@ -1,0 +1,140 @@
+"""Leases, the key-rotation race and the clean-up queries, on SQLite and PostgreSQL.
+
+With several processes on one database exactly one may rotate keys or run the clean-up at a time (T-LIF-07).
+Lease names are unique per test: the PostgreSQL contract database is shared by the session's tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from datetime import timedelta
+
+import pytest
+
+from tests.contract import records
+from tokenward.adapters.sql import Database, SqlKeyRepository, SqlSessionRepository, SqlUserRepository
+from tokenward.adapters.sql.leases import SqlLeaseRepository
+from tokenward.domain.audit import AuditTrail
+from tokenward.domain.clock import FrozenClock
+from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.keyring import KeyService, RotationPolicy
+from tokenward.domain.keys import KeyState
+from tokenward.domain.leases import Leases
+
+CONCURRENT_PROCESSES = 8
+
+
+def lease_name() -> str:
+    return f"test-{secrets.token_hex(6)}"
+
+
+async def test_one_holder_at_a_time_until_release_or_expiry(db: Database, clock: FrozenClock) -> None:
+    repo = SqlLeaseRepository(db)
+    name = lease_name()
+    until = clock.now() + timedelta(minutes=1)
+
+    assert await repo.acquire(name, "a", clock.now(), until) is True
+    assert await repo.acquire(name, "b", clock.now(), until) is False
+    assert await repo.acquire(name, "a", clock.now(), until) is True  # the holder may extend it
+
+    await repo.release(name, "b")  # not b's to release
+    assert await repo.acquire(name, "b", clock.now(), until) is False
+    await repo.release(name, "a")
+    assert await repo.acquire(name, "b", clock.now(), until) is True
+
+
+async def test_an_expired_lease_can_be_taken_over(db: Database, clock: FrozenClock) -> None:
+    """A holder that died frees the lease when it runs out."""
+    repo = SqlLeaseRepository(db)
+    name = lease_name()
+    assert await repo.acquire(name, "dead", clock.now(), clock.now() + timedelta(minutes=1))
+    clock.advance(60)
+    assert await repo.acquire(name, "alive", clock.now(), clock.now() + timedelta(minutes=1)) is True
+
+
+@pytest.mark.threat("T-LIF-07")
+async def test_concurrent_acquirers_get_exactly_one_lease(db: Database, clock: FrozenClock) -> None:
+    repo = SqlLeaseRepository(db)
+    name = lease_name()
+    until = clock.now() + timedelta(minutes=1)
+
+    results = await asyncio.gather(
+        *(repo.acquire(name, f"process-{i}", clock.now(), until) for i in range(CONCURRENT_PROCESSES))
+    )
+
+    assert sorted(results) == [False] * (CONCURRENT_PROCESSES - 1) + [True]
+
+
+@pytest.mark.threat("T-LIF-07")
+async def test_processes_racing_the_rotation_step_create_exactly_one_next_key(
+    db: Database, clock: FrozenClock
+) -> None:
+    encryptor = KeyEncryptor(os.urandom(32))
+    policy = RotationPolicy(interval=timedelta(days=30), publish_ahead=timedelta(days=1))
+
+    def process() -> KeyService:
+        return KeyService(
+            SqlKeyRepository(db),
+            encryptor,
+            clock,
+            AuditTrail([]),
+            "ES256",
+            policy=policy,
+            leases=Leases(SqlLeaseRepository(db), clock),
+        )
+
+    await process().ensure_active_key()
+    clock.advance(timedelta(days=29, seconds=1).total_seconds())
+
+    await asyncio.gather(*(process().scheduled_step() for _ in range(CONCURRENT_PROCESSES)))
+
+    states = sorted(k.state.value for k in await SqlKeyRepository(db).list_keys())
+    assert states == ["active", "next"]
+
+
+@pytest.mark.threat("T-LIF-07")
+async def test_a_conditional_transition_has_one_winner(db: Database, clock: FrozenClock) -> None:
+    """Even without the lease, two processes cannot both promote the same NEXT key."""
+    repo = SqlKeyRepository(db)
+    key = records.signing_key(clock.now(), state=KeyState.NEXT)
+    await repo.add(key)
+
+    results = await asyncio.gather(
+        *(repo.set_state(key.kid, KeyState.ACTIVE, clock.now(), expected=KeyState.NEXT) for _ in range(4))
+    )
+
+    assert sorted(results) == [False, False, False, True]
+
+
+async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
+    db: Database, clock: FrozenClock
+) -> None:
+    sessions = SqlSessionRepository(db)
+    user = records.user(clock.now())
+    await SqlUserRepository(db).add(user)
+    now = clock.now()
+    day = timedelta(days=1)
+    kept = records.session(user.id, now)
+    past_absolute = records.session(user.id, now - 31 * day, expires_at=now - day, last_used_at=now - day)
+    idle = records.session(user.id, now - 20 * day, last_used_at=now - 15 * day)
+    revoked_long_ago = records.session(
+        user.id, now - 9 * day, revoked_at=now - 8 * day, revoked_reason="logout"
+    )
+    revoked_recently = records.session(user.id, now - 2 * day, revoked_at=now - day, revoked_reason="logout")
+    for session in (kept, past_absolute, idle, revoked_long_ago, revoked_recently):
+        await sessions.create(session, records.refresh_token(session, session.created_at))
+    old_hash = records.refresh_token(
+        kept, now - 30 * day, expires_at=now - 8 * day, rotated_at=now - 20 * day
+    )
+    await sessions.create(records.session(user.id, now, id=kept.id + "-x"), old_hash)
+
+    deleted = await sessions.delete_ended(now=now, idle_before=now - 14 * day, revoked_before=now - 7 * day)
+    expired = await sessions.delete_expired_refresh_tokens(now - 7 * day)
+
+    assert deleted == 3
+    assert expired == 1
+    remaining = {s.id for s in await sessions.list_for_user(user.id, active_only=False)}
+    assert remaining == {kept.id, revoked_recently.id, kept.id + "-x"}
+    assert await sessions.find_refresh_token(old_hash.token_hash) is None
