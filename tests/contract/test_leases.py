@@ -125,10 +125,11 @@ async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
     revoked_recently = records.session(user.id, now - 2 * day, revoked_at=now - day, revoked_reason="logout")
     for session in (kept, past_absolute, idle, revoked_long_ago, revoked_recently):
         await sessions.create(session, records.refresh_token(session, session.created_at))
+    refreshed_often = records.session(user.id, now - 30 * day, last_used_at=now)
     old_hash = records.refresh_token(
-        kept, now - 30 * day, expires_at=now - 8 * day, rotated_at=now - 20 * day
+        refreshed_often, now - 30 * day, expires_at=now - 8 * day, rotated_at=now - 20 * day
     )
-    await sessions.create(records.session(user.id, now, id=kept.id + "-x"), old_hash)
+    await sessions.create(refreshed_often, old_hash)
 
     deleted = await sessions.delete_ended(now=now, idle_before=now - 14 * day, revoked_before=now - 7 * day)
     expired = await sessions.delete_expired_refresh_tokens(now - 7 * day)
@@ -136,5 +137,5 @@ async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
     assert deleted == 3
     assert expired == 1
     remaining = {s.id for s in await sessions.list_for_user(user.id, active_only=False)}
-    assert remaining == {kept.id, revoked_recently.id, kept.id + "-x"}
+    assert remaining == {kept.id, revoked_recently.id, refreshed_often.id}
     assert await sessions.find_refresh_token(old_hash.token_hash) is None
