@@ -125,7 +125,7 @@ async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
     revoked_recently = records.session(user.id, now - 2 * day, revoked_at=now - day, revoked_reason="logout")
     for session in (kept, past_absolute, idle, revoked_long_ago, revoked_recently):
         await sessions.create(session, records.refresh_token(session, session.created_at))
-    refreshed_often = records.session(user.id, now - 30 * day, last_used_at=now)
+    refreshed_often = records.session(user.id, now - 29 * day, last_used_at=now, expires_at=now + day)
     old_hash = records.refresh_token(
         refreshed_often, now - 30 * day, expires_at=now - 8 * day, rotated_at=now - 20 * day
     )
