@@ -67,7 +67,7 @@ def test_oversized_token_is_refused_before_any_decoding(monkeypatch: pytest.Monk
         def __getattr__(self, name: str) -> object:
             raise AssertionError(f"the oversized token reached {name}")
 
-    monkeypatch.setattr(verification, "base64", Untouchable())
+    monkeypatch.setattr(verification, "binascii", Untouchable())
     monkeypatch.setattr(verification, "json", Untouchable())
     monkeypatch.setattr(verification, "re", Untouchable())
     huge = "eyJhbGciOiJFUzI1NiJ9." + "A" * (1024 * 1024) + ".sig"

@@ -20,7 +20,7 @@ when a token names a kid it does not know yet.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.key_encryption import KeyEncryptor
 from tokenward.domain.keys import PUBLISHED_STATES, SUPPORTED_ALGORITHMS, KeyRepository, KeyState, StoredKey
 from tokenward.domain.leases import Leases
+from tokenward.domain.signatures import SignatureCheck, signature_check
 from tokenward.errors import KeyUnavailable, NotFound
 
 #: a JOSE key object able to sign (private) or verify (public) with one of the supported algorithms
@@ -75,6 +76,11 @@ class VerificationKey:
     kid: str
     alg: str
     key: AsymmetricKey
+    #: the signature check for ``alg`` under ``key``, built once (domain/signatures.py: the verifier's hot path)
+    check_signature: SignatureCheck = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check_signature", signature_check(self.alg, self.key.public_key))
 
 
 def _check_algorithm(alg: str) -> None:

@@ -8,7 +8,7 @@ the same ``InvalidToken.reason``. The work is split in two steps because the key
    in it: compact serialisation only, canonical base64url, no duplicate JSON members, an allowed ``alg``,
    ``typ`` ``at+jwt``, no key or key location in the header, no ``crit``/``b64``/``zip``, and a safe ``kid``.
 2. ``verify_with_key`` takes the algorithm from the key (never from the header), verifies the signature with
-   joserfc, then the claims: times with a small leeway, exact issuer, an accepted audience, required ids.
+   the key's own check (``domain/signatures.py``, straight through ``cryptography``), then the claims: times with a small leeway, exact issuer, an accepted audience, required ids.
 
 Reasons (``InvalidToken.reason``): too_large, malformed, duplicate_member, alg_not_allowed, wrong_type,
 forbidden_header, unsupported_crit, bad_kid, unknown_kid, alg_mismatch, bad_signature, missing_claim,
@@ -23,7 +23,6 @@ into another, so accepting it costs nothing and spares interoperability trouble.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
@@ -31,10 +30,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
-
-from joserfc import jws
-from joserfc.errors import JoseError
 
 from tokenward.domain.clock import Clock
 from tokenward.domain.keyring import LEGACY_EDDSA, VerificationKey
@@ -48,7 +46,10 @@ FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"})
 UNSUPPORTED_HEADERS = frozenset({"b64", "zip"})
 MAX_KID_LENGTH = 128
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+#: compact serialisation: three base64url segments (header and payload not empty), nothing else, ASCII only
+_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)")
+#: distinct token headers remembered decoded: a key's tokens all share one header segment
+HEADER_CACHE_SIZE = 64
 _KID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_KID_LENGTH}}}")
 
 
@@ -132,12 +133,10 @@ class AccessTokenClaims:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            # two parsers may keep different copies (first vs last): refuse rather than pick one
-            raise InvalidToken("duplicate_member")
-        result[name] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        # two parsers may keep different copies (first vs last): refuse rather than pick one
+        raise InvalidToken("duplicate_member")
     return result
 
 
@@ -146,28 +145,42 @@ def _reject_constant(_: str) -> Any:
     raise InvalidToken("malformed")
 
 
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")
+
+
 def _b64decode(segment: str) -> bytes:
+    """Decode a segment already matched by ``_COMPACT`` (base64url alphabet only), through binascii directly."""
+    standard = segment.encode("ascii").translate(_TO_STANDARD_ALPHABET)
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
+        raw = binascii.a2b_base64(standard + _PADDING[len(standard) % 4])
+    except binascii.Error:
         raise InvalidToken("malformed") from None
     # only the canonical encoding: stray low bits would let two strings carry the same bytes
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != segment:
+    if binascii.b2a_base64(raw, newline=False).rstrip(b"=") != standard:
         raise InvalidToken("malformed")
     return raw
+
+
+#: built once: ``json.loads`` with these options would build a new decoder for every segment
+_JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
 
 
 def _json_object(segment: str) -> dict[str, Any]:
     raw = _b64decode(segment)
     try:
-        value = json.loads(
-            raw.decode("utf-8"), object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
+        value = _JSON.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidToken("malformed") from None
     if not isinstance(value, dict):
         raise InvalidToken("malformed")
     return value
+
+
+@lru_cache(maxsize=HEADER_CACHE_SIZE)
+def _header_object(segment: str) -> Mapping[str, Any]:
+    """The decoded header, remembered by its exact segment (refusals are not cached), read-only when shared."""
+    return MappingProxyType(_json_object(segment))
 
 
 def _type_matches(typ: object, expected: str) -> bool:
@@ -186,16 +199,12 @@ def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
     # before any decoding, so an oversized token costs one length comparison
     if len(token) > policy.max_token_bytes:
         raise InvalidToken("too_large")
-    if not token.isascii() or token.count(".") != 2:
+    shape = _COMPACT.fullmatch(token)
+    if shape is None:
         raise InvalidToken("malformed")
-    header_segment, payload_segment, signature_segment = token.split(".")
-    if not header_segment or not payload_segment:
-        raise InvalidToken("malformed")
-    for segment in (header_segment, payload_segment, signature_segment):
-        if not _SEGMENT.fullmatch(segment):
-            raise InvalidToken("malformed")
+    header_segment, payload_segment, signature_segment = shape.groups()
 
-    header = _json_object(header_segment)
+    header = _header_object(header_segment)
     payload = _json_object(payload_segment)
 
     raw_alg = header.get("alg")
@@ -229,23 +238,8 @@ def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
 
 
 def _signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
-    """Verify with joserfc, restricted to the key's one algorithm."""
-    header_segment, payload_segment = unverified.signing_input.split(b".")
-    # the header handed to joserfc names the key's algorithm; it has already been checked to be the same
-    # (possibly via the legacy EdDSA label) and carries nothing else joserfc could act on
-    obj = jws.CompactSignature({"alg": key.alg}, unverified.signing_input)
-    obj.segments.update(
-        {
-            "header": header_segment,
-            "payload": payload_segment,
-            "signature": base64.urlsafe_b64encode(unverified.signature).rstrip(b"="),
-        }
-    )
-    registry = jws.JWSRegistry(algorithms=[key.alg])
-    try:
-        return jws.validate_compact(obj, key.key, registry=registry)
-    except (JoseError, ValueError, TypeError):
-        return False
+    """Verify with the key's own algorithm, straight through ``cryptography`` (domain/signatures.py)."""
+    return key.check_signature(unverified.signing_input, unverified.signature)
 
 
 def _optional_number(claims: Mapping[str, Any], name: str) -> float | None:
@@ -352,7 +346,7 @@ def verify_with_key(
         not_before=_timestamp(nbf) if nbf is not None else None,
         issuer=issuer,
         audience=audience,
-        raw=dict(claims),
+        raw=claims,
     )
 
 
