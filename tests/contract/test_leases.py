@@ -108,6 +108,7 @@ async def test_a_conditional_transition_has_one_winner(db: Database, clock: Froz
     assert sorted(results) == [False, False, False, True]
 
 
+@pytest.mark.threat("T-LIF-08")
 async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
     db: Database, clock: FrozenClock
 ) -> None:

@@ -134,6 +134,7 @@ async def test_nothing_happens_before_the_key_nears_its_rotation(world: World) -
     assert [k.state for k in world.repository.keys] == [KeyState.ACTIVE]
 
 
+@pytest.mark.threat("T-LIF-06")
 async def test_the_next_key_is_published_a_day_before_it_signs(world: World) -> None:
     first = world.holder.ring.active_kid
     done = await world.step(timedelta(days=29))
@@ -155,6 +156,7 @@ async def test_the_next_key_is_published_a_day_before_it_signs(world: World) -> 
     assert AuditEventType.KEY_RETIRED in world.audit.types()
 
 
+@pytest.mark.threat("T-LIF-06")
 async def test_a_token_signed_before_rotation_verifies_until_it_expires(world: World) -> None:
     await world.step(timedelta(days=29))
     await world.step(timedelta(days=1) - timedelta(minutes=1))
@@ -213,6 +215,7 @@ async def test_rotate_now_promotes_a_waiting_next_key(world: World) -> None:
     assert (await world.keys.rotate()).kid == next_kid
 
 
+@pytest.mark.threat("T-LIF-05")
 async def test_a_token_signed_by_a_revoked_key_stops_verifying(world: World) -> None:
     compromised = world.holder.ring.active_kid or ""
     token = world.token()
