@@ -184,8 +184,12 @@ class Settings(BaseSettings):
     @classmethod
     def _nist_cap(cls, value: str) -> str:
         """NIST SP 800-63B §5.2.2: no more than 100 failed attempts per account; we read it as per hour."""
-        if not any(seconds >= 3600 and amount * 3600 / seconds <= 100 for amount, seconds in parse_rates(value)):
-            raise ValueError("must include a window of an hour or more allowing at most 100 attempts per hour")
+        if not any(
+            seconds >= 3600 and amount * 3600 / seconds <= 100 for amount, seconds in parse_rates(value)
+        ):
+            raise ValueError(
+                "must include a window of an hour or more allowing at most 100 attempts per hour"
+            )
         return value
 
     @field_validator("signing_algorithm")

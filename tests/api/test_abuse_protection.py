@@ -19,6 +19,7 @@ from tests.limits_time import run_limits_on
 from tokenward.domain.clock import FrozenClock
 
 LIMITS = {
+    "rate_limits_enabled": True,
     "rate_limit_login": "12/minute",
     "rate_limit_signup": "1000/minute",
     "rate_limit_refresh": "3/minute",

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from tests.harness import RunningApp, make_settings, running_app
+from tests.limits_time import run_limits_on
+from tokenward.domain.clock import FrozenClock
 
 PROXY = "10.9.0.2"
 _accounts = itertools.count()
@@ -16,11 +18,17 @@ _accounts = itertools.count()
 
 @pytest.fixture(scope="module")
 async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningApp]:
+    clock = FrozenClock()
     settings = make_settings(
-        tmp_path_factory.mktemp("proxy"), trusted_proxies=["10.9.0.0/24"], rate_limit_login="3/minute"
+        tmp_path_factory.mktemp("proxy"),
+        trusted_proxies=["10.9.0.0/24"],
+        rate_limits_enabled=True,
+        rate_limit_login="3/minute",
     )
-    async with running_app(settings) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as patch:
+        run_limits_on(clock, patch)
+        async with running_app(settings, clock) as running:
+            yield running
 
 
 async def _login_via(api: RunningApp, peer: str, forwarded_for: str) -> httpx.Response:

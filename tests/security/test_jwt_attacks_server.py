@@ -50,6 +50,11 @@ async def test_every_attack_token_is_refused_with_its_reason(server: RunningApp)
         response = await server.client.get("/v1/me", headers=bearer(case.token))
         body = response.json()
         outcome = (response.status_code, body.get("code"), body.get("detail"))
+        if len(case.token) > server.settings.max_header_bytes:
+            # refused with the whole header block, before any route or verifier sees it
+            if outcome[:2] != (431, "request_headers_too_large"):
+                failures.append(f"{case.name}: expected request_headers_too_large, got {outcome}")
+            continue
         if not case.token.strip():
             # an empty bearer value is no credential at all: the plain authentication challenge
             if outcome[:2] != (401, "authentication_required"):
@@ -63,3 +68,16 @@ async def test_every_attack_token_is_refused_with_its_reason(server: RunningApp)
         if len(case.token) > 20 and case.token in response.text:
             failures.append(f"{case.name}: token echoed")
     assert failures == []
+
+
+@pytest.mark.threat("T-JWT-13")
+async def test_a_token_over_the_verifier_limit_but_under_the_header_limit_is_too_large(
+    server: RunningApp,
+) -> None:
+    token = "eyJ" + "A" * 9000 + ".eyJ" + "A" * 10 + ".sig"
+    response = await server.client.get("/v1/me", headers=bearer(token))
+    assert (response.status_code, response.json()["code"], response.json()["detail"]) == (
+        401,
+        "invalid_token",
+        "too_large",
+    )
