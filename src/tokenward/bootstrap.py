@@ -374,7 +374,9 @@ async def _assemble(
     email_verification = EmailVerification(
         users=users, tokens=one_time_tokens, mailer=mailer, audit=audit, clock=clock, settings=links
     )
+    throttle = build_throttle(settings, audit=audit, clock=clock, redis=redis)
     password_reset = PasswordReset(
+        throttle=throttle,
         users=users,
         tokens=one_time_tokens,
         credentials=credentials,
@@ -397,6 +399,7 @@ async def _assemble(
     )
     mfa_repository = SqlMfaRepository(database)
     mfa = MfaService(
+        throttle=throttle,
         factors=mfa_repository,
         challenges=mfa_repository,
         encryptor=KeyEncryptor(kek),
@@ -410,7 +413,6 @@ async def _assemble(
             max_challenge_attempts=settings.mfa_max_attempts,
         ),
     )
-    throttle = build_throttle(settings, audit=audit, clock=clock, redis=redis)
     accounts = AccountService(
         users=users,
         credentials=credentials,

@@ -16,6 +16,7 @@ import pytest
 
 from tests.harness import STRONG_PASSWORD, RunningApp, make_settings, running_app
 from tests.limits_time import run_limits_on
+from tests.mfa_support import enrol_totp, outbox_messages, password_step
 from tokenward.domain.clock import FrozenClock
 
 LIMITS = {
@@ -23,6 +24,8 @@ LIMITS = {
     "rate_limit_login": "12/minute",
     "rate_limit_signup": "1000/minute",
     "rate_limit_refresh": "3/minute",
+    "rate_limit_password_reset": "100/minute",
+    "rate_limit_mfa": "100/minute",
     "account_limit_per_address": "5/minute;20/hour",
     "account_limit": "10/minute;100/hour",
     "stuffing_accounts": 15,
@@ -245,3 +248,47 @@ async def test_refresh_is_limited_per_address_in_the_oauth_error_shape(api: Runn
         "error": "slow_down",
         "error_description": "Too many requests; retry after 60 seconds",
     }
+
+
+@pytest.mark.threat("T-ABU-02")
+async def test_second_factor_guesses_share_one_back_off_across_mfa_tokens(api: RunningApp) -> None:
+    """Attack: with a stolen password, guess TOTP codes, fetching a fresh MFA token whenever one dies."""
+    email, tokens = await api.new_user()
+    authenticator, _ = await enrol_totp(api, tokens["access_token"])
+    api.clock.advance(30)
+    first = await password_step(api, email, STRONG_PASSWORD)
+    codes = []
+    for _ in range(5):
+        response = await api.client.post(
+            "/v1/login/mfa", json={"mfa_token": first["mfa_token"], "code": "000000"}
+        )
+        codes.append(response.json()["code"])
+    assert codes == ["invalid_mfa_code"] * 5
+    second = await password_step(api, email, STRONG_PASSWORD)
+    refused = await api.client.post(
+        "/v1/login/mfa", json={"mfa_token": second["mfa_token"], "code": authenticator.code()}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (429, "too_many_attempts")
+    api.clock.advance(61)
+    third = await password_step(api, email, STRONG_PASSWORD)
+    accepted = await api.client.post(
+        "/v1/login/mfa", json={"mfa_token": third["mfa_token"], "code": authenticator.code()}
+    )
+    assert accepted.status_code == 200
+
+
+@pytest.mark.threat("T-ABU-02", "T-ACC-01")
+async def test_reset_e_mails_per_account_are_limited_the_same_for_unknown_addresses(api: RunningApp) -> None:
+    """Attack: flood someone's inbox with reset e-mails, or probe which addresses exist by the limit."""
+    email, _ = await api.new_user()
+    async with client_from(api) as client:
+        known = [
+            (await client.post("/v1/password/forgot", json={"email": email})).status_code for _ in range(7)
+        ]
+    async with client_from(api) as client:
+        unknown = [
+            (await client.post("/v1/password/forgot", json={"email": "nobody-here@example.com"})).status_code
+            for _ in range(7)
+        ]
+    assert known == unknown == [202] * 5 + [429] * 2
+    assert len(outbox_messages(api, "password_reset", email)) == 5

@@ -136,11 +136,11 @@ class AccountService:
     async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair | MfaRequired:
         """The password step. With MFA on, answers ``MfaRequired`` and the tokens come from ``sign_in_mfa``."""
         normalized = normalize_email(email)
-        await self._throttle.before_password(normalized, context)
+        await self._throttle.before_attempt(normalized, context)
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         result = await self._credentials.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
-            await self._throttle.password_failed(normalized, context)
+            await self._throttle.attempt_failed(normalized, context)
             await self._record(
                 AuditEventType.LOGIN_FAILED,
                 context,
@@ -149,7 +149,7 @@ class AccountService:
                 details={"reason": "invalid_credentials", "known_account": user is not None},
             )
             raise InvalidCredentials()
-        await self._throttle.password_succeeded(normalized, context)
+        await self._throttle.attempt_succeeded(normalized, context)
         if user.disabled:
             await self._record(
                 AuditEventType.LOGIN_FAILED,
@@ -234,7 +234,7 @@ class AccountService:
     ) -> int:
         """Needs the current password; ends every other session. Returns how many sessions were ended."""
         user = principal.user
-        await self._throttle.before_password(user.email, context, purpose="change_password")
+        await self._throttle.before_attempt(user.email, context, purpose="change_password")
         result = await self._credentials.verify(user.password_hash, current_password)
         if not result.ok:
             await self._record(

@@ -25,6 +25,7 @@ from tokenward.domain.mail import EmailMessage, Mailer
 from tokenward.domain.one_time_tokens import OneTimeTokens, TokenPurpose, hash_opaque_token, new_opaque_token
 from tokenward.domain.session_service import SessionService
 from tokenward.domain.sessions import RevokeReason
+from tokenward.domain.throttle import Throttle
 from tokenward.domain.users import User, UserRepository, normalize_email
 from tokenward.errors import InvalidOneTimeToken
 
@@ -134,16 +135,20 @@ class PasswordReset(_Flow):
         audit: AuditTrail,
         clock: Clock,
         settings: EmailFlowSettings,
+        throttle: Throttle,
     ) -> None:
         super().__init__(
             users=users, tokens=tokens, mailer=mailer, audit=audit, clock=clock, settings=settings
         )
         self._credentials = credentials
         self._sessions = sessions
+        self._throttle = throttle
 
     async def forgot(self, email: str, context: RequestContext) -> None:
         """E-mail a reset link if the address has an enabled account; otherwise do the same work for nothing."""
         normalized = normalize_email(email)
+        # one counter per address asked for, known or not: no mail bombing, and nothing learnt from a 429
+        await self._throttle.before_attempt(normalized, context, purpose="password_reset")
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         if user is None or user.disabled:
             # the token an account would get, generated and hashed, so both paths cost the same

@@ -5,7 +5,7 @@ and ``DistinctCounter`` ports, not in this object):
 
 1. **Per-route limits per client address** (``check_route``): every limited endpoint counts requests per IP
    before doing any work, so a flood is refused before a password is hashed.
-2. **Per-account back-off** (``before_password`` / ``password_failed`` / ``password_succeeded``): attempts are
+2. **Per-account back-off** (``before_attempt`` / ``attempt_failed`` / ``attempt_succeeded``): attempts are
    counted per normalised account identifier, both per (account, address) and per account from everywhere. The
    attempt is *reserved before* the password is checked — an atomic acquire — so 50 parallel guesses cannot get
    more tries through than the limit, and a success clears the account's counters. Unknown accounts are counted
@@ -13,7 +13,7 @@ and ``DistinctCounter`` ports, not in this object):
    for one address, so an attacker locks out only their own address; the account-wide cap (NIST SP 800-63B: at
    most 100 failures per hour) only bites an attacker using many addresses, and it ends on its own when the
    window slides — there is no permanent lock anyone can impose.
-3. **Credential stuffing** (``password_failed``): one address failing on many *different* accounts within a
+3. **Credential stuffing** (``attempt_failed``): one address failing on many *different* accounts within a
    window is blocked from signing in for a while and recorded once as a security event.
 
 Throttling decisions are audited once per key and window, never once per rejected request: an audit row per
@@ -155,12 +155,13 @@ class Throttle:
 
     # 2. per-account back-off and 3. stuffing -------------------------------------------------------------
 
-    async def before_password(
+    async def before_attempt(
         self, identifier: str, context: RequestContext, *, purpose: str = "password"
     ) -> None:
         """Reserve one attempt for this account; raise ``TooManyAttempts`` when it must wait.
 
-        Call before any password hashing. Also refuses an address blocked for credential stuffing.
+        Call before any password hashing or code check. ``purpose`` keeps separate counters for passwords,
+        second factors and reset e-mails. Also refuses an address blocked for credential stuffing.
         """
         address = context.ip or UNKNOWN_ADDRESS
         block = await self._limiter.peek(self._block_rate, f"stuffing-block:{address}")
@@ -185,8 +186,8 @@ class Throttle:
                     )
                     raise TooManyAttempts(retry_after=decision.retry_after)
 
-    async def password_failed(self, identifier: str, context: RequestContext) -> None:
-        """After a failed attempt: feed the stuffing detector (the attempt itself was counted before)."""
+    async def attempt_failed(self, identifier: str, context: RequestContext) -> None:
+        """After a failed password: feed the stuffing detector (the attempt itself was counted before)."""
         address = context.ip or UNKNOWN_ADDRESS
         distinct = await self._distinct.add(
             f"stuffing:{address}", account_key(identifier), self._policy.stuffing_window_seconds
@@ -209,7 +210,7 @@ class Throttle:
                     )
                 )
 
-    async def password_succeeded(
+    async def attempt_succeeded(
         self, identifier: str, context: RequestContext, *, purpose: str = "password"
     ) -> None:
         """A success ends the back-off for this account, from this address and overall."""

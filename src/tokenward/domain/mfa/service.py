@@ -39,6 +39,7 @@ from tokenward.domain.mfa.totp import (
 )
 from tokenward.domain.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.session_service import Principal, SessionService
+from tokenward.domain.throttle import Throttle
 from tokenward.domain.users import User
 from tokenward.errors import (
     InvalidMfaCode,
@@ -92,7 +93,9 @@ class MfaService:
         audit: AuditTrail,
         clock: Clock,
         settings: MfaSettings,
+        throttle: Throttle,
     ) -> None:
+        self._throttle = throttle
         self._factors = factors
         self._challenges = challenges
         self._encryptor = encryptor
@@ -180,11 +183,13 @@ class MfaService:
         Raises ``InvalidMfaCode`` for a wrong code (or no active factor) and ``MfaCodeReplayed`` for a TOTP
         code whose time step was already accepted. Both are recorded.
         """
+        await self._throttle.before_attempt(user.id, context, purpose="mfa")
         factor = await self._factors.active_totp(user.id)
         if factor is not None and looks_like_totp(code):
             step = matching_step(self._secret(factor), code, self._clock.now())
             if step is not None:
                 if await self._factors.claim_totp_step(factor.id, step):
+                    await self._throttle.attempt_succeeded(user.id, context, purpose="mfa")
                     return AMR_TOTP
                 await self._record(
                     AuditEventType.MFA_CODE_REPLAYED, user.id, context, outcome="refused", time_step=step
@@ -196,6 +201,7 @@ class MfaService:
             if await self._factors.use_recovery_code(user.id, hash_recovery_code(user.id, normalized), now):
                 remaining = await self._factors.unused_recovery_codes(user.id)
                 await self._record(AuditEventType.RECOVERY_CODE_USED, user.id, context, remaining=remaining)
+                await self._throttle.attempt_succeeded(user.id, context, purpose="mfa")
                 return AMR_RECOVERY_CODE
         await self._record(AuditEventType.MFA_CODE_FAILED, user.id, context, outcome="failure")
         raise InvalidMfaCode()
