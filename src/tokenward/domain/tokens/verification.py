@@ -192,21 +192,13 @@ def _type_matches(typ: object, expected: str) -> bool:
     return typ == expected.lower()
 
 
-def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
-    """Check size, shape and header of a compact JWS; raise ``InvalidToken`` at the first broken rule."""
-    if not isinstance(token, str):
-        raise InvalidToken("malformed")
-    # before any decoding, so an oversized token costs one length comparison
-    if len(token) > policy.max_token_bytes:
-        raise InvalidToken("too_large")
-    shape = _COMPACT.fullmatch(token)
-    if shape is None:
-        raise InvalidToken("malformed")
-    header_segment, payload_segment, signature_segment = shape.groups()
+@lru_cache(maxsize=HEADER_CACHE_SIZE)
+def _header_rules(segment: str, policy: VerificationPolicy) -> tuple[str, str]:
+    """``(alg, kid)`` of a header that keeps every rule, or ``InvalidToken`` for the first it breaks.
 
-    header = _header_object(header_segment)
-    payload = _json_object(payload_segment)
-
+    Remembered per (segment, policy): the outcome depends on nothing else, and refusals are not cached.
+    """
+    header = _header_object(segment)
     raw_alg = header.get("alg")
     alg = policy.header_algorithm(raw_alg) if isinstance(raw_alg, str) else None
     if alg is None:
@@ -223,6 +215,24 @@ def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
     kid = header.get("kid")
     if not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise InvalidToken("bad_kid")
+    return alg, kid
+
+
+def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
+    """Check size, shape and header of a compact JWS; raise ``InvalidToken`` at the first broken rule."""
+    if not isinstance(token, str):
+        raise InvalidToken("malformed")
+    # before any decoding, so an oversized token costs one length comparison
+    if len(token) > policy.max_token_bytes:
+        raise InvalidToken("too_large")
+    shape = _COMPACT.fullmatch(token)
+    if shape is None:
+        raise InvalidToken("malformed")
+    header_segment, payload_segment, signature_segment = shape.groups()
+
+    header = _header_object(header_segment)
+    payload = _json_object(payload_segment)
+    alg, kid = _header_rules(header_segment, policy)
 
     return UnverifiedToken(
         header=header,
