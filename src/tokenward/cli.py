@@ -55,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         proxy_headers=False,
         server_header=False,
+        workers=args.workers,
         # h11, not httptools: only h11 bounds how much of a request head the server buffers
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
@@ -243,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="server processes sharing the port (default: one)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
