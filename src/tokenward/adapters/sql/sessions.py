@@ -118,7 +118,6 @@ class SqlSessionRepository:
             )
         return int(result.rowcount)
 
-
     async def set_amr_for_user(self, user_id: str, amr: tuple[str, ...]) -> int:
         async with self._db.write() as conn:
             result = await conn.execute(
