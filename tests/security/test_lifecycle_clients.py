@@ -6,8 +6,8 @@ import base64
 from collections.abc import AsyncIterator
 
 import pytest
-
 from tests.harness import RunningApp, make_settings, running_app
+
 from tokenward.domain.api_clients import hash_client_secret
 
 

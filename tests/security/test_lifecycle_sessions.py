@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from tests.harness import RunningApp, bearer, make_settings, running_app
 
 
