@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -60,3 +63,28 @@ def describe() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             rows[name] = "not installed"
     return rows
+
+
+def _spin(seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+def available_cores(seconds: float = 1.0) -> float:
+    """Cores this run actually gets: one busy process per core, CPU seconds received per wall second.
+
+    The machine is shared; on a quiet machine this is the core count, on a busy one less, and every HTTP figure
+    should be read against it.
+    """
+    count = os.cpu_count() or 1
+    with ProcessPoolExecutor(count) as pool:
+        list(pool.map(_spin, [0.01] * count))  # start the workers first
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        list(pool.map(_spin, [seconds] * count))
+        wall = time.perf_counter() - start
+    # children's CPU is counted once they exit, which leaving the pool's block waits for
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return used / wall

@@ -1,0 +1,118 @@
+"""Sign-in: password sign-ins/s over HTTP against the bare Argon2id ceiling, and latency under load.
+
+The ceiling is measured first, in the same run on the same cores: ``argon2-cffi`` verifying a hash made with the
+server's parameters (OWASP defaults: m=19 MiB, t=2, p=1) in as many threads as the server hashes concurrently
+(``TOKENWARD_HASH_CONCURRENCY``, default 2), with nothing else running. Then a server with the same defaults takes
+closed-loop sign-ins (its capacity), then open-loop sign-ins at 50%, 80% and 100% of that capacity.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from bench.report import Section, ms, pct, rate, table
+from bench.server import PASSWORD, create_account, run_load, tokenward_server
+
+MEMORY_KIB = 19456
+TIME_COST = 2
+PARALLELISM = 1
+HASH_CONCURRENCY = 2
+CAPACITY_GOAL = 0.85
+P99_GOAL_HASHES = 4
+LOAD_LEVELS = (0.5, 0.8, 1.0)
+
+
+def hashing_ceiling(seconds: float, threads: int) -> dict[str, float]:
+    """Argon2id verifications/s in ``threads`` threads, and the median time of one (single thread)."""
+    hasher = PasswordHasher(memory_cost=MEMORY_KIB, time_cost=TIME_COST, parallelism=PARALLELISM)
+    stored = hasher.hash(PASSWORD)
+    singles = []
+    for _ in range(10):
+        start = time.perf_counter()
+        hasher.verify(stored, PASSWORD)
+        singles.append(time.perf_counter() - start)
+    counts = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def work(index: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(stored, PASSWORD)
+            counts[index] += 1
+
+    start = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"rate": sum(counts) / (time.perf_counter() - start), "hash_time": statistics.median(singles)}
+
+
+def run(quick: bool) -> tuple[Section, dict[str, Any]]:
+    duration = 6.0 if quick else 15.0
+    ceiling = hashing_ceiling(duration / 2, HASH_CONCURRENCY)
+    runs: list[tuple[str, Any]] = []
+    with tokenward_server({}) as server:
+        email = create_account(server)
+        spec = {"scenario": "login", "connections": 8, "data": {"email": email, "password": PASSWORD}}
+        capacity = run_load(server, {**spec, "duration": duration})
+        runs.append(("closed loop (capacity)", capacity))
+        peak = capacity.load["throughput"]
+        for level in LOAD_LEVELS:
+            runs.append(
+                (
+                    f"open loop {pct(level)}",
+                    run_load(server, {**spec, "connections": 16, "rate": peak * level, "duration": duration}),
+                )
+            )
+    ratio = peak / ceiling["rate"]
+    hash_ms = ceiling["hash_time"]
+    p99_at_80 = runs[2][1].load["p99"]
+    section = Section(
+        "Sign-in (password, Argon2id OWASP defaults)",
+        "python -m bench --only signin" + (" --quick" if quick else ""),
+    )
+    section.add(
+        f"Ceiling: {rate(ceiling['rate'])} Argon2id verifications/s in {HASH_CONCURRENCY} threads "
+        f"(m={MEMORY_KIB} KiB, t={TIME_COST}, p={PARALLELISM}); one verification takes {ms(hash_ms)} ms. "
+        f"HTTP capacity: {peak:.1f} sign-ins/s = **{ratio:.2f} of the ceiling** (goal ≥ {CAPACITY_GOAL}: "
+        f"{'met' if ratio >= CAPACITY_GOAL else 'not met'}). p99 at 80% load: {ms(p99_at_80)} ms = "
+        f"**{p99_at_80 / hash_ms:.1f} hash times** (goal < {P99_GOAL_HASHES}: "
+        f"{'met' if p99_at_80 / hash_ms < P99_GOAL_HASHES else 'not met'})."
+    )
+    rows = [
+        [
+            name,
+            f"{result.load['rate']:.1f}" if result.load["rate"] else "-",
+            f"{result.load['throughput']:.1f}",
+            ms(result.load["p50"]),
+            ms(result.load["p99"]),
+            f"{result.load['p99'] / hash_ms:.1f}",
+            f"{result.load['error_count']} / {result.load['completed'] + result.load['error_count']}",
+            f"{result.server_cores:.2f}",
+            f"{result.load['cpu_share']:.3f}",
+        ]
+        for name, result in runs
+    ]
+    section.add(
+        table(
+            [
+                "load",
+                "offered /s",
+                "sign-ins/s",
+                "p50 ms",
+                "p99 ms",
+                "p99 in hash times",
+                "errors / requests",
+                "server cores busy",
+                "load generator CPU (cores)",
+            ],
+            rows,
+        )
+    )
+    return section, {"ceiling": ceiling, "capacity": peak, "ratio": ratio}
