@@ -38,9 +38,10 @@ from tokenward.errors import ConfigurationError
 #: execution option that marks a transaction as read-only, so SQLite may begin it deferred
 _READ_ONLY = "tokenward_read_only"
 
+#: how long a SQLite writer waits for the write lock before failing, for requests
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
 SQLITE_PRAGMAS = (
-    # first, so that even switching the journal mode waits for a lock instead of failing
-    "PRAGMA busy_timeout=5000",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
@@ -73,7 +74,13 @@ class Database:
     """Owns the async engine (and its pool) and hands out transactions to the repositories."""
 
     def __init__(
-        self, url: str | URL, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+        self,
+        url: str | URL,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        echo: bool = False,
+        sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     ) -> None:
         self.url = async_url(url)
         self.dialect_name = self.url.get_backend_name()
@@ -85,7 +92,7 @@ class Database:
             options.update(pool_pre_ping=True, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
         #: for callers that prefer ORM sessions; its transactions begin IMMEDIATE on SQLite (they may write)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
@@ -130,7 +137,7 @@ def _create_parent_folder(url: URL) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # take transaction control away from the sqlite3 module, which would otherwise BEGIN deferred
@@ -138,6 +145,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            # first, so that even switching the journal mode waits for a lock instead of failing
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             for pragma in SQLITE_PRAGMAS:
                 cursor.execute(pragma)
         finally:

@@ -91,8 +91,13 @@ async def _run(url: str | URL, operation: _Operation, revision: str) -> None:
         await _run_locked(url, operation, revision)
 
 
+#: migrators starting together on SQLite queue on the write lock; one migration can take seconds on a busy
+#: machine, so they wait much longer than a request would
+MIGRATION_BUSY_TIMEOUT_MS = 120_000
+
+
 async def _run_locked(url: str | URL, operation: _Operation, revision: str) -> None:
-    db = Database(url, pool_size=1, max_overflow=0)
+    db = Database(url, pool_size=1, max_overflow=0, sqlite_busy_timeout_ms=MIGRATION_BUSY_TIMEOUT_MS)
     try:
         async with db.engine.connect() as conn:
             if db.is_postgresql:
