@@ -44,7 +44,14 @@ from tokenward.config import Settings, decode_kek, parse_rates
 from tokenward.domain.accounts import AccountService, AccountSettings
 from tokenward.domain.api_clients import ApiClientService
 from tokenward.domain.audit import AuditTrail
-from tokenward.domain.cleanup import CleanupPolicy, CleanupService, EndedSessions, ExpiredRefreshRecords
+from tokenward.domain.cleanup import (
+    CleanupPolicy,
+    CleanupService,
+    EndedSessions,
+    ExpiredMfaChallenges,
+    ExpiredOneTimeTokens,
+    ExpiredRefreshRecords,
+)
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.credentials import Credentials
 from tokenward.domain.denylist import DenyList, DenyPolicy, Revocations
@@ -353,18 +360,9 @@ async def _assemble(
         revocations=revocations,
         learn_key=key_holder.learn,
     )
-    cleanup = CleanupService(
-        [EndedSessions(session_repository), ExpiredRefreshRecords(session_repository)],
-        leases,
-        CleanupPolicy(
-            session_idle_ttl=timedelta(seconds=settings.session_idle_ttl),
-            retention=timedelta(seconds=settings.cleanup_retention),
-        ),
-        audit,
-        clock,
-    )
     mailer = build_mailer(settings, clock)
-    one_time_tokens = OneTimeTokens(SqlOneTimeTokenRepository(database), clock)
+    one_time_token_repository = SqlOneTimeTokenRepository(database)
+    one_time_tokens = OneTimeTokens(one_time_token_repository, clock)
     links = EmailFlowSettings(
         service_name=settings.service_name,
         public_url=settings.effective_public_url,
@@ -398,6 +396,21 @@ async def _assemble(
         settings=NoticeSettings(links=links),
     )
     mfa_repository = SqlMfaRepository(database)
+    cleanup = CleanupService(
+        [
+            EndedSessions(session_repository),
+            ExpiredRefreshRecords(session_repository),
+            ExpiredOneTimeTokens(one_time_token_repository),
+            ExpiredMfaChallenges(mfa_repository),
+        ],
+        leases,
+        CleanupPolicy(
+            session_idle_ttl=timedelta(seconds=settings.session_idle_ttl),
+            retention=timedelta(seconds=settings.cleanup_retention),
+        ),
+        audit,
+        clock,
+    )
     mfa = MfaService(
         throttle=throttle,
         factors=mfa_repository,

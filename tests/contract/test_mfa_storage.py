@@ -81,3 +81,34 @@ async def test_a_device_is_new_once(db: Database) -> None:
     assert await repo.remember(user_id, "fp", NOW)
     assert not await repo.remember(user_id, "fp", NOW)
     assert await repo.has_any(user_id)
+
+
+async def test_expired_single_use_tokens_and_challenges_are_deleted_live_ones_kept(db: Database) -> None:
+    from tokenward.domain.mfa import MfaChallenge
+
+    tokens = SqlOneTimeTokenRepository(db)
+    mfa = SqlMfaRepository(db)
+    user_id = await _user(db, "u-expiry")
+    for name, lifetime in (("old", timedelta(minutes=-1)), ("live", timedelta(minutes=30))):
+        await tokens.add(
+            OneTimeTokenRecord(
+                token_hash=f"tok-{name}",
+                purpose="password_reset",
+                user_id=user_id,
+                created_at=NOW - timedelta(hours=1),
+                expires_at=NOW + lifetime,
+            )
+        )
+        await mfa.add_challenge(
+            MfaChallenge(
+                token_hash=f"ch-{name}",
+                user_id=user_id,
+                created_at=NOW - timedelta(hours=1),
+                expires_at=NOW + lifetime,
+            )
+        )
+    assert await tokens.delete_expired(NOW) == 1
+    assert await mfa.delete_expired_challenges(NOW) == 1
+    assert await tokens.find("tok-live", "password_reset", NOW) is not None
+    assert await mfa.get_challenge("ch-live") is not None
+    assert await mfa.get_challenge("ch-old") is None

@@ -21,6 +21,8 @@ from typing import Protocol
 from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.leases import Leases
+from tokenward.domain.mfa.storage import MfaChallengeRepository
+from tokenward.domain.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.sessions import SessionRepository
 
 LEASE_NAME = "cleanup"
@@ -95,6 +97,30 @@ class EndedSessions:
         return await self._sessions.delete_ended(
             now=now, idle_before=now - policy.session_idle_ttl, revoked_before=now - policy.retention
         )
+
+
+class ExpiredOneTimeTokens:
+    """E-mailed single-use tokens (verification, reset, "this was not me") past their expiry."""
+
+    name = "single_use_links"
+
+    def __init__(self, tokens: OneTimeTokenRepository) -> None:
+        self._tokens = tokens
+
+    async def delete_expired(self, now: datetime, policy: CleanupPolicy) -> int:
+        return await self._tokens.delete_expired(now)
+
+
+class ExpiredMfaChallenges:
+    """Pending second-factor sign-ins past their five minutes."""
+
+    name = "mfa_challenges"
+
+    def __init__(self, challenges: MfaChallengeRepository) -> None:
+        self._challenges = challenges
+
+    async def delete_expired(self, now: datetime, policy: CleanupPolicy) -> int:
+        return await self._challenges.delete_expired_challenges(now)
 
 
 class ExpiredRefreshRecords:

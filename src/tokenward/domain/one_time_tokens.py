@@ -91,6 +91,10 @@ class OneTimeTokenRepository(Protocol):
         """Mark every unused token of this purpose for the user used (a newer one replaces them)."""
         ...
 
+    async def delete_expired(self, before: datetime) -> int:
+        """Delete tokens that expired before ``before``, used or not; return how many went."""
+        ...
+
 
 class OneTimeTokens:
     def __init__(self, repository: OneTimeTokenRepository, clock: Clock) -> None:

@@ -163,6 +163,11 @@ class SqlMfaRepository:
             )
         return int(count or 0)
 
+    async def delete_expired_challenges(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(mfa_challenges).where(mfa_challenges.c.expires_at < before))
+        return int(result.rowcount)
+
     async def consume_challenge(self, token_hash: str, now: datetime, max_failures: int) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(

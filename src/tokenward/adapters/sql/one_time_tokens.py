@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import one_time_tokens
@@ -61,6 +61,11 @@ class SqlOneTimeTokenRepository:
                 )
             ).one_or_none()
         return None if row is None else _record(row)
+
+    async def delete_expired(self, before: datetime) -> int:
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(one_time_tokens).where(one_time_tokens.c.expires_at < before))
+        return int(result.rowcount)
 
     async def discard_for_user(self, user_id: str, purpose: str, now: datetime) -> int:
         async with self._db.write() as conn:

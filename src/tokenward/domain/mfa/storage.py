@@ -86,3 +86,7 @@ class MfaChallengeRepository(Protocol):
     async def consume_challenge(self, token_hash: str, now: datetime, max_failures: int) -> bool:
         """Mark the challenge used if it is unused and has fewer than ``max_failures`` failures."""
         ...
+
+    async def delete_expired_challenges(self, before: datetime) -> int:
+        """Delete challenges that expired before ``before``, used or not; return how many went."""
+        ...
