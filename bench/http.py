@@ -22,6 +22,7 @@ from bench.server import (
     CHEAP_ARGON2,
     LoadResult,
     Server,
+    baseline_server,
     create_account,
     create_api_client,
     run_load,
@@ -100,9 +101,21 @@ def measure(scenario: str, backend: str, workers: int, duration: float) -> dict[
     return {"scenario": scenario, "backend": backend, "workers": workers, "result": result}
 
 
+def measure_baseline(http: str, workers: int, duration: float) -> dict[str, Any]:
+    """The HTTP ceiling: ``bench.baseline_app`` answering the introspection request with ``{"active":true}``."""
+    spec = {"scenario": "introspect", "connections": CONNECTIONS, "duration": duration}
+    spec["data"] = {"basic": "none", "access_tokens": ["none"] * CONNECTIONS}
+    with baseline_server(workers=workers, http=http) as server:
+        result = run_load(server, spec)
+    return {"scenario": f"HTTP ceiling ({http})", "backend": "-", "workers": workers, "result": result}
+
+
 def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
     duration = 5.0 if quick else 30.0
-    runs = [
+    baseline_duration = 5.0 if quick else 10.0
+    runs = [measure_baseline("h11", workers, baseline_duration) for workers in (1, 2)]
+    runs.append(measure_baseline("httptools", 1, baseline_duration))
+    runs += [
         measure(scenario, backend, workers, duration)
         for scenario in ("refresh", "introspect")
         for backend in ("sqlite", "postgres")
@@ -117,7 +130,9 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
         "Per core = requests/s divided by the cores the server processes kept busy (their CPU seconds per "
         "wall second). Rate limits off, Argon2 cheap (sign-in is only the set-up here). Goals: refresh "
         f"≥ {REFRESH_GOAL_PER_CORE}/s per core on PostgreSQL, introspection ≥ {INTROSPECTION_GOAL_PER_CORE}/s "
-        "per core, zero errors over ≥ 30 s."
+        "per core, zero errors over ≥ 30 s. The HTTP ceiling rows are the smallest ASGI app under the same uvicorn "
+        "(`bench/baseline_app.py`, same request, same load generator): what no endpoint can beat here. "
+        "`tokenward serve` runs uvicorn with h11 (it bounds request heads; see README)."
     )
     rows = []
     for item in runs:

@@ -66,6 +66,7 @@ def main() -> None:
                 "--output",
                 str(out),
                 "--nonblocking",
+                "--gil",
             ],
             check=True,
             capture_output=True,

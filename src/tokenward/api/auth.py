@@ -20,12 +20,16 @@ from tokenward.errors import AuthenticationRequired
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token issued by this server")
 
 
-def get_services(request: Request) -> ApiServices:
+# The dependencies below are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in
+# its thread pool, and that hand-off cost more than the rest of an introspection (bench/README.md).
+
+
+async def get_services(request: Request) -> ApiServices:
     services: ApiServices = request.app.state.services
     return services
 
 
-def get_context(request: Request) -> RequestContext:
+async def get_context(request: Request) -> RequestContext:
     resolver = request.app.state.client_ip
     peer = request.client.host if request.client else None
     ip = resolver.resolve(peer, request.headers.get("x-forwarded-for"), request.headers.get("forwarded"))
