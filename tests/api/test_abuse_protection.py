@@ -292,3 +292,10 @@ async def test_reset_e_mails_per_account_are_limited_the_same_for_unknown_addres
         ]
     assert known == unknown == [202] * 5 + [429] * 2
     assert len(outbox_messages(api, "password_reset", email)) == 5
+
+
+async def test_ratelimit_headers_also_on_routes_that_build_their_own_response(api: RunningApp) -> None:
+    async with client_from(api) as client:
+        response = await client.post("/oauth/revoke", data={"token": "twr_unknown"})
+    assert response.status_code == 200
+    assert response.headers["ratelimit-policy"].startswith('"revoke";q=')

@@ -91,6 +91,8 @@ async def test_discovery_document(api: RunningApp) -> None:
     assert body["issuer"] == TEST_ISSUER
     assert body["jwks_uri"] == f"{TEST_ISSUER}/.well-known/jwks.json"
     assert body["token_endpoint"] == f"{TEST_ISSUER}/oauth/token"
+    assert body["revocation_endpoint"] == f"{TEST_ISSUER}/oauth/revoke"
+    assert body["introspection_endpoint"] == f"{TEST_ISSUER}/oauth/introspect"
 
 
 async def test_access_token_header_and_claims(api: RunningApp) -> None:

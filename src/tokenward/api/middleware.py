@@ -59,6 +59,32 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class RateLimitHeadersMiddleware:
+    """Adds the ``RateLimit`` headers a route's limit check left in the request state to its answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra: dict[str, str] = scope.get("state", {}).get("rate_limit_headers", {})
+                if extra:
+                    existing = {name.lower() for name, _ in message.get("headers", [])}
+                    message["headers"] = list(message.get("headers", [])) + [
+                        (name.lower().encode(), value.encode())
+                        for name, value in extra.items()
+                        if name.lower().encode() not in existing
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class _TooLarge(HTTPException):
     """Raised from ``receive``; an HTTPException so that FastAPI's body parsing lets it through as a 413."""
 

@@ -37,7 +37,6 @@ def _is_oauth(request: Request) -> bool:
 
 def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
-    headers.update(getattr(request.state, "rate_limit_headers", {}))
     if isinstance(error, ServiceBusy | TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, RateLimited):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+from fastapi import Request
 
 from tokenward.api.auth import Context, Services
 from tokenward.domain.throttle import Decision
@@ -25,14 +25,13 @@ def rate_limit_headers(policy: str, decision: Decision) -> dict[str, str]:
 def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
     """A dependency that counts the request against ``route``'s limits for the client address."""
 
-    async def dependency(services: Services, context: Context, request: Request, response: Response) -> None:
+    async def dependency(services: Services, context: Context, request: Request) -> None:
         if services.throttle is None:
             return
         decision = await services.throttle.check_route(route, context)
         if decision is not None:
-            headers = rate_limit_headers(route, decision)
-            response.headers.update(headers)
-            # error answers are built later by ``problems``; it adds these too
-            request.state.rate_limit_headers = headers
+            # whatever answer the route ends with (a model, its own Response, an error), the
+            # ``RateLimitHeadersMiddleware`` adds these to it
+            request.state.rate_limit_headers = rate_limit_headers(route, decision)
 
     return dependency

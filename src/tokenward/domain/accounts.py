@@ -246,6 +246,8 @@ class AccountService:
                 details={"reason": "wrong_current_password"},
             )
             raise InvalidCredentials("The current password is wrong")
+        # the attempt was counted before the check; a right current password ends the back-off
+        await self._throttle.attempt_succeeded(user.email, context, purpose="change_password")
         new_hash = await self._credentials.hash_new_password(new_password, user.email)
         now = self._clock.now()
         await self._users.update(
