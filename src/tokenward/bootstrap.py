@@ -57,6 +57,7 @@ from tokenward.domain.credentials import Credentials
 from tokenward.domain.denylist import DenyList, DenyPolicy, Revocations
 from tokenward.domain.email_flows import EmailFlowSettings, EmailVerification, PasswordReset
 from tokenward.domain.introspection import Introspector
+from tokenward.domain.kek_rotation import KekRotation
 from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keyring import KeyRing, KeyRingHolder, KeyService, RotationPolicy
 from tokenward.domain.keys import SUPPORTED_ALGORITHMS
@@ -153,6 +154,10 @@ class Container:
 
     async def reload_keys(self) -> KeyRing:
         return await self.key_holder.reload()
+
+    def kek_rotation(self) -> KekRotation:
+        """Everything the key-encryption key protects: signing keys and TOTP secrets."""
+        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit, clock=self.clock)
 
     def background_tasks(self) -> BackgroundTasks:
         """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""

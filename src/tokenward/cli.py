@@ -173,8 +173,8 @@ def cmd_keys_rewrap(args: argparse.Namespace) -> int:
     new_kek = _new_kek(args)
 
     async def action(container: Container) -> int:
-        count = await container.keys.rewrap(KeyEncryptor(new_kek))
-        print(json.dumps({"rewrapped": count}))
+        report = await container.kek_rotation().rewrap(KeyEncryptor(new_kek))
+        print(json.dumps({"signing_keys": report.signing_keys, "totp_secrets": report.totp_secrets}))
         print("restart every process with the new TOKENWARD_KEK now", file=sys.stderr)
         return EXIT_OK
 

@@ -249,17 +249,24 @@ async def test_revoking_an_unknown_kid_is_not_found(world: World) -> None:
         await world.keys.revoke("no-such-kid")
 
 
-async def test_rewrap_puts_every_key_under_the_new_kek(world: World) -> None:
+async def test_rewrap_puts_every_usable_key_under_the_new_kek_and_erases_revoked_ones(world: World) -> None:
+    first = (await world.keys.list_keys())[0].kid
     await world.keys.rotate()
+    await world.keys.rotate()
+    await world.keys.revoke(first)
     new = KeyEncryptor(os.urandom(32))
 
-    assert await world.keys.rewrap(new) == 2
+    sealed = await world.keys.rewrapped_keys(new)
+    assert len(sealed) == 3
+    await world.keys.store_rewrapped_keys(sealed)
 
     for stored in world.repository.keys:
+        if stored.kid == first:
+            assert stored.encrypted_private_key == b""
+            continue
         assert new.decrypt(stored.encrypted_private_key, stored.kid)
         with pytest.raises(KeyDecryptionError):
             world.encryptor.decrypt(stored.encrypted_private_key, stored.kid)
-    assert AuditEventType.KEYS_REWRAPPED in world.audit.types()
 
 
 async def test_a_process_learns_a_key_activated_elsewhere_on_its_first_token(world: World) -> None:

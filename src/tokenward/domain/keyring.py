@@ -401,21 +401,22 @@ class KeyService:
             return None
         return await self._new_key(KeyState.ACTIVE, reason="replaces_revoked")
 
-    async def rewrap(self, new_encryptor: KeyEncryptor) -> int:
-        """Re-encrypt every private key under a new key-encryption key, in one transaction; returns how many.
+    async def rewrapped_keys(self, new_encryptor: KeyEncryptor) -> dict[str, bytes]:
+        """Every private key re-encrypted under a new key-encryption key, not yet stored.
 
-        Every key is decrypted first, so a key that does not decrypt under the current KEK stops the rewrap
-        before anything is written.
+        Decrypts every usable key first, so one that does not decrypt under the current KEK stops the
+        rotation before anything is written (``KeyDecryptionError``). A revoked key is never used again: its
+        private half is erased instead of carried over.
         """
-        keys = await self._repository.list_keys()
-        rewrapped = {
-            k.kid: self._encryptor.rewrap(k.encrypted_private_key, k.kid, new_encryptor) for k in keys
+        return {
+            k.kid: b""
+            if k.state is KeyState.REVOKED
+            else self._encryptor.rewrap(k.encrypted_private_key, k.kid, new_encryptor)
+            for k in await self._repository.list_keys()
         }
-        await self._repository.replace_encrypted_private_keys(rewrapped)
-        await self._audit.record(
-            AuditEvent(type=AuditEventType.KEYS_REWRAPPED, at=self._clock.now(), details={"keys": len(keys)})
-        )
-        return len(keys)
+
+    async def store_rewrapped_keys(self, sealed: dict[str, bytes]) -> None:
+        await self._repository.replace_encrypted_private_keys(sealed)
 
     async def _new_key(self, state: KeyState, *, reason: str) -> StoredKey:
         key = generate_key(self._algorithm, self._encryptor, self._clock.now(), state)

@@ -8,7 +8,7 @@ row, so one code can never sign in twice, however the requests race.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +117,18 @@ class SqlMfaRepository:
                 .where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None))
             )
         return int(count or 0)
+
+    async def all_totp_factors(self) -> list[TotpFactor]:
+        async with self._db.read() as conn:
+            rows = (await conn.execute(select(totp_factors).order_by(totp_factors.c.created_at))).all()
+        return [_factor(row) for row in rows]
+
+    async def replace_encrypted_secrets(self, secrets_by_factor: Mapping[str, bytes]) -> None:
+        async with self._db.write() as conn:
+            for factor_id, sealed in secrets_by_factor.items():
+                await conn.execute(
+                    update(totp_factors).where(totp_factors.c.id == factor_id).values(encrypted_secret=sealed)
+                )
 
     async def _one_factor(self, user_id: str, *, confirmed: bool) -> TotpFactor | None:
         column = totp_factors.c.confirmed_at

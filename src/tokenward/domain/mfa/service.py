@@ -263,6 +263,22 @@ class MfaService:
                 raise InvalidMfaCode("A current TOTP or recovery code is required while MFA is on")
             await self.verify_second_factor(principal.user, code, context)
 
+    async def rewrapped_secrets(self, new_encryptor: KeyEncryptor) -> dict[str, bytes]:
+        """Every TOTP secret re-encrypted under a new key-encryption key, not yet stored.
+
+        Decrypts every secret first, so a secret that does not decrypt under the current KEK stops the
+        rotation before anything is written (``KeyDecryptionError``).
+        """
+        return {
+            factor.id: self._encryptor.rewrap(
+                factor.encrypted_secret, totp_secret_binding(factor), new_encryptor
+            )
+            for factor in await self._factors.all_totp_factors()
+        }
+
+    async def store_rewrapped_secrets(self, sealed: dict[str, bytes]) -> None:
+        await self._factors.replace_encrypted_secrets(sealed)
+
     def _secret(self, factor: TotpFactor) -> str:
         try:
             return self._encryptor.decrypt(factor.encrypted_secret, totp_secret_binding(factor)).decode(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -72,6 +72,14 @@ class MfaRepository(Protocol):
         ...
 
     async def unused_recovery_codes(self, user_id: str) -> int: ...
+
+    async def all_totp_factors(self) -> list[TotpFactor]:
+        """Every factor, pending or confirmed (key-encryption-key rotation)."""
+        ...
+
+    async def replace_encrypted_secrets(self, secrets_by_factor: Mapping[str, bytes]) -> None:
+        """Store re-encrypted secrets, all in one transaction."""
+        ...
 
 
 class MfaChallengeRepository(Protocol):
