@@ -561,6 +561,21 @@ def _db_kind(settings: Settings) -> str:
     return settings.effective_database_url.split(":", 1)[0]
 
 
+async def preflight(settings: Settings) -> None:
+    """Build the container (migrating, loading and decrypting keys) and close it again.
+
+    Any failure becomes a ``ConfigurationError`` naming it, so ``serve`` can report it in one line.
+    """
+    try:
+        container = await build_container(settings)
+    except ConfigurationError:
+        raise
+    except Exception as exc:  # the database or Redis does not answer, a migration fails, ...
+        first_line = (str(exc).splitlines() or [""])[0][:300]
+        raise ConfigurationError([f"start-up failed: {type(exc).__name__}: {first_line}"]) from exc
+    await container.close()
+
+
 async def run_migrations(settings: Settings) -> str:
     """Bring the database schema up to date; returns the database kind for the message."""
     check_settings(settings)

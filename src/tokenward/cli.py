@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tokenward.bootstrap import Container, build_container, check_settings, run_migrations
+from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
 from tokenward.domain.key_encryption import KeyEncryptor
 from tokenward.domain.keys import StoredKey
@@ -47,7 +47,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
-    check_settings(settings)
+    # open everything once before serving: a wrong KEK or an unreachable database is one clear line and
+    # exit code 2 here, not a stack trace from inside the server's start-up
+    asyncio.run(preflight(settings))
     uvicorn.run(
         "tokenward.bootstrap:app_from_environment",
         factory=True,

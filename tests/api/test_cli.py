@@ -70,3 +70,23 @@ def test_invalid_setting_is_named(
     monkeypatch.setenv("TOKENWARD_SIGNING_ALGORITHM", "HS256")
     assert main(["doctor"]) == EXIT_USAGE
     assert "TOKENWARD_SIGNING_ALGORITHM" in capsys.readouterr().err
+
+
+def test_keys_rewrap_moves_everything_to_the_new_kek(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import secrets
+
+    old, new = (base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
+    monkeypatch.setenv("TOKENWARD_KEK", old)
+    assert main(["keys", "list"]) == EXIT_OK
+    (data_dir / "new-kek").write_text(new)
+    capsys.readouterr()
+    assert main(["keys", "rewrap", "--new-kek-file", str(data_dir / "new-kek")]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out.strip()) == {"signing_keys": 1, "totp_secrets": 0}
+    # the old KEK no longer opens the keys: start-up refuses it, and the new one works
+    assert main(["keys", "list"]) == EXIT_USAGE
+    assert "cannot decrypt the stored signing keys" in capsys.readouterr().err
+    monkeypatch.setenv("TOKENWARD_KEK", new)
+    assert main(["keys", "list"]) == EXIT_OK

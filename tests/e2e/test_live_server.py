@@ -88,3 +88,38 @@ def test_oversized_request_headers_are_refused_by_the_server(live_server: str) -
     assert response.status_code == 431
     assert response.json()["code"] == "request_headers_too_large"
     assert httpx.get(f"{live_server}/healthz").status_code == 200
+
+
+def test_serve_with_the_wrong_kek_refuses_in_one_line(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import base64
+    import os
+    import secrets
+    import subprocess
+    from pathlib import Path
+
+    from tests.servers import CHEAP_ARGON2
+
+    workdir = tmp_path_factory.mktemp("wrong-kek")
+    tokenward = str(Path(sys.executable).with_name("tokenward"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")} | CHEAP_ARGON2
+    first = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    second = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    created = subprocess.run(
+        [tokenward, "keys", "list"],
+        cwd=workdir,
+        env=env | {"TOKENWARD_KEK": first},
+        capture_output=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    refused = subprocess.run(
+        [tokenward, "serve", "--port", "1"],
+        cwd=workdir,
+        env=env | {"TOKENWARD_KEK": second},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "TOKENWARD_KEK cannot decrypt the stored signing keys" in refused.stderr
+    assert "Traceback" not in refused.stderr
