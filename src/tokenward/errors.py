@@ -274,3 +274,16 @@ class TooManyAttempts(TokenwardError):
     def __init__(self, *, retry_after: int) -> None:
         self.retry_after = max(retry_after, 1)
         super().__init__(f"Too many attempts; retry after {self.retry_after} seconds")
+
+
+class DependencyUnavailable(TokenwardError):
+    """A shared store (Redis) does not answer: refuse rather than skip a revocation or a limit check."""
+
+    code = "dependency_unavailable"
+    status = 503
+    title = "Service temporarily unavailable"
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, dependency: str, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"{dependency} is not answering; retry shortly")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from tokenward.adapters.redis.client import redis_answers
+
 
 class MemoryDistinctCounter:
     """In-process, bounded: at most ``max_keys`` keys and ``max_members`` members per key are tracked."""
@@ -52,7 +54,7 @@ class RedisDistinctCounter:
     async def add(self, key: str, member: str, window_seconds: int) -> int:
         now = self._now()
         name = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
+        async with redis_answers(), self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(name, {member: now})
             pipe.zremrangebyscore(name, "-inf", now - window_seconds)
             pipe.zcard(name)

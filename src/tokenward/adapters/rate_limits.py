@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from redis.asyncio import Redis
 
 from tokenward.domain.throttle import Decision, Rate
+from tokenward.errors import DependencyUnavailable
 
 _NAMESPACE = "tokenward"
 
@@ -31,8 +34,18 @@ def redis_storage(redis_url: str, client: Redis, *, key_prefix: str = "tokenward
         f"async+{scheme}://{rest}",
         implementation="redispy",
         key_prefix=key_prefix,
+        wrap_exceptions=True,
         connection_pool=client.connection_pool,  # type: ignore[arg-type]
     )
+
+
+@asynccontextmanager
+async def _storage_answers() -> AsyncIterator[None]:
+    """Fail closed when the shared counter store does not answer (see ``redis_answers``)."""
+    try:
+        yield
+    except StorageError as exc:
+        raise DependencyUnavailable("the rate-limit store") from exc
 
 
 class LimitsRateLimiter:
@@ -50,16 +63,19 @@ class LimitsRateLimiter:
 
     async def acquire(self, rate: Rate, key: str) -> Decision:
         item = self._item(rate)
-        allowed = await self._strategy.hit(item, key)
-        return await self._decision(rate, item, key, allowed)
+        async with _storage_answers():
+            allowed = await self._strategy.hit(item, key)
+            return await self._decision(rate, item, key, allowed)
 
     async def peek(self, rate: Rate, key: str) -> Decision:
         item = self._item(rate)
-        stats = await self._strategy.get_window_stats(item, key)
+        async with _storage_answers():
+            stats = await self._strategy.get_window_stats(item, key)
         return self._from_stats(rate, stats.remaining, stats.reset_time, allowed=stats.remaining > 0)
 
     async def reset(self, rate: Rate, key: str) -> None:
-        await self._strategy.clear(self._item(rate), key)
+        async with _storage_answers():
+            await self._strategy.clear(self._item(rate), key)
 
     async def _decision(self, rate: Rate, item: RateLimitItem, key: str, allowed: bool) -> Decision:
         stats = await self._strategy.get_window_stats(item, key)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokenward.adapters.logging import get_logger
 from tokenward.errors import (
     AuthenticationRequired,
+    DependencyUnavailable,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
@@ -37,7 +38,7 @@ def _is_oauth(request: Request) -> bool:
 
 def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(error, ServiceBusy | TooManyAttempts):
+    if isinstance(error, ServiceBusy | TooManyAttempts | DependencyUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after)

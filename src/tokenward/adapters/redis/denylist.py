@@ -5,7 +5,7 @@ mattering. The time to live is computed from the injected clock (``until - now``
 absolute time, so a process clock that is a little off shifts an entry's end by the same amount as the tokens'
 own expiry checks. A check is one ``EXISTS`` on both keys: one round trip.
 
-If Redis does not answer, the error propagates and the request fails (503 from the error handler): refusing
+If Redis does not answer, the request fails with 503 ``dependency_unavailable``: refusing
 to authenticate is the safe side when revocations cannot be read.
 """
 
@@ -16,6 +16,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from tokenward.adapters.redis.client import redis_answers
 from tokenward.domain.clock import Clock
 
 DEFAULT_PREFIX = "tokenward:deny:"
@@ -34,13 +35,15 @@ class RedisDenyList:
         await self._set(self._token_key(jti), until)
 
     async def is_denied(self, session_id: str, jti: str) -> bool:
-        found: int = await self._client.exists(self._session_key(session_id), self._token_key(jti))
+        async with redis_answers():
+            found: int = await self._client.exists(self._session_key(session_id), self._token_key(jti))
         return found > 0
 
     async def _set(self, key: str, until: datetime) -> None:
         milliseconds = math.ceil((until - self._clock.now()).total_seconds() * 1000)
         if milliseconds > 0:
-            await self._client.set(key, b"1", px=milliseconds)
+            async with redis_answers():
+                await self._client.set(key, b"1", px=milliseconds)
 
     def _session_key(self, session_id: str) -> str:
         return f"{self._prefix}s:{session_id}"

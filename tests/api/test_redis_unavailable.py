@@ -1,0 +1,53 @@
+"""Redis configured but not answering: requests that need it fail closed with 503, never skip the check."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.harness import RunningApp, bearer, make_settings, running_app
+from tests.servers import free_port
+from tokenward.domain.context import RequestContext
+
+
+@pytest.fixture(scope="module")
+async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningApp]:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings = make_settings(tmp_path_factory.mktemp("noredis"), redis_url=closed, rate_limits_enabled=True)
+    async with running_app(settings) as running:
+        yield running
+
+
+@pytest.mark.threat("T-LIF-01")
+async def test_authenticated_requests_refuse_when_revocations_cannot_be_read(api: RunningApp) -> None:
+    """Attack surface: a revoked token must not slip through while the deny-list store is down."""
+    # sign-up and sign-in need the rate-limit store too, so the session is made directly through the services
+    await api.container.accounts.create_user("direct@example.com", "correct horse battery staple")
+    user = await api.container.users.get_by_email("direct@example.com")
+    assert user is not None
+    pair = await api.container.sessions.start(user, amr=("pwd",), context=RequestContext())
+    response = await api.client.get("/v1/me", headers=bearer(pair.access_token))
+    assert response.status_code == 503
+    assert response.json()["code"] == "dependency_unavailable"
+    assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.threat("T-ABU-06")
+async def test_rate_limited_routes_refuse_when_counters_cannot_be_read(api: RunningApp) -> None:
+    response = await api.client.post(
+        "/v1/login", json={"email": "a@example.com", "password": "whatever pass"}
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "dependency_unavailable"
+    oauth = await api.client.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_x"}
+    )
+    assert oauth.status_code == 503
+    assert oauth.json()["error"] == "temporarily_unavailable"
+
+
+async def test_readiness_names_redis(api: RunningApp) -> None:
+    response = await api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "redis": "unavailable"}
