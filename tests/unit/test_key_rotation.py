@@ -234,6 +234,25 @@ async def test_a_token_signed_by_a_revoked_key_stops_verifying(world: World) -> 
     assert revoked.details["kid"] == compromised
 
 
+@pytest.mark.threat("T-LIF-05")
+async def test_revoking_the_signing_key_also_withdraws_the_waiting_next_key(world: World) -> None:
+    """A compromise of the active key may have exposed the next one the same way: it must never sign."""
+    compromised = world.holder.ring.active_kid or ""
+    done = await world.step(timedelta(days=29))
+    waiting = done[0].removeprefix("created next ")
+
+    replacement = await world.keys.revoke(compromised)
+    await world.holder.reload()
+
+    assert replacement is not None
+    assert replacement.kid not in (compromised, waiting)
+    assert world.published() == {replacement.kid}
+    states = {k.kid: k.state for k in world.repository.keys}
+    assert states[waiting] is KeyState.REVOKED
+    assert await world.step(timedelta(days=1)) == []  # nothing left that could be promoted
+    assert world.holder.ring.signing_key.kid == replacement.kid
+
+
 async def test_revoking_a_retired_key_keeps_the_active_one(world: World) -> None:
     first = (await world.keys.list_keys())[0].kid
     active = await world.keys.rotate()

@@ -386,8 +386,8 @@ class KeyService:
 
     async def revoke(self, kid: str) -> StoredKey | None:
         """Withdraw a key at once (compromise): unpublished, and tokens it signed stop verifying on every
-        process's next key-ring reload. If it was the signing key, a fresh key (not the NEXT one, which may have
-        leaked with it) takes over at once and is returned."""
+        process's next key-ring reload. If it was the signing key, the waiting NEXT key is withdrawn with it
+        (it may have leaked the same way) and a fresh key takes over at once and is returned."""
         keys = await self._repository.list_keys()
         key = next((k for k in keys if k.kid == kid), None)
         if key is None:
@@ -399,6 +399,11 @@ class KeyService:
         await self._record(AuditEventType.KEY_REVOKED, key, reason="operator", previous_state=key.state.value)
         if any(k.state is KeyState.ACTIVE and k.kid != kid for k in keys):
             return None
+        for waiting in (k for k in keys if k.state is KeyState.NEXT):
+            if await self._repository.set_state(waiting.kid, KeyState.REVOKED, now, expected=KeyState.NEXT):
+                await self._record(
+                    AuditEventType.KEY_REVOKED, waiting, reason="revoked_with_active", previous_state="next"
+                )
         return await self._new_key(KeyState.ACTIVE, reason="replaces_revoked")
 
     async def rewrapped_keys(self, new_encryptor: KeyEncryptor) -> dict[str, bytes]:
