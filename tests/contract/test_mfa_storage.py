@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tokenward.adapters.sql import Database, SqlUserRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
@@ -83,6 +85,7 @@ async def test_a_device_is_new_once(db: Database) -> None:
     assert await repo.has_any(user_id)
 
 
+@pytest.mark.threat("T-LIF-08")
 async def test_expired_single_use_tokens_and_challenges_are_deleted_live_ones_kept(db: Database) -> None:
     from tokenward.domain.mfa import MfaChallenge
 

@@ -133,3 +133,24 @@ async def test_a_wrong_kek_stops_start_up_instead_of_sign_ins(tmp_path: Path) ->
     assert caught.value.problems == [
         "TOKENWARD_KEK cannot decrypt the stored signing keys: it is not the key they were encrypted under"
     ]
+
+
+@pytest.mark.threat("T-KEY-03")
+def test_production_refuses_smtp_credentials_without_tls(tmp_path: Path) -> None:
+    """Attack surface: the mail server password sent in clear on the network."""
+    secure = {
+        "mode": "production",
+        "data_dir": tmp_path,
+        "kek": _kek(),
+        "issuer": "https://auth.example.com",
+        "database_url": "postgresql+asyncpg://db/tokenward",
+        "smtp_host": "mail.example.com",
+        "smtp_username": "tokenward",
+        "smtp_password": "mail-secret",
+    }
+    check_settings(Settings(**secure))  # STARTTLS is the default
+    with pytest.raises(ConfigurationError) as caught:
+        check_settings(Settings(**secure, smtp_starttls=False))
+    assert len(caught.value.problems) == 1
+    assert "SMTP" in caught.value.problems[0]
+    assert "mail-secret" not in caught.value.problems[0]
