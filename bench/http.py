@@ -110,6 +110,13 @@ def measure_baseline(http: str, workers: int, duration: float) -> dict[str, Any]
     return {"scenario": f"HTTP ceiling ({http})", "backend": "-", "workers": workers, "result": result}
 
 
+def _errors(loadgen: dict[str, Any]) -> str:
+    """``errors / requests``, and what the errors were (HTTP status or exception) when there were any."""
+    total = f"{loadgen['error_count']} / {loadgen['completed'] + loadgen['error_count']}"
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(loadgen["errors"].items()))
+    return f"{total} ({kinds})" if kinds else total
+
+
 def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
     duration = 5.0 if quick else 30.0
     baseline_duration = 5.0 if quick else 10.0
@@ -148,7 +155,7 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
                 rate(result.per_core),
                 ms(loadgen["p50"]),
                 ms(loadgen["p99"]),
-                f"{loadgen['error_count']} / {loadgen['completed'] + loadgen['error_count']}",
+                _errors(loadgen),
                 f"{result.rss_max / 2**20:.0f}",
                 f"{loadgen['cpu_share']:.2f}",
             ]
