@@ -134,7 +134,7 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
         for workers in (1, 2)
     ]
     section = Section(
-        "Refresh and introspection over HTTP", "python -m bench --only http" + (" --quick" if quick else "")
+        "Refresh and introspection over HTTP", "bench/run --only http" + (" --quick" if quick else "")
     )
     section.add(
         f"Closed loop, {CONNECTIONS} connections (one session each), {duration:.0f} s measured after 2 s of "

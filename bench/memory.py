@@ -76,7 +76,7 @@ def measure(sessions: int) -> dict[str, Any]:
 
 def run(quick: bool) -> tuple[Section, dict[str, Any]]:
     result = measure(200 if quick else SESSIONS)
-    section = Section("Memory per session", "python -m bench --only memory" + (" --quick" if quick else ""))
+    section = Section("Memory per session", "bench/run --only memory" + (" --quick" if quick else ""))
     section.add(
         f"{result['sessions']} sign-ins on a fresh PostgreSQL database; table growth from `pg_total_relation_size` "
         "(8 KiB pages, so small counts round up). Keycloak budgets about 5-17 KB of memory per session."

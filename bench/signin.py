@@ -75,7 +75,7 @@ def run(quick: bool) -> tuple[Section, dict[str, Any]]:
     p99_at_80 = runs[2][1].load["p99"]
     section = Section(
         "Sign-in (password, Argon2id OWASP defaults)",
-        "python -m bench --only signin" + (" --quick" if quick else ""),
+        "bench/run --only signin" + (" --quick" if quick else ""),
     )
     section.add(
         f"Ceiling: {rate(ceiling['rate'])} Argon2id verifications/s in {HASH_CONCURRENCY} threads "

@@ -180,7 +180,7 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
     rounds, round_seconds = (3, 0.2) if quick else (7, 0.4)
     results = [measure(alg, rounds, round_seconds) for alg in SUPPORTED_ALGORITHMS]
     section = Section(
-        "Verify (in-process, one core)", "python -m bench --only verify" + (" --quick" if quick else "")
+        "Verify (in-process, one core)", "bench/run --only verify" + (" --quick" if quick else "")
     )
     section.add(
         f"Tokens per CPU-second of one core (process CPU time, so a noisy neighbour does not count), median of {rounds} interleaved rounds of {round_seconds} s per contender; ratios are medians of "
