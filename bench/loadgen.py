@@ -117,11 +117,10 @@ class Scenario:
     def _rotate(self, index: int, status: int, body: bytes) -> bool:
         if status != 200:
             return False
-        start = body.find(b'"refresh_token":"')
-        if start < 0:
+        try:
+            self.states[index] = json.loads(body)["refresh_token"]
+        except (ValueError, KeyError, TypeError):
             return False
-        start += len(b'"refresh_token":"')
-        self.states[index] = body[start : body.index(b'"', start)].decode()
         return True
 
 
