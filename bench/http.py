@@ -17,7 +17,7 @@ from typing import Any
 import redis
 from tests.databases import create_fresh_postgres_database, drop_postgres_database
 
-from bench.report import Section, ms, rate, table
+from bench.report import Section, errors_cell, ms, rate, table
 from bench.server import (
     CHEAP_ARGON2,
     PASSWORD,
@@ -115,13 +115,6 @@ def measure_baseline(http: str, workers: int, duration: float) -> dict[str, Any]
     return {"scenario": f"HTTP ceiling ({http})", "backend": "-", "workers": workers, "result": result}
 
 
-def _errors(loadgen: dict[str, Any]) -> str:
-    """``errors / requests``, and what the errors were (HTTP status or exception) when there were any."""
-    total = f"{loadgen['error_count']} / {loadgen['completed'] + loadgen['error_count']}"
-    kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(loadgen["errors"].items()))
-    return f"{total} ({kinds})" if kinds else total
-
-
 def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
     duration = 5.0 if quick else 30.0
     baseline_duration = 5.0 if quick else 10.0
@@ -160,7 +153,7 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
                 rate(result.per_core),
                 ms(loadgen["p50"]),
                 ms(loadgen["p99"]),
-                _errors(loadgen),
+                errors_cell(loadgen),
                 f"{result.rss_max / 2**20:.0f}",
                 f"{loadgen['cpu_share']:.2f}",
             ]

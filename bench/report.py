@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -22,6 +23,13 @@ def ms(seconds: float) -> str:
 
 def pct(value: float) -> str:
     return f"{value * 100:.0f}%"
+
+
+def errors_cell(load: dict[str, Any]) -> str:
+    """``errors / requests`` of a load-generator result, and what the errors were (HTTP status or exception)."""
+    total = f"{load['error_count']} / {load['completed'] + load['error_count']}"
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(load["errors"].items()))
+    return f"{total} ({kinds})" if kinds else total
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from bench.report import Section, ms, pct, rate, table
+from bench.report import Section, errors_cell, ms, pct, rate, table
 from bench.server import PASSWORD, create_account, run_load, tokenward_server
 
 MEMORY_KIB = 19456
@@ -93,7 +93,7 @@ def run(quick: bool) -> tuple[Section, dict[str, Any]]:
             ms(result.load["p50"]),
             ms(result.load["p99"]),
             f"{result.load['p99'] / hash_ms:.1f}",
-            f"{result.load['error_count']} / {result.load['completed'] + result.load['error_count']}",
+            errors_cell(result.load),
             f"{result.server_cores:.2f}",
             f"{result.load['cpu_share']:.3f}",
         ]
