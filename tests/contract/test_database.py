@@ -64,3 +64,29 @@ def test_url_shorthands_get_their_async_driver() -> None:
 def test_unusable_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigurationError):
         async_url(url)
+
+
+async def test_sqlite_writers_of_one_process_queue_in_order_even_with_a_short_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    """32 concurrent writers that each hold the write lock a while: with SQLite's busy handler alone some
+    would wait past ``busy_timeout`` and fail with "database is locked"; the in-process queue serves them all."""
+    from tokenward.adapters.sql import migrate
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}"
+    await migrate(url)
+    db = Database(url, sqlite_busy_timeout_ms=50)
+
+    async def slow_write(n: int) -> None:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS queue_probe (n INTEGER)"))
+            await conn.execute(text("INSERT INTO queue_probe (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.01)  # holds the write lock, as a rotation holding a row lock would
+
+    try:
+        await asyncio.gather(*(slow_write(n) for n in range(32)))
+        async with db.read() as conn:
+            count = (await conn.execute(text("SELECT count(*) FROM queue_probe"))).scalar_one()
+    finally:
+        await db.dispose()
+    assert count == 32

@@ -18,8 +18,9 @@ SQLite (the embedded default) and PostgreSQL need different care:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,10 @@ class Database:
             # a connection cut by a failover or an idle timeout is replaced instead of failing a request
             options.update(pool_pre_ping=True, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        #: SQLite allows one writer at a time; this process's writers wait here in order (see ``write``)
+        self._writer_queue: AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if self.dialect_name == "sqlite" else nullcontext()
+        )
         if self.dialect_name == "sqlite":
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
         #: for callers that prefer ORM sessions; its transactions begin IMMEDIATE on SQLite (they may write)
@@ -108,8 +113,13 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write: committed on success, rolled back on any exception."""
-        async with self.engine.connect() as conn, conn.begin():
+        """A transaction that may write: committed on success, rolled back on any exception.
+
+        On SQLite, writers of this process queue on an ``asyncio.Lock`` first (first come, first served) and
+        only then take the file's write lock: otherwise dozens of concurrent writers poll the file lock
+        through SQLite's busy handler, which is not fair, and some exceed ``busy_timeout`` under load.
+        """
+        async with self._writer_queue, self.engine.connect() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
