@@ -510,7 +510,14 @@ def build_attack_cases(
     add("exp_missing", "T-JWT-09", f.token(claims=f.claims(exp=DROP)), "missing_claim")
     add("iat_missing", "T-JWT-09", f.token(claims=f.claims(iat=DROP)), "missing_claim")
     add("lifetime_over_maximum", "T-JWT-09", f.token(claims=f.claims(exp=t + 7200)), "lifetime_too_long")
-    add("never_expiring", "T-JWT-09", f.token(claims=f.claims(exp=2**53)), "lifetime_too_long")
+    add(
+        "expiring_in_year_9000",
+        "T-JWT-09",
+        f.token(claims=f.claims(exp=253_000_000_000)),
+        "lifetime_too_long",
+    )
+    # past 9999-12-31 a timestamp is no date at all
+    add("never_expiring", "T-JWT-09", f.token(claims=f.claims(exp=2**53)), "invalid_claim")
     add("exp_string", "T-JWT-09", f.token(claims=f.claims(exp=str(t + 600))), "invalid_claim")
     add("exp_boolean", "T-JWT-09", f.token(claims=f.claims(exp=True)), "invalid_claim")
     add("exp_null", "T-JWT-09", f.token(claims=f.claims(exp=None)), "invalid_claim")

@@ -116,6 +116,14 @@ def test_optional_claims_may_not_be_null_or_mistyped() -> None:
         assert reason("ES256", token) == "invalid_claim", changes
 
 
+@pytest.mark.parametrize("value", [10**400, -1, 253_402_300_800, 1e300])
+def test_timestamps_outside_the_datetime_range_are_invalid_not_a_crash(value: float) -> None:
+    f = factory()
+    for claim in ("exp", "iat", "nbf", "auth_time"):
+        token = f.raw(json_text(f.header()), json_text(f.claims(**{claim: value})))
+        assert reason("ES256", token) == "invalid_claim", claim
+
+
 @pytest.mark.parametrize(
     ("seconds", "accepted"), [(-29, True), (-30, False), (-31, False), (10, True), (600, True)]
 )

@@ -252,12 +252,19 @@ def _signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
     return key.check_signature(unverified.signing_input, unverified.signature)
 
 
+#: 9999-12-31T23:59:59Z: the last second a ``datetime`` can hold
+_LAST_TIMESTAMP = 253_402_300_799
+
+
 def _optional_number(claims: Mapping[str, Any], name: str) -> float | None:
     if name not in claims:
         return None
     value = claims[name]
-    # bool is an int in Python, never a timestamp; null, strings and non-finite numbers are not either
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # bool is an int in Python, never a timestamp; null, strings and non-finite numbers are not either, nor
+    # anything outside the years 1970-9999 (a huge integer would overflow float and datetime conversions)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidToken("invalid_claim")
+    if not 0 <= value <= _LAST_TIMESTAMP or not math.isfinite(value):
         raise InvalidToken("invalid_claim")
     return float(value)
 
