@@ -99,3 +99,30 @@ async def test_delete(parts: tuple[ApiClientService, MemoryClients, Events]) -> 
     with pytest.raises(InvalidClient):
         await service.authenticate(created.client.id, created.secret)
     assert events.events[-1].type == AuditEventType.API_CLIENT_DELETED
+
+
+async def test_a_known_client_is_read_from_storage_at_most_once_per_cache_period() -> None:
+    repository, clock = MemoryClients(), FrozenClock()
+    service = ApiClientService(repository, AuditTrail([Events()]), clock, cache_seconds=5)
+    created = await service.create("introspector")
+    for _ in range(10):
+        await service.authenticate(created.client.id, created.secret)
+    assert repository.lookups == [created.client.id]
+    with pytest.raises(InvalidClient):
+        await service.authenticate(created.client.id, "tws_wrong")  # the cache never skips the secret check
+
+    # deleted elsewhere (another process): refused once the cached entry is older than the period
+    del repository.clients[created.client.id]
+    await service.authenticate(created.client.id, created.secret)
+    clock.advance(5)
+    with pytest.raises(InvalidClient):
+        await service.authenticate(created.client.id, created.secret)
+
+
+async def test_unknown_clients_are_never_cached() -> None:
+    repository = MemoryClients()
+    service = ApiClientService(repository, AuditTrail([Events()]), FrozenClock())
+    for _ in range(3):
+        with pytest.raises(InvalidClient):
+            await service.authenticate("twapi-unknown", "tws_x")
+    assert repository.lookups == ["twapi-unknown"] * 3

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
@@ -70,11 +71,27 @@ class ApiClientRepository(Protocol):
         ...
 
 
+#: how long a looked-up client is trusted without asking storage again; a client deleted through another process
+#: stops authenticating within this time (through this process: at once)
+CLIENT_CACHE_SECONDS = 5
+_CLIENT_CACHE_SIZE = 1024
+
+
 class ApiClientService:
-    def __init__(self, repository: ApiClientRepository, audit: AuditTrail, clock: Clock) -> None:
+    def __init__(
+        self,
+        repository: ApiClientRepository,
+        audit: AuditTrail,
+        clock: Clock,
+        *,
+        cache_seconds: float = CLIENT_CACHE_SECONDS,
+    ) -> None:
         self._repository = repository
         self._audit = audit
         self._clock = clock
+        self._cache_for = timedelta(seconds=cache_seconds)
+        #: client id -> (client, when it was read); introspection authenticates on every request
+        self._known: OrderedDict[str, tuple[ApiClient, datetime]] = OrderedDict()
 
     async def create(self, name: str) -> NewApiClient:
         name = name.strip()
@@ -95,17 +112,31 @@ class ApiClientService:
         return await self._repository.list_clients()
 
     async def delete(self, client_id: str) -> None:
+        self._known.pop(client_id, None)
         if not await self._repository.delete(client_id):
             raise NotFound("No API client with that id")
         await self._record(AuditEventType.API_CLIENT_DELETED, client_id)
 
     async def authenticate(self, client_id: str, secret: str) -> ApiClient:
         """The client, or ``InvalidClient`` with one answer for an unknown id and a wrong secret."""
-        client = await self._repository.get(client_id) if len(client_id) <= 64 else None
+        client = await self._lookup(client_id) if len(client_id) <= 64 else None
         expected = client.secret_hash if client is not None else _DUMMY_HASH
         matches = hmac.compare_digest(hash_client_secret(secret), expected)
         if client is None or not matches:
             raise InvalidClient("Client authentication failed")
+        return client
+
+    async def _lookup(self, client_id: str) -> ApiClient | None:
+        now = self._clock.now()
+        cached = self._known.get(client_id)
+        if cached is not None and now - cached[1] < self._cache_for:
+            return cached[0]
+        client = await self._repository.get(client_id)
+        self._known.pop(client_id, None)
+        if client is not None:
+            self._known[client_id] = (client, now)
+            while len(self._known) > _CLIENT_CACHE_SIZE:
+                self._known.popitem(last=False)
         return client
 
     async def _record(self, event_type: str, client_id: str, **details: object) -> None:
