@@ -192,3 +192,16 @@ async def test_rotation_racing_revocation_leaves_no_live_token(
             assert found is None or found.revoked_at is not None
     finally:
         await db.dispose()
+
+
+async def test_a_refresh_token_is_found_with_its_session(
+    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+) -> None:
+    session, token = started
+    assert await repo.find_refresh_token_and_session(token.token_hash) == (token, session)
+    assert await repo.find_refresh_token_and_session("0" * 64) is None
+    await repo.revoke(session.id, clock.now(), "logout")
+    found = await repo.find_refresh_token_and_session(token.token_hash)
+    assert found is not None
+    assert found[0].revoked_at == clock.now()
+    assert found[1].revoked_at == clock.now()

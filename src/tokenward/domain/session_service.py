@@ -117,11 +117,11 @@ class SessionService:
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
         old_hash = hash_refresh_token(refresh_token)
-        record = await self._sessions.find_refresh_token(old_hash)
-        if record is None or record.revoked_at is not None:
+        found = await self._sessions.find_refresh_token_and_session(old_hash)
+        if found is None:
             raise InvalidGrant("The refresh token is invalid")
-        session = await self._sessions.get(record.session_id)
-        if session is None or not session.active:
+        record, session = found
+        if record.revoked_at is not None or not session.active:
             raise InvalidGrant("The refresh token is invalid")
         if record.rotated_at is not None:
             await self._rotated_token_presented(record, session, context)

@@ -74,6 +74,12 @@ class SessionRepository(Protocol):
 
     async def find_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None: ...
 
+    async def find_refresh_token_and_session(
+        self, token_hash: str
+    ) -> tuple[RefreshTokenRecord, Session] | None:
+        """The refresh token and its session, read together (one transaction: the refresh hot path)."""
+        ...
+
     async def rotate(self, old_hash: str, successor: RefreshTokenRecord, now: datetime) -> bool:
         """Atomically replace a current refresh token by ``successor``.
 

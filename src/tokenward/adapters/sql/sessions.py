@@ -50,6 +50,19 @@ class SqlSessionRepository:
             row = (await conn.execute(statement)).one_or_none()
         return None if row is None else _token(row)
 
+    async def find_refresh_token_and_session(
+        self, token_hash: str
+    ) -> tuple[RefreshTokenRecord, Session] | None:
+        async with self._db.read() as conn:
+            statement = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+            token_row = (await conn.execute(statement)).one_or_none()
+            if token_row is None:
+                return None
+            session_row = (
+                await conn.execute(select(sessions).where(sessions.c.id == token_row.session_id))
+            ).one_or_none()
+        return None if session_row is None else (_token(token_row), _session(session_row))
+
     async def rotate(self, old_hash: str, successor: RefreshTokenRecord, now: datetime) -> bool:
         try:
             async with self._db.write() as conn:
