@@ -46,6 +46,8 @@ def _with_container(action: Callable[[Container], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tokenward.http_server import BoundedHeadHttpToolsProtocol
+
     settings = _settings()
     # open everything once before serving: a wrong KEK or an unreachable database is one clear line and
     # exit code 2 here, not a stack trace from inside the server's start-up
@@ -58,8 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         server_header=False,
         workers=args.workers,
-        # h11, not httptools: only h11 bounds how much of a request head the server buffers
-        http="h11",
+        # httptools with a bound on buffered request heads (http_server); the bound travels as uvicorn's
+        # h11_max_incomplete_event_size setting so that worker processes get it too
+        http=BoundedHeadHttpToolsProtocol,
         h11_max_incomplete_event_size=settings.max_header_bytes,
         log_level=settings.log_level.lower(),
         access_log=False,

@@ -7,6 +7,7 @@ cheap Argon2 parameters, exactly as the README's first command does.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Iterator
 
@@ -123,3 +124,53 @@ def test_serve_with_the_wrong_kek_refuses_in_one_line(tmp_path_factory: pytest.T
     assert refused.returncode == 2
     assert "TOKENWARD_KEK cannot decrypt the stored signing keys" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def _raw_exchange(base: str, payload: bytes, *, chunks: int = 1) -> bytes:
+    """Send raw bytes (in ``chunks`` pieces) and read until the server closes or 2 s pass."""
+    import socket
+    import time
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        step = max(1, len(payload) // chunks)
+        try:
+            for start in range(0, len(payload), step):
+                sock.sendall(payload[start : start + step])
+                time.sleep(0.01)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we were still sending
+        received = b""
+        sock.settimeout(2)
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return received
+
+
+@pytest.mark.threat("T-API-01")
+def test_an_endless_header_is_cut_off_while_it_streams(live_server: str) -> None:
+    """Attack: stream one header line forever so the server buffers it without end."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 200_000
+    answer = _raw_exchange(live_server, head, chunks=40)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b'"code": "request_headers_too_large"' in answer
+
+
+def test_a_large_body_after_a_small_head_is_not_mistaken_for_a_large_head(live_server: str) -> None:
+    body = json.dumps({"email": "big@example.com", "password": "p" * 60_000}).encode()
+    request = (
+        b"POST /v1/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    answer = _raw_exchange(live_server, request)
+    assert answer.startswith(b"HTTP/1.1 400 ")  # the password is over its length limit, not a header problem
+
+
+def test_keep_alive_requests_each_get_their_own_head_budget(live_server: str) -> None:
+    one = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 10_000 + b"\r\n\r\n"
+    last = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = _raw_exchange(live_server, one + one + one + last, chunks=4)
+    assert answer.count(b"HTTP/1.1 200 ") == 4
