@@ -108,7 +108,7 @@ def tokenward_server(settings: Mapping[str, str], *, workers: int = 1) -> Iterat
 
 
 @contextmanager
-def baseline_server(*, workers: int = 1, http: str = "h11") -> Iterator[Server]:
+def baseline_server(*, workers: int = 1, http: str = "httptools") -> Iterator[Server]:
     """Run ``bench.baseline_app`` under uvicorn (the HTTP ceiling), with the given HTTP implementation."""
     port = free_port()
     command = [
