@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -72,3 +72,48 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base: str, log_path: Pat
             pass
         time.sleep(0.1)
     pytest.fail("tokenward serve did not become ready: " + log_path.read_text())
+
+
+@contextmanager
+def shared_stores(postgres_url: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """What processes behind one load balancer share: a fresh PostgreSQL database, Redis and one KEK.
+
+    Yields their settings; afterwards drops the database and deletes the Redis keys Tokenward made (rate-limit
+    windows live up to an hour and would otherwise meet the next run).
+    """
+    import asyncio
+    import base64
+    import secrets
+
+    import redis
+
+    from tests.databases import create_fresh_postgres_database, drop_postgres_database
+
+    database_url = asyncio.run(create_fresh_postgres_database(postgres_url))
+    try:
+        yield {
+            "TOKENWARD_DATABASE_URL": database_url,
+            "TOKENWARD_REDIS_URL": redis_url,
+            "TOKENWARD_KEK": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        }
+    finally:
+        asyncio.run(drop_postgres_database(database_url))
+        client = redis.Redis.from_url(redis_url)
+        try:
+            for pattern in ("tokenward-limits*", "tokenward:*"):
+                keys = list(client.scan_iter(pattern))
+                if keys:
+                    client.delete(*keys)
+        finally:
+            client.close()
+
+
+@contextmanager
+def two_tokenward_servers(
+    tmp_path_factory: pytest.TempPathFactory, settings: Mapping[str, str]
+) -> Iterator[tuple[str, str]]:
+    """Two ``tokenward serve`` processes with the same settings, each in its own working directory."""
+    with ExitStack() as stack:
+        first = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("a"), settings))
+        second = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("b"), settings))
+        yield first, second

@@ -7,8 +7,6 @@ minted before the rotation still verifies with ``tokenward.client``.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
 import secrets
@@ -16,15 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
-from tests.databases import create_fresh_postgres_database, drop_postgres_database
-from tests.servers import CHEAP_ARGON2, tokenward_server
+from tests.servers import CHEAP_ARGON2, shared_stores, two_tokenward_servers
 from tokenward.client import TokenVerifier
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -36,30 +32,22 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def settings(postgres_url: str, redis_url: str) -> Iterator[dict[str, str]]:
-    database_url = asyncio.run(create_fresh_postgres_database(postgres_url))
-    try:
-        yield {
-            "TOKENWARD_DATABASE_URL": database_url,
-            "TOKENWARD_REDIS_URL": redis_url,
-            "TOKENWARD_KEK": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    with shared_stores(postgres_url, redis_url) as shared:
+        yield shared | {
             # one issuer for both, as behind one load balancer
             "TOKENWARD_ISSUER": ISSUER,
             "TOKENWARD_AUDIENCES": AUDIENCE,
             "TOKENWARD_KEY_RELOAD_INTERVAL": "1",
             "TOKENWARD_RATE_LIMITS_ENABLED": "false",
         }
-    finally:
-        asyncio.run(drop_postgres_database(database_url))
 
 
 @pytest.fixture(scope="module")
 def two_servers(
     settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    with ExitStack() as stack:
-        first = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("a"), settings))
-        second = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("b"), settings))
-        yield first, second
+    with two_tokenward_servers(tmp_path_factory, settings) as servers:
+        yield servers
 
 
 def _cli(settings: dict[str, str], workdir: Path, *args: str) -> str:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import httpx
 import pytest
 
-from tests.databases import create_fresh_postgres_database, drop_postgres_database
-from tests.servers import tokenward_server
+from tests.servers import shared_stores, two_tokenward_servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -21,37 +16,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 def two_servers(
     postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    database_url = asyncio.run(create_fresh_postgres_database(postgres_url))
-    settings = {
-        "TOKENWARD_DATABASE_URL": database_url,
-        "TOKENWARD_REDIS_URL": redis_url,
-        "TOKENWARD_KEK": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "TOKENWARD_RATE_LIMIT_SIGNUP": "6/minute",
-        "TOKENWARD_RATE_LIMIT_LOGIN": "1000/minute",
-        "TOKENWARD_ACCOUNT_LIMIT_PER_ADDRESS": "4/minute;20/hour",
-        "TOKENWARD_STUFFING_ACCOUNTS": "1000",
-    }
-    try:
-        with ExitStack() as stack:
-            first = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("a"), settings))
-            second = stack.enter_context(tokenward_server(tmp_path_factory.mktemp("b"), settings))
-            yield first, second
-    finally:
-        asyncio.run(drop_postgres_database(database_url))
-        _flush_tokenward_keys(redis_url)
-
-
-def _flush_tokenward_keys(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        for pattern in ("tokenward-limits*", "tokenward:*"):
-            keys = list(client.scan_iter(pattern))
-            if keys:
-                client.delete(*keys)
-    finally:
-        client.close()
+    with shared_stores(postgres_url, redis_url) as shared:
+        settings = shared | {
+            "TOKENWARD_RATE_LIMIT_SIGNUP": "6/minute",
+            "TOKENWARD_RATE_LIMIT_LOGIN": "1000/minute",
+            "TOKENWARD_ACCOUNT_LIMIT_PER_ADDRESS": "4/minute;20/hour",
+            "TOKENWARD_STUFFING_ACCOUNTS": "1000",
+        }
+        with two_tokenward_servers(tmp_path_factory, settings) as servers:
+            yield servers
 
 
 PASSWORD = "correct horse battery staple"
