@@ -14,11 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
-from tokenward.api.middleware import (
-    RateLimitHeadersMiddleware,
-    RequestSizeLimitMiddleware,
-    SecurityHeadersMiddleware,
-)
+from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
 from tokenward.api.routes import email as email_routes
@@ -59,6 +55,5 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
         max_header_bytes=config.max_header_bytes,
     )
-    app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=config.hsts)
+    app.add_middleware(ResponseHeadersMiddleware, hsts=config.hsts)
     return app

@@ -30,7 +30,11 @@ def _refusal_body(status: int, code: str, title: str, detail: str, path: str) ->
     return json.dumps(problem).encode(), b"application/problem+json"
 
 
-class SecurityHeadersMiddleware:
+class ResponseHeadersMiddleware:
+    """Security headers on every answer, and the ``RateLimit`` headers a route's limit check left in the
+    request state (``rate_limit``), whatever kind of answer the route ended with. A header the answer already
+    has is kept as it is."""
+
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
         self.headers = [
@@ -51,35 +55,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in self.headers if n not in existing]
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class RateLimitHeadersMiddleware:
-    """Adds the ``RateLimit`` headers a route's limit check left in the request state to its answer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra: dict[str, str] = scope.get("state", {}).get("rate_limit_headers", {})
-                if extra:
-                    existing = {name.lower() for name, _ in message.get("headers", [])}
-                    message["headers"] = list(message.get("headers", [])) + [
-                        (name.lower().encode(), value.encode())
-                        for name, value in extra.items()
-                        if name.lower().encode() not in existing
-                    ]
+                rate_limit: dict[str, str] = scope.get("state", {}).get("rate_limit_headers", {})
+                extra = self.headers + [
+                    (name.lower().encode(), value.encode()) for name, value in rate_limit.items()
+                ]
+                headers = list(message.get("headers", []))
+                existing = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [
+                    (name, value) for name, value in extra if name not in existing
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -31,7 +31,7 @@ def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
         decision = await services.throttle.check_route(route, context)
         if decision is not None:
             # whatever answer the route ends with (a model, its own Response, an error), the
-            # ``RateLimitHeadersMiddleware`` adds these to it
+            # ``ResponseHeadersMiddleware`` adds these to it
             request.state.rate_limit_headers = rate_limit_headers(route, decision)
 
     return dependency
