@@ -166,7 +166,13 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
-class ServiceBusy(TokenwardError):
+class RetryLater(TokenwardError):
+    """Refused for now, not for good: the answer carries ``Retry-After: retry_after``."""
+
+    retry_after: int = 1
+
+
+class ServiceBusy(RetryLater):
     """Bounded work queue full (password hashing); the client should retry after ``retry_after`` seconds."""
 
     code = "service_busy"
@@ -247,7 +253,7 @@ class EmailNotVerified(TokenwardError):
     oauth_error = "invalid_grant"
 
 
-class RateLimited(TokenwardError):
+class RateLimited(RetryLater):
     """A per-route limit for the client's address is exhausted; carries what the RateLimit headers need."""
 
     code = "rate_limited"
@@ -263,7 +269,7 @@ class RateLimited(TokenwardError):
         super().__init__(f"Too many requests; retry after {self.retry_after} seconds")
 
 
-class TooManyAttempts(TokenwardError):
+class TooManyAttempts(RetryLater):
     """Sign-in attempts for this account (or from this address) must wait; the same for unknown accounts."""
 
     code = "too_many_attempts"
@@ -276,7 +282,7 @@ class TooManyAttempts(TokenwardError):
         super().__init__(f"Too many attempts; retry after {self.retry_after} seconds")
 
 
-class DependencyUnavailable(TokenwardError):
+class DependencyUnavailable(RetryLater):
     """A shared store (Redis) does not answer: refuse rather than skip a revocation or a limit check."""
 
     code = "dependency_unavailable"

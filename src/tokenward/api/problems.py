@@ -17,15 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokenward.adapters.logging import get_logger
 from tokenward.errors import (
     AuthenticationRequired,
-    DependencyUnavailable,
     InsufficientScope,
     InvalidRequest,
     InvalidToken,
     PasswordRejected,
     RateLimited,
-    ServiceBusy,
+    RetryLater,
     TokenwardError,
-    TooManyAttempts,
 )
 
 PROBLEM_TYPE_BASE = "https://tokenward.dev/problems/"
@@ -38,10 +36,9 @@ def _is_oauth(request: Request) -> bool:
 
 def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(error, ServiceBusy | TooManyAttempts | DependencyUnavailable):
+    if isinstance(error, RetryLater):
         headers["Retry-After"] = str(error.retry_after)
-    elif isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, RateLimited):
         headers["RateLimit-Policy"] = f'"{error.policy}";q={error.limit};w={error.window}'
         headers["RateLimit"] = f'"{error.policy}";r=0;t={error.retry_after}'
     if isinstance(error, InvalidToken):
