@@ -282,9 +282,11 @@ async def _assemble(
     audit = AuditTrail([audit_repository, LogAuditSink(), MetricsAuditSink()])
     users = SqlUserRepository(database)
     leases = Leases(SqlLeaseRepository(database), clock)
+    #: one cipher for everything the KEK protects: signing keys and TOTP secrets
+    encryptor = KeyEncryptor(kek)
     keys = KeyService(
         repository=SqlKeyRepository(database),
-        encryptor=KeyEncryptor(kek),
+        encryptor=encryptor,
         clock=clock,
         audit=audit,
         algorithm=settings.signing_algorithm,
@@ -420,7 +422,7 @@ async def _assemble(
         throttle=throttle,
         factors=mfa_repository,
         challenges=mfa_repository,
-        encryptor=KeyEncryptor(kek),
+        encryptor=encryptor,
         sessions=sessions,
         audit=audit,
         clock=clock,
