@@ -41,9 +41,18 @@ from tokenward.api.app import create_app
 from tokenward.api.services import ApiConfig, ApiServices
 from tokenward.background import BackgroundTasks, PeriodicTask
 from tokenward.config import Settings, decode_kek, parse_rates
-from tokenward.domain.accounts import AccountService, AccountSettings
-from tokenward.domain.api_clients import ApiClientService
-from tokenward.domain.audit import AuditTrail
+from tokenward.domain.abuse.throttle import DistinctCounter, Rate, Throttle, ThrottlePolicy
+from tokenward.domain.accounts.credentials import Credentials
+from tokenward.domain.accounts.passwords import (
+    Argon2Parameters,
+    HashingPool,
+    PasswordChecker,
+    PasswordHasher,
+    PasswordPolicy,
+    load_common_passwords,
+)
+from tokenward.domain.accounts.service import AccountService, AccountSettings
+from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.cleanup import (
     CleanupPolicy,
     CleanupService,
@@ -52,30 +61,21 @@ from tokenward.domain.cleanup import (
     ExpiredOneTimeTokens,
     ExpiredRefreshRecords,
 )
+from tokenward.domain.clients.api_clients import ApiClientService
 from tokenward.domain.clock import Clock, SystemClock
-from tokenward.domain.credentials import Credentials
-from tokenward.domain.denylist import DenyList, DenyPolicy, Revocations
-from tokenward.domain.email_flows import EmailFlowSettings, EmailVerification, PasswordReset
-from tokenward.domain.introspection import Introspector
-from tokenward.domain.kek_rotation import KekRotation
-from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keyring import KeyRing, KeyRingHolder, KeyService, RotationPolicy
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.email.flows import EmailFlowSettings, EmailVerification, PasswordReset
+from tokenward.domain.email.mail import Mailer
+from tokenward.domain.email.one_time_tokens import OneTimeTokens
+from tokenward.domain.email.sign_in_notices import NoticeSettings, SignInNotices
+from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.keys.kek_rotation import KekRotation
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService, RotationPolicy
 from tokenward.domain.leases import Leases
-from tokenward.domain.mail import Mailer
 from tokenward.domain.mfa import MfaService, MfaSettings
-from tokenward.domain.one_time_tokens import OneTimeTokens
-from tokenward.domain.passwords import (
-    Argon2Parameters,
-    HashingPool,
-    PasswordChecker,
-    PasswordHasher,
-    PasswordPolicy,
-    load_common_passwords,
-)
-from tokenward.domain.session_service import SessionService, SessionSettings
-from tokenward.domain.sign_in_notices import NoticeSettings, SignInNotices
-from tokenward.domain.throttle import DistinctCounter, Rate, Throttle, ThrottlePolicy
+from tokenward.domain.sessions.denylist import DenyList, DenyPolicy, Revocations
+from tokenward.domain.sessions.introspection import Introspector
+from tokenward.domain.sessions.service import SessionService, SessionSettings
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,

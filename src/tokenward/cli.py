@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
-from tokenward.domain.key_encryption import KeyEncryptor
-from tokenward.domain.keys import StoredKey
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.model import StoredKey
 from tokenward.errors import ConfigurationError, TokenwardError
 
 EXIT_OK = 0

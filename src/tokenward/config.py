@@ -19,7 +19,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 MAX_ACCESS_TOKEN_TTL = 3600
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``

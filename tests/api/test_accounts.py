@@ -116,7 +116,7 @@ async def test_disabled_account_cannot_sign_in_and_loses_its_sessions(api: Runni
 
 async def test_rehash_on_login_when_parameters_change(api: RunningApp) -> None:
     email, _ = await api.new_user()
-    from tokenward.domain.passwords import Argon2Parameters, PasswordHasher
+    from tokenward.domain.accounts.passwords import Argon2Parameters, PasswordHasher
 
     user = await api.container.users.get_by_email(email)
     assert user is not None

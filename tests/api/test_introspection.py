@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, make_settings, running_app
-from tokenward.domain.api_clients import NewApiClient
+from tokenward.domain.clients.api_clients import NewApiClient
 
 
 @pytest.fixture(scope="module")

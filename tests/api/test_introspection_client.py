@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
 from tokenward.client import IntrospectingVerifier
-from tokenward.domain.api_clients import NewApiClient
+from tokenward.domain.clients.api_clients import NewApiClient
 from tokenward.errors import InvalidToken, KeyUnavailable
 
 BASE = "https://auth.example.test"

@@ -15,7 +15,7 @@ import pytest
 from tests.harness import STRONG_PASSWORD, make_settings, running_app
 from tests.mfa_support import enrol_totp, password_step
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.key_encryption import KeyEncryptor
+from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.errors import ConfigurationError
 
 

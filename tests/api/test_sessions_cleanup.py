@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.harness import RunningApp, bearer, make_settings, running_app
-from tokenward.domain.audit import AuditEventType
+from tokenward.domain.audit.events import AuditEventType
 
 
 @pytest.fixture(scope="module")

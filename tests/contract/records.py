@@ -8,10 +8,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from tokenward.domain.audit import AuditEvent
-from tokenward.domain.keys import KeyState, StoredKey
-from tokenward.domain.sessions import RefreshTokenRecord, Session
-from tokenward.domain.users import User
+from tokenward.domain.accounts.users import User
+from tokenward.domain.audit.events import AuditEvent
+from tokenward.domain.keys.model import KeyState, StoredKey
+from tokenward.domain.sessions.model import RefreshTokenRecord, Session
 
 
 def token_hash() -> str:

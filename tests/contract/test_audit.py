@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.contract import records
 from tokenward.adapters.sql import Database, SqlAuditRepository
-from tokenward.domain.audit import AuditEvent
+from tokenward.domain.audit.events import AuditEvent
 from tokenward.domain.clock import FrozenClock
 
 

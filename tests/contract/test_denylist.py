@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.denylist import DenyList, DenyPolicy, Revocations
+from tokenward.domain.sessions.denylist import DenyList, DenyPolicy, Revocations
 
 BACKENDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
 

@@ -9,7 +9,7 @@ import pytest
 from tests.contract import records
 from tokenward.adapters.sql import Database, SqlKeyRepository
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys import KeyState
+from tokenward.domain.keys.model import KeyState
 from tokenward.errors import NotFound
 
 

@@ -16,11 +16,11 @@ import pytest
 from tests.contract import records
 from tokenward.adapters.sql import Database, SqlKeyRepository, SqlSessionRepository, SqlUserRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
-from tokenward.domain.audit import AuditTrail
+from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.key_encryption import KeyEncryptor
-from tokenward.domain.keyring import KeyService, RotationPolicy
-from tokenward.domain.keys import KeyState
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.model import KeyState
+from tokenward.domain.keys.ring import KeyService, RotationPolicy
 from tokenward.domain.leases import Leases
 
 CONCURRENT_PROCESSES = 8

@@ -11,9 +11,9 @@ from tokenward.adapters.sql import Database, SqlUserRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.domain.accounts.users import User
+from tokenward.domain.email.one_time_tokens import OneTimeTokenRecord
 from tokenward.domain.mfa import TotpFactor
-from tokenward.domain.one_time_tokens import OneTimeTokenRecord
-from tokenward.domain.users import User
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from tests.contract import records
 from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
 from tokenward.adapters.sql.tables import refresh_tokens
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
 
 CONCURRENT_CALLERS = 20
 

@@ -8,9 +8,9 @@ import pytest
 
 from tests.contract import records
 from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions import RefreshTokenRecord, RevokeReason, Session
-from tokenward.domain.users import User
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from tests.limits_time import run_limits_on
 from tokenward.adapters.distinct_counters import MemoryDistinctCounter, RedisDistinctCounter
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
+from tokenward.domain.abuse.throttle import DistinctCounter, Rate
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.throttle import DistinctCounter, Rate
 
 
 @dataclass

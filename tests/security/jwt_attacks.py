@@ -33,9 +33,9 @@ from cryptography.x509.oid import NameOID
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
 
-from tokenward.domain.key_encryption import KeyEncryptor
-from tokenward.domain.keyring import KeyRing, SigningKey, generate_key
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS, KeyState, StoredKey
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState, StoredKey
+from tokenward.domain.keys.ring import KeyRing, SigningKey, generate_key
 
 #: placeholder that removes a member from a header or a payload
 DROP: Any = object()

@@ -22,7 +22,7 @@ from tests.security.jwt_attacks import (
 
 from tokenward.client import AsyncTokenVerifier, InvalidToken, TokenVerifier
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 JWKS_URL = "https://id.tokenward.test/.well-known/jwks.json"
 

@@ -15,7 +15,7 @@ from tests.harness import RunningApp, bearer, make_settings, running_app
 from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, AttackCase, build_attack_cases
 
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 
 @pytest.fixture(scope="module", params=SUPPORTED_ALGORITHMS)

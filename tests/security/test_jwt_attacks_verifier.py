@@ -18,7 +18,7 @@ from tests.security.jwt_attacks import (
 )
 
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.tokens import verification
 from tokenward.domain.tokens.verification import AccessTokenVerifier, VerificationPolicy
 from tokenward.errors import InvalidToken

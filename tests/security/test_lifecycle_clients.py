@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from tests.harness import RunningApp, make_settings, running_app
 
-from tokenward.domain.api_clients import hash_client_secret
+from tokenward.domain.clients.api_clients import hash_client_secret
 
 
 @pytest.fixture(scope="module")

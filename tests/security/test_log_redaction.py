@@ -8,7 +8,7 @@ import pytest
 from tests.harness import RunningApp, bearer, make_settings, running_app
 
 from tokenward.adapters.logging import configure_logging, get_logger
-from tokenward.domain.audit import REDACTED
+from tokenward.domain.audit.events import REDACTED
 
 PASSWORD = "unusual passphrase for the log test"
 

@@ -15,7 +15,7 @@ from typing import Any
 import argon2
 import pytest
 
-from tokenward.domain.passwords import (
+from tokenward.domain.accounts.passwords import (
     Argon2Parameters,
     HashingPool,
     PasswordChecker,

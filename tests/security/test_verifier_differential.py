@@ -1,6 +1,6 @@
 """The verifier's hand-written signature path decides exactly as joserfc, the library it replaced.
 
-``domain/signatures.py`` calls ``cryptography`` directly instead of going through joserfc's compact-JWS layers
+``domain/keys/signatures.py`` calls ``cryptography`` directly instead of going through joserfc's compact-JWS layers
 (bench/README.md has the profile that justified it). A fast path that accepts one token more than the library
 is a forgery; one that refuses one token more is an outage. So every token below is verified twice, once as
 shipped and once with the signature step swapped back to joserfc (``library_signature_valid``), and the two
@@ -36,8 +36,8 @@ from tests.security.jwt_attacks import (
 )
 
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keyring import KeyRing, VerificationKey, generate_key
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS, KeyState
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
+from tokenward.domain.keys.ring import KeyRing, VerificationKey, generate_key
 from tokenward.domain.tokens import verification
 from tokenward.domain.tokens.verification import AccessTokenVerifier, UnverifiedToken, VerificationPolicy
 from tokenward.errors import InvalidToken

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokenward.domain.api_clients import ApiClient, ApiClientService, hash_client_secret
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.clients.api_clients import ApiClient, ApiClientService, hash_client_secret
 from tokenward.domain.clock import FrozenClock
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound
 

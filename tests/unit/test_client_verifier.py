@@ -16,7 +16,7 @@ from tokenward.client import (
     TokenVerifier,
 )
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.tokens import AccessTokenVerifier, VerificationPolicy
 
 JWKS_URL = f"{ISSUER}/.well-known/jwks.json"

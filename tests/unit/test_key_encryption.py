@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tokenward.domain.key_encryption import (
+from tokenward.domain.keys.encryption import (
     FORMAT_VERSION,
     NONCE_BYTES,
     TAG_BYTES,

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.key_encryption import KeyEncryptor
-from tokenward.domain.keyring import PRIVATE_JWK_MEMBERS, generate_key
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS, KeyState, StoredKey
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState, StoredKey
+from tokenward.domain.keys.ring import PRIVATE_JWK_MEMBERS, generate_key
 
 ENCRYPTOR = KeyEncryptor(os.urandom(32))
 NOW = FrozenClock().now()

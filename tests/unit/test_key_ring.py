@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keyring import PRIVATE_JWK_MEMBERS, KeyRing, KeyService, generate_key
-from tokenward.domain.keys import KeyState, StoredKey
+from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.keys.model import KeyState, StoredKey
+from tokenward.domain.keys.ring import PRIVATE_JWK_MEMBERS, KeyRing, KeyService, generate_key
 from tokenward.errors import KeyUnavailable
 
 ENCRYPTOR = KeyEncryptor(os.urandom(32))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-from tokenward.domain.passwords import load_common_passwords
-from tokenward.domain.passwords.blocklist import COMMON_PASSWORDS_FILE
+from tokenward.domain.accounts.passwords import load_common_passwords
+from tokenward.domain.accounts.passwords.blocklist import COMMON_PASSWORDS_FILE
 
-DATA = resources.files("tokenward.domain.passwords").joinpath("data")
+DATA = resources.files("tokenward.domain.accounts.passwords").joinpath("data")
 
 
 def test_list_holds_at_least_the_10000_most_common_passwords() -> None:

@@ -9,7 +9,7 @@ import hashlib
 import argon2
 import pytest
 
-from tokenward.domain.passwords import (
+from tokenward.domain.accounts.passwords import (
     Argon2Parameters,
     PasswordHasher,
     VerifyResult,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tokenward.domain.passwords import Argon2Parameters, HashingPool, PasswordHasher
+from tokenward.domain.accounts.passwords import Argon2Parameters, HashingPool, PasswordHasher
 from tokenward.errors import ServiceBusy
 
 TIMEOUT = 10.0

@@ -6,13 +6,13 @@ import hashlib
 
 import pytest
 
-from tokenward.domain.passwords import (
+from tokenward.domain.accounts.passwords import (
     PasswordChecker,
     PasswordPolicy,
     context_words_for,
     normalize_password,
 )
-from tokenward.domain.passwords.policy import (
+from tokenward.domain.accounts.passwords.policy import (
     REASON_COMMON,
     REASON_CONTEXT,
     REASON_CONTROL,

@@ -13,8 +13,8 @@ import pytest
 from tests.security.jwt_attacks import AUDIENCE, DROP, ISSUER, NOW, TokenFactory, json_text, key_material
 
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keyring import KeyRing
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS, KeyState
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenward.domain.user_agents import UNKNOWN_DEVICE, device_name
+from tokenward.domain.sessions.user_agents import UNKNOWN_DEVICE, device_name
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from tokenward.domain.audit import AuditEvent, redact_value
+from tokenward.domain.audit.events import AuditEvent, redact_value
 
 _configured = False
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from tokenward.domain.audit import AuditEvent
+from tokenward.domain.audit.events import AuditEvent
 
 SECURITY_EVENTS = Counter(
     "tokenward_security_events_total", "Security events recorded in the audit trail", ["type", "outcome"]

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tokenward.api.services import ApiServices
 from tokenward.domain.context import RequestContext
-from tokenward.domain.session_service import Principal
+from tokenward.domain.sessions.service import Principal
 from tokenward.errors import AuthenticationRequired
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token issued by this server")

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 
 from tokenward.api.auth import Context, Services
-from tokenward.domain.throttle import Decision
+from tokenward.domain.abuse.throttle import Decision
 
 
 def rate_limit_headers(policy: str, decision: Decision) -> dict[str, str]:

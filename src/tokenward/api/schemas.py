@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from tokenward.domain.session_service import TokenPair
-from tokenward.domain.users import User
+from tokenward.domain.accounts.users import User
+from tokenward.domain.sessions.service import TokenPair
 
 MAX_PASSWORD_CHARS = 4096
 

@@ -10,14 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokenward.domain.accounts import AccountService
-from tokenward.domain.api_clients import ApiClientService
-from tokenward.domain.email_flows import EmailVerification, PasswordReset
-from tokenward.domain.introspection import Introspector
+from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.service import AccountService
+from tokenward.domain.clients.api_clients import ApiClientService
+from tokenward.domain.email.flows import EmailVerification, PasswordReset
+from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
-from tokenward.domain.session_service import SessionService
-from tokenward.domain.sign_in_notices import SignInNotices
-from tokenward.domain.throttle import Throttle
+from tokenward.domain.sessions.introspection import Introspector
+from tokenward.domain.sessions.service import SessionService
 
 
 @dataclass(frozen=True, slots=True)

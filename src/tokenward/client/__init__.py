@@ -17,7 +17,7 @@ few seconds) so revoked tokens are refused before they expire; see its module fo
 from tokenward.client.introspection import IntrospectingVerifier
 from tokenward.client.jwks import AsyncJWKSCache, JWKSCache
 from tokenward.client.verifier import AsyncTokenVerifier, TokenVerifier
-from tokenward.domain.keyring import VerificationKey
+from tokenward.domain.keys.ring import VerificationKey
 from tokenward.domain.tokens.verification import AccessTokenClaims, VerificationPolicy
 from tokenward.errors import InvalidToken, KeyUnavailable
 

@@ -30,7 +30,7 @@ import httpx
 
 from tokenward.client.jwks import DEFAULT_TIMEOUT, check_key_url
 from tokenward.client.verifier import AsyncTokenVerifier
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.tokens.verification import AccessTokenClaims
 from tokenward.errors import InvalidToken, KeyUnavailable
 

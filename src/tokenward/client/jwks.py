@@ -29,8 +29,8 @@ from typing import Any, Self
 import httpx
 
 from tokenward.domain.clock import Clock, SystemClock
-from tokenward.domain.keyring import VerificationKey, verification_key_from_jwk
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.ring import VerificationKey, verification_key_from_jwk
 from tokenward.errors import KeyUnavailable
 
 logger = logging.getLogger(__name__)

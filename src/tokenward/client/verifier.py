@@ -14,7 +14,7 @@ import httpx
 
 from tokenward.client.jwks import DEFAULT_TIMEOUT, AsyncJWKSCache, JWKSCache, check_key_url
 from tokenward.domain.clock import Clock, SystemClock
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.tokens.verification import (
     AccessTokenClaims,
     VerificationPolicy,

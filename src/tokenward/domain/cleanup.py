@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
+from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa.storage import MfaChallengeRepository
-from tokenward.domain.one_time_tokens import OneTimeTokenRepository
-from tokenward.domain.sessions import SessionRepository
+from tokenward.domain.sessions.model import SessionRepository
 
 LEASE_NAME = "cleanup"
 #: longer than any clean-up takes; a holder that dies frees the lease after this

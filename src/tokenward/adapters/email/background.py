@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from tokenward.adapters.logging import get_logger
-from tokenward.domain.mail import EmailMessage, Mailer
+from tokenward.domain.email.mail import EmailMessage, Mailer
 
 
 class BackgroundMailer:

@@ -12,7 +12,7 @@ from sqlalchemy import Row, insert, select
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import audit_events
-from tokenward.domain.audit import AuditEvent
+from tokenward.domain.audit.events import AuditEvent
 
 
 class SqlAuditRepository:

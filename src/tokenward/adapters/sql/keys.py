@@ -10,7 +10,7 @@ from sqlalchemy import Row, delete, insert, select, update
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import signing_keys
-from tokenward.domain.keys import KeyState, StoredKey
+from tokenward.domain.keys.model import KeyState, StoredKey
 from tokenward.errors import NotFound
 
 

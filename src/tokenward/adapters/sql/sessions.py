@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import refresh_tokens, sessions
-from tokenward.domain.sessions import RefreshTokenRecord, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, Session
 
 
 class _RotationLost(Exception):

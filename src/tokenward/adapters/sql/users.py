@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import users
-from tokenward.domain.users import User, normalize_email
+from tokenward.domain.accounts.users import User, normalize_email
 from tokenward.errors import EmailTaken, NotFound
 
 #: how each backend names the violated constraint in its error message

@@ -21,7 +21,7 @@ from tokenward.api.schemas import (
     TokenResponse,
     UserProfile,
 )
-from tokenward.domain.accounts import MfaRequired
+from tokenward.domain.accounts.service import MfaRequired
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -26,7 +26,7 @@ from tokenward.api.problems import problem_response
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.services import ApiServices
-from tokenward.domain.api_clients import ApiClient
+from tokenward.domain.clients.api_clients import ApiClient
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])

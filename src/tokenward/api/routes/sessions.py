@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
-from tokenward.domain.sessions import Session
-from tokenward.domain.user_agents import device_name
+from tokenward.domain.sessions.model import Session
+from tokenward.domain.sessions.user_agents import device_name
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 

@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.users import User
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
+from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.mfa.recovery_codes import (
     hash_recovery_code,
     new_recovery_codes,
@@ -37,10 +40,7 @@ from tokenward.domain.mfa.totp import (
     provisioning_uri,
     qr_code_svg,
 )
-from tokenward.domain.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
-from tokenward.domain.session_service import Principal, SessionService
-from tokenward.domain.throttle import Throttle
-from tokenward.domain.users import User
+from tokenward.domain.sessions.service import Principal, SessionService
 from tokenward.errors import (
     InvalidMfaCode,
     InvalidMfaToken,

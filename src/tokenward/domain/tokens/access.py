@@ -20,7 +20,7 @@ from typing import Any
 from joserfc import jws
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.keyring import KeyRing
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.tokens.verification import ACCESS_TOKEN_TYPE
 
 MAX_ACCESS_TOKEN_LIFETIME = 3600

@@ -8,7 +8,7 @@ the same ``InvalidToken.reason``. The work is split in two steps because the key
    in it: compact serialisation only, canonical base64url, no duplicate JSON members, an allowed ``alg``,
    ``typ`` ``at+jwt``, no key or key location in the header, no ``crit``/``b64``/``zip``, and a safe ``kid``.
 2. ``verify_with_key`` takes the algorithm from the key (never from the header), verifies the signature with
-   the key's own check (``domain/signatures.py``, straight through ``cryptography``), then the claims: times with a small leeway, exact issuer, an accepted audience, required ids.
+   the key's own check (``domain/keys/signatures.py``, straight through ``cryptography``), then the claims: times with a small leeway, exact issuer, an accepted audience, required ids.
 
 Reasons (``InvalidToken.reason``): too_large, malformed, duplicate_member, alg_not_allowed, wrong_type,
 forbidden_header, unsupported_crit, bad_kid, unknown_kid, alg_mismatch, bad_signature, missing_claim,
@@ -35,8 +35,8 @@ from types import MappingProxyType
 from typing import Any
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.keyring import LEGACY_EDDSA, VerificationKey
-from tokenward.domain.keys import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward.domain.keys.ring import LEGACY_EDDSA, VerificationKey
 from tokenward.errors import InvalidToken
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -248,7 +248,7 @@ def parse_unverified(token: str, policy: VerificationPolicy) -> UnverifiedToken:
 
 
 def _signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
-    """Verify with the key's own algorithm, straight through ``cryptography`` (domain/signatures.py)."""
+    """Verify with the key's own algorithm, straight through ``cryptography`` (domain/keys/signatures.py)."""
     return key.check_signature(unverified.signing_input, unverified.signature)
 
 

@@ -20,19 +20,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.denylist import Revocations
-from tokenward.domain.refresh_tokens import hash_refresh_token, looks_like_refresh_token, new_refresh_token
-from tokenward.domain.sessions import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.denylist import Revocations
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.refresh_tokens import (
+    hash_refresh_token,
+    looks_like_refresh_token,
+    new_refresh_token,
+)
 from tokenward.domain.tokens import (
     AccessTokenClaims,
     AccessTokenIssuer,
     AccessTokenVerifier,
     parse_unverified,
 )
-from tokenward.domain.users import User, UserRepository
 from tokenward.errors import InvalidGrant, InvalidToken, NotFound
 
 _USER_AGENT_MAX = 512

@@ -11,18 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.credentials import Credentials
+from tokenward.domain.accounts.users import User, UserRepository, new_user_id, normalize_email
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.credentials import Credentials
-from tokenward.domain.email_flows import EmailVerification
-from tokenward.domain.mail import EmailMessage, Mailer
+from tokenward.domain.email.flows import EmailVerification
+from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import AMR_PASSWORD, METHODS, MfaService
-from tokenward.domain.session_service import Principal, SessionService, TokenPair
-from tokenward.domain.sessions import RevokeReason
-from tokenward.domain.sign_in_notices import SignInNotices
-from tokenward.domain.throttle import Throttle
-from tokenward.domain.users import User, UserRepository, new_user_id, normalize_email
+from tokenward.domain.sessions.model import RevokeReason
+from tokenward.domain.sessions.service import Principal, SessionService, TokenPair
 from tokenward.errors import (
     AccountDisabled,
     EmailNotVerified,

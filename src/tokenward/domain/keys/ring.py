@@ -30,12 +30,18 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
-from tokenward.domain.key_encryption import KeyEncryptor
-from tokenward.domain.keys import PUBLISHED_STATES, SUPPORTED_ALGORITHMS, KeyRepository, KeyState, StoredKey
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.model import (
+    PUBLISHED_STATES,
+    SUPPORTED_ALGORITHMS,
+    KeyRepository,
+    KeyState,
+    StoredKey,
+)
+from tokenward.domain.keys.signatures import SignatureCheck, signature_check
 from tokenward.domain.leases import Leases
-from tokenward.domain.signatures import SignatureCheck, signature_check
 from tokenward.errors import KeyUnavailable, NotFound
 
 #: a JOSE key object able to sign (private) or verify (public) with one of the supported algorithms
@@ -76,7 +82,7 @@ class VerificationKey:
     kid: str
     alg: str
     key: AsymmetricKey
-    #: the signature check for ``alg`` under ``key``, built once (domain/signatures.py: the verifier's hot path)
+    #: the signature check for ``alg`` under ``key``, built once (domain/keys/signatures.py: the verifier's hot path)
     check_signature: SignatureCheck = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

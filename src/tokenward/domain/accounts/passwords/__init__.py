@@ -6,15 +6,15 @@ password, then ``pool.run(hasher.hash, normalize_password(pw))``; at sign-in
 account does not exist.
 """
 
-from tokenward.domain.passwords.blocklist import load_common_passwords
-from tokenward.domain.passwords.hashing import Argon2Parameters, PasswordHasher, VerifyResult
-from tokenward.domain.passwords.policy import (
+from tokenward.domain.accounts.passwords.blocklist import load_common_passwords
+from tokenward.domain.accounts.passwords.hashing import Argon2Parameters, PasswordHasher, VerifyResult
+from tokenward.domain.accounts.passwords.policy import (
     PasswordChecker,
     PasswordPolicy,
     context_words_for,
     normalize_password,
 )
-from tokenward.domain.passwords.pool import HashingPool
+from tokenward.domain.accounts.passwords.pool import HashingPool
 
 __all__ = [
     "Argon2Parameters",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
-from tokenward.domain.key_encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keyring import KeyService
+from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.keys.ring import KeyService
 from tokenward.domain.mfa import MfaService
 from tokenward.errors import ConfigurationError
 

@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.email_flows import EmailFlowSettings, PasswordReset
-from tokenward.domain.mail import EmailMessage, Mailer
-from tokenward.domain.one_time_tokens import OneTimeTokens, TokenPurpose
-from tokenward.domain.session_service import SessionService
-from tokenward.domain.sessions import RevokeReason
-from tokenward.domain.users import User, UserRepository
+from tokenward.domain.email.flows import EmailFlowSettings, PasswordReset
+from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.one_time_tokens import OneTimeTokens, TokenPurpose
+from tokenward.domain.sessions.model import RevokeReason
+from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidOneTimeToken
 
 _VERSION = re.compile(r"\d+(?:[._]\d+)*")

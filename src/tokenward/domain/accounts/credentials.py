@@ -7,7 +7,7 @@ unknown account as for a known one.
 
 from __future__ import annotations
 
-from tokenward.domain.passwords import (
+from tokenward.domain.accounts.passwords import (
     HashingPool,
     PasswordChecker,
     PasswordHasher,

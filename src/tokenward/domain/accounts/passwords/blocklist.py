@@ -12,7 +12,7 @@ from importlib import resources
 
 #: the package-relative name of the list; one lower-case password per line
 COMMON_PASSWORDS_FILE = "common-passwords.txt"
-_PACKAGE = "tokenward.domain.passwords"
+_PACKAGE = "tokenward.domain.accounts.passwords"
 
 
 @functools.cache

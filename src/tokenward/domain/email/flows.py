@@ -17,16 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.credentials import Credentials
+from tokenward.domain.accounts.users import User, UserRepository, normalize_email
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.credentials import Credentials
-from tokenward.domain.mail import EmailMessage, Mailer
-from tokenward.domain.one_time_tokens import OneTimeTokens, TokenPurpose, hash_opaque_token, new_opaque_token
-from tokenward.domain.session_service import SessionService
-from tokenward.domain.sessions import RevokeReason
-from tokenward.domain.throttle import Throttle
-from tokenward.domain.users import User, UserRepository, normalize_email
+from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.one_time_tokens import (
+    OneTimeTokens,
+    TokenPurpose,
+    hash_opaque_token,
+    new_opaque_token,
+)
+from tokenward.domain.sessions.model import RevokeReason
+from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidOneTimeToken
 
 MAX_EMAIL_LENGTH = 254

@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tokenward.domain.refresh_tokens import looks_like_refresh_token
-from tokenward.domain.session_service import SessionService
+from tokenward.domain.sessions.refresh_tokens import looks_like_refresh_token
+from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidToken
 
 INACTIVE: dict[str, Any] = {"active": False}

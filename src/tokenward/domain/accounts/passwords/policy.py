@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tokenward.domain.passwords.blocklist import load_common_passwords
+from tokenward.domain.accounts.passwords.blocklist import load_common_passwords
 from tokenward.errors import PasswordRejected
 
 #: NIST SP 800-63B: verifiers SHALL require at least 8 characters and SHOULD accept at least 64

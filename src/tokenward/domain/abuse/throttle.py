@@ -26,7 +26,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tokenward.domain.audit import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.errors import RateLimited, TooManyAttempts

@@ -8,8 +8,8 @@ successful sign-in, the only moment the clear password is known.
 :meth:`PasswordHasher.verify` never raises for a wrong password or a damaged stored hash: a sign-in answers
 "invalid credentials" either way, and an exception path would be a different timing and a different code path.
 
-Callers pass passwords already normalised with :func:`~tokenward.domain.passwords.policy.normalize_password`.
-These calls are CPU- and memory-heavy: run them through :class:`~tokenward.domain.passwords.pool.HashingPool`.
+Callers pass passwords already normalised with :func:`~tokenward.domain.accounts.passwords.policy.normalize_password`.
+These calls are CPU- and memory-heavy: run them through :class:`~tokenward.domain.accounts.passwords.pool.HashingPool`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Accounts: users, their credentials, password rules and hashing, and the sign-up / sign-in service."""

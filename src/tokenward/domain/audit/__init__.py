@@ -1,0 +1,1 @@
+"""Audit: security events, the trail that records them, and the sink port."""

@@ -1,0 +1,1 @@
+"""Registered clients: API clients that authenticate with an id and a secret."""

@@ -1,0 +1,1 @@
+"""Sessions: the session record, refresh tokens and their rotation, the deny-list, introspection."""
