@@ -20,7 +20,7 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
 
 from tokenward.adapters.logging import get_logger
-from tokenward.domain.email.mail import EmailMessage
+from tokenward.domain.email.model import EmailMessage
 
 
 @dataclass(frozen=True, slots=True)

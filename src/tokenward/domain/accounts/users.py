@@ -1,4 +1,7 @@
-"""User accounts and the storage port they need."""
+"""User accounts: the record, the one normal form of an e-mail address, and new ids.
+
+The storage port (``UserRepository``) is declared in ``accounts/ports.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 
 def normalize_email(email: str) -> str:
@@ -37,19 +39,3 @@ class User:
 
     def with_changes(self, **changes: object) -> User:
         return replace(self, **changes)  # type: ignore[arg-type]
-
-
-class UserRepository(Protocol):
-    async def add(self, user: User) -> None:
-        """Store a new user; raise ``EmailTaken`` when the normalised e-mail exists."""
-        ...
-
-    async def get(self, user_id: str) -> User | None: ...
-
-    async def get_by_email(self, email: str) -> User | None:
-        """Look up by the normalised e-mail (callers pass ``normalize_email(...)``)."""
-        ...
-
-    async def update(self, user: User) -> None:
-        """Write every field of ``user`` (matched by id); raise ``NotFound`` when it does not exist."""
-        ...

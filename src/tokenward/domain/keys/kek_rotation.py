@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keys.ring import KeyService
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.domain.mfa import MfaService
 from tokenward.errors import ConfigurationError
 

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.ports import SessionRepository
 from tokenward.domain.sessions.refresh_tokens import (
     hash_refresh_token,
     looks_like_refresh_token,

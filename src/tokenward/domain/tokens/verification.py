@@ -35,8 +35,8 @@ from types import MappingProxyType
 from typing import Any
 
 from tokenward.domain.clock import Clock
+from tokenward.domain.keys.jwk import LEGACY_EDDSA, VerificationKey
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.keys.ring import LEGACY_EDDSA, VerificationKey
 from tokenward.errors import InvalidToken
 
 ACCESS_TOKEN_TYPE = "at+jwt"

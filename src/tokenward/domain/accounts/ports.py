@@ -1,0 +1,23 @@
+"""The ports the accounts package needs: where users are stored (``adapters/sql/users.py``)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tokenward.domain.accounts.users import User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Store a new user; raise ``EmailTaken`` when the normalised e-mail exists."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Look up by the normalised e-mail (callers pass ``normalize_email(...)``)."""
+        ...
+
+    async def update(self, user: User) -> None:
+        """Write every field of ``user`` (matched by id); raise ``NotFound`` when it does not exist."""
+        ...
