@@ -1,6 +1,6 @@
 """Sessions: start one at sign-in, rotate its refresh token, authenticate access tokens against it, end it.
 
-Refresh-token rotation and reuse detection (DESIGN.md §4):
+Refresh-token rotation and reuse detection (docs/security/token-lifecycle.md#rotation-and-reuse-detection):
 - every refresh replaces the token; the old hash stays, marked ``rotated_at``;
 - a rotated token presented again *within* the grace window (default 10 s) is refused with ``invalid_grant``
   but revokes nothing: that is what a client does when two tabs refresh at once or a response was lost, and
