@@ -13,8 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from structlog import get_logger
 
-from tokenward.adapters.logging import get_logger
 from tokenward.errors import (
     AuthenticationRequired,
     InsufficientScope,
