@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tokenward.domain.abuse.model import Decision, Rate
+# Records are named for type checking only: a ports module imports nothing at run time, so any module
+# (the records' own modules included) can import it without a cycle.
+if TYPE_CHECKING:
+    from tokenward.domain.abuse.model import Decision, Rate
 
 
 class RateLimiter(Protocol):

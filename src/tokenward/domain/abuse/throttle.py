@@ -25,10 +25,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from tokenward.domain.abuse.model import Decision as Decision  # re-exported under its old path
-from tokenward.domain.abuse.model import Rate as Rate  # re-exported under its old path
-from tokenward.domain.abuse.ports import DistinctCounter as DistinctCounter  # re-exported under its old path
-from tokenward.domain.abuse.ports import RateLimiter, ThrottleMetrics
+from tokenward.domain.abuse.model import Decision as Decision
+from tokenward.domain.abuse.model import Rate as Rate
+from tokenward.domain.abuse.ports import DistinctCounter as DistinctCounter
+from tokenward.domain.abuse.ports import RateLimiter as RateLimiter
+from tokenward.domain.abuse.ports import ThrottleMetrics as ThrottleMetrics
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext

@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from tokenward.domain.accounts.ports import UserRepository as UserRepository
+
 
 def normalize_email(email: str) -> str:
     """The one form of an address used for look-ups and uniqueness.

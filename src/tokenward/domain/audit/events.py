@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tokenward.domain.audit.ports import AuditSink
+from tokenward.domain.audit.ports import AuditRepository as AuditRepository
+from tokenward.domain.audit.ports import AuditSink as AuditSink
 
 REDACTED = "[redacted]"
 

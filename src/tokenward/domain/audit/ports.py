@@ -2,16 +2,14 @@
 
 Sinks: the append-only table (``adapters/sql/audit.py``), the structured log (``adapters/logging.py``) and the
 security-event counters (``adapters/metrics.py``).
-
-``AuditTrail`` (in ``events.py``) sends every event to its sinks and so imports this module; the event type is
-imported here for type checking only, which keeps the two modules from importing each other at run time
-(annotations are never evaluated: ``from __future__ import annotations``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+# Records are named for type checking only: a ports module imports nothing at run time, so any module
+# (the records' own modules included) can import it without a cycle.
 if TYPE_CHECKING:
     from tokenward.domain.audit.events import AuditEvent
 

@@ -16,9 +16,9 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
-from tokenward.domain.clients.model import ApiClient as ApiClient  # re-exported under its old path
-from tokenward.domain.clients.model import NewApiClient as NewApiClient  # re-exported under its old path
-from tokenward.domain.clients.ports import ApiClientRepository
+from tokenward.domain.clients.model import ApiClient as ApiClient
+from tokenward.domain.clients.model import NewApiClient as NewApiClient
+from tokenward.domain.clients.ports import ApiClientRepository as ApiClientRepository
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound

@@ -19,10 +19,8 @@ from datetime import timedelta
 from enum import StrEnum
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.email.model import (
-    OneTimeTokenRecord as OneTimeTokenRecord,  # re-exported under its old path
-)
-from tokenward.domain.email.ports import OneTimeTokenRepository
+from tokenward.domain.email.model import OneTimeTokenRecord as OneTimeTokenRecord
+from tokenward.domain.email.ports import OneTimeTokenRepository as OneTimeTokenRepository
 from tokenward.errors import InvalidOneTimeToken
 
 _TOKEN_BYTES = 32

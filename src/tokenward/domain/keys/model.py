@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from tokenward.domain.keys.ports import KeyRepository as KeyRepository
+
 #: signing algorithms Tokenward can generate keys for; HMAC is never among them
 SUPPORTED_ALGORITHMS: tuple[str, ...] = ("ES256", "Ed25519", "RS256", "PS256")
 DEFAULT_ALGORITHM = "ES256"

@@ -20,6 +20,7 @@ from tokenward.domain.keys.encryption import KeyEncryptor
 # Re-exported under their old path (this module once held JWK parsing, generation and rotation too) until
 # every importer uses ``jwk.py``, ``generation.py`` and ``rotation.py``.
 from tokenward.domain.keys.generation import generate_key as generate_key
+from tokenward.domain.keys.jwk import LEGACY_EDDSA as LEGACY_EDDSA
 from tokenward.domain.keys.jwk import PRIVATE_JWK_MEMBERS as PRIVATE_JWK_MEMBERS
 from tokenward.domain.keys.jwk import SigningKey as SigningKey
 from tokenward.domain.keys.jwk import VerificationKey as VerificationKey

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
+# Records are named for type checking only: a ports module imports nothing at run time, so any module
+# (the records' own modules included) can import it without a cycle.
+if TYPE_CHECKING:
+    from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
 
 
 class MfaRepository(Protocol):
