@@ -66,6 +66,6 @@ async def get_principal(
 
 
 Services = Annotated[ApiServices, Depends(get_services)]
-TokenTransports = Annotated[Transports, Depends(get_transports)]
+RequestTransports = Annotated[Transports, Depends(get_transports)]
 Context = Annotated[RequestContext, Depends(get_context)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

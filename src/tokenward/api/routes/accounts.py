@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 
-from tokenward.api.auth import Context, CurrentPrincipal, Services, TokenTransports
+from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     LoggedOut,
@@ -45,7 +45,11 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     dependencies=[Depends(rate_limited("login"))],
 )
 async def login(
-    body: LoginRequest, services: Services, transports: TokenTransports, context: Context, response: Response
+    body: LoginRequest,
+    services: Services,
+    transports: RequestTransports,
+    context: Context,
+    response: Response,
 ) -> Response | MfaRequiredResponse:
     """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens."""
     transport = transports.for_sign_in()
@@ -88,7 +92,7 @@ async def logout(
     request: Request,
     principal: CurrentPrincipal,
     services: Services,
-    transports: TokenTransports,
+    transports: RequestTransports,
     context: Context,
     response: Response,
     body: Annotated[LogoutRequest | None, Body()] = None,

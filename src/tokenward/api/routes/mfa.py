@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Response, status
 
-from tokenward.api.auth import Context, CurrentPrincipal, Services, TokenTransports
+from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     CurrentFactor,
@@ -25,7 +25,7 @@ OptionalFactor = Annotated[CurrentFactor | None, Body()]
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
 async def login_mfa(
-    body: MfaLoginRequest, services: Services, transports: TokenTransports, context: Context
+    body: MfaLoginRequest, services: Services, transports: RequestTransports, context: Context
 ) -> Response:
     """The second step of a sign-in: the MFA token from /v1/login and a TOTP or recovery code."""
     transport = transports.for_sign_in()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from tokenward.api.auth import Context, Services, TokenTransports
+from tokenward.api.auth import Context, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.schemas import TokenResponse
@@ -49,7 +49,7 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
     },
 )
 async def token(
-    request: Request, services: Services, transports: TokenTransports, context: Context
+    request: Request, services: Services, transports: RequestTransports, context: Context
 ) -> Response:
     """Exchange a refresh token for a new access token and a new refresh token (the old one stops working)."""
     parameters = await read_oauth_parameters(request)
