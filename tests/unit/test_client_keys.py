@@ -142,7 +142,6 @@ BROKEN: dict[str, Any] = {
 }
 
 
-@pytest.mark.threat("T-JWT-06")
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_a_broken_jwk_is_refused(case: str) -> None:
     """The JWK named in the test id is refused with a ``ValueError`` naming the JWK, so the JWKS cache skips it."""
@@ -174,7 +173,6 @@ def mutated_jwks(draw: st.DrawFn) -> dict[str, Any]:
     return _changed(alg, **{member: b64(mutated)})
 
 
-@pytest.mark.threat("T-JWT-06")
 @settings(max_examples=300, deadline=None, database=None)
 @given(jwk=mutated_jwks())
 def test_never_more_lenient_than_joserfc(jwk: dict[str, Any]) -> None:
