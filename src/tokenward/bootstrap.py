@@ -157,7 +157,7 @@ class Container:
 
     def kek_rotation(self) -> KekRotation:
         """Everything the key-encryption key protects: signing keys and TOTP secrets."""
-        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit, clock=self.clock)
+        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit)
 
     def background_tasks(self) -> BackgroundTasks:
         """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""
@@ -245,7 +245,6 @@ def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis
         distinct=distinct,
         policy=throttle_policy(settings),
         audit=audit,
-        clock=clock,
         metrics=PrometheusThrottleMetrics(),
     )
 
@@ -279,7 +278,7 @@ async def _assemble(
     settings: Settings, clock: Clock, database: Database, kek: bytes, redis: Redis | None
 ) -> Container:
     audit_repository = SqlAuditRepository(database)
-    audit = AuditTrail([audit_repository, LogAuditSink(), MetricsAuditSink()])
+    audit = AuditTrail([audit_repository, LogAuditSink(), MetricsAuditSink()], clock)
     users = SqlUserRepository(database)
     leases = Leases(SqlLeaseRepository(database), clock)
     #: one cipher for everything the KEK protects: signing keys and TOTP secrets
