@@ -1,8 +1,9 @@
 """Security events: what happened, to whom, from where; never a secret.
 
-Every event goes to every configured sink (the append-only audit table and the structured log). ``redact``
-runs before any sink sees the event, and the log pipeline runs it again on every line, so a password, token,
-code or secret placed in ``details`` by mistake is replaced, not written.
+Services record an event through one entry point, ``AuditTrail.record(type, context, **details)``; the trail
+stamps it with its own clock and sends it to every configured sink (the append-only audit table and the
+structured log). ``redact`` runs before any sink sees the event, and the log pipeline runs it again on every
+line, so a password, token, code or secret placed in ``details`` by mistake is replaced, not written.
 """
 
 from __future__ import annotations
