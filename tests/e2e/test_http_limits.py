@@ -161,7 +161,9 @@ def _send_huge_body(base: str, head: bytes, chunked: bool) -> tuple[bytes, int]:
 def test_an_over_long_body_is_refused_and_its_connection_closed(server: str, chunked: bool) -> None:
     """Attack: send 100 MB to an endpoint that takes 64 KiB; the server must not read all of it."""
     framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: " + str(HUGE).encode()
-    head = b"POST /v1/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n"
+    head = (
+        b"POST /v1/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n"
+    )
 
     answer, sent = _send_huge_body(server, head, chunked)
 
