@@ -102,6 +102,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.timeout_keep_alive = limits.keepalive_timeout  # type: ignore[assignment]
         #: the one running clock of this connection: the head's, the body's or the final linger's
         self._deadline: asyncio.TimerHandle | None = None
+        #: the parser has seen the first byte of a request head and not its end (``_in_head`` is the byte
+        #: counter's view, which also covers the wait before the first byte)
+        self._in_request_head = False
         #: between the end of a request head and the end of its body (the body is still arriving)
         self._in_body = False
         #: closing after an answer that left its request body unread; what arrives now is dropped
@@ -153,17 +156,23 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.close()
                 return
         super().data_received(data)
+        # a clock runs only for a request left unfinished by this read: one that arrives whole costs no timer
+        if self._deadline is None and not self.transport.is_closing():
+            if self._in_request_head:
+                self._start_clock(self._limits.head_timeout, self._head_timed_out)
+            elif self._in_body:
+                self._start_clock(self._limits.body_timeout, self._body_timed_out)
 
-    # parser callbacks: the head and body clocks ------------------------------------------------------------
+    # parser callbacks: where the request stands ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._deadline is None:  # the next request on a kept-alive connection: its head clock starts now
-            self._start_clock(self._limits.head_timeout, self._head_timed_out)
+        self._in_request_head = True
 
     def on_headers_complete(self) -> None:
+        self._in_request_head = False
         self._in_body = True
-        self._start_clock(self._limits.body_timeout, self._body_timed_out)
+        self._stop_clock()  # the head's (or the idle connection's); the body's starts after this read
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -185,7 +194,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         # a connection that sent nothing is closed without a word, like an idle kept-alive one; and no 408
         # is written into the middle of an earlier request's answer
-        if self._head_bytes and (self.cycle is None or self.cycle.response_complete):
+        if self._in_request_head and (self.cycle is None or self.cycle.response_complete):
             self.transport.write(_request_timeout_response())
         self.transport.close()
 
