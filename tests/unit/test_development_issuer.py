@@ -18,7 +18,7 @@ def _no_issuer_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
         ("localhost", 9000, "http://localhost:9000"),
-        ("0.0.0.0", 8000, "http://127.0.0.1:8000"),  # every interface: the loopback one is named
+        ("0.0.0.0", 8000, "http://127.0.0.1:8000"),  # noqa: S104  (every interface: the loopback one is named)
         ("::", 8000, "http://127.0.0.1:8000"),
         ("::1", 8124, "http://[::1]:8124"),
     ],
