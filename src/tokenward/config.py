@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from limits import parse_many
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
@@ -52,6 +52,18 @@ def parse_rates(text: str) -> list[tuple[int, int]]:
     return [(item.amount, item.get_expiry()) for item in items]
 
 
+def _valid_rates(text: str) -> str:
+    parse_rates(text)
+    return text
+
+
+#: a setting holding rates such as ``"5/minute;100/hour"``, checked when the settings are read
+Rates = Annotated[str, AfterValidator(_valid_rates)]
+#: each route limited per client address has one ``rate_limit_<route>`` setting; these fields are the one list
+#: of such routes (``RATE_LIMITED_ROUTES`` and ``Settings.route_rates`` are read from them)
+ROUTE_RATES_PREFIX = "rate_limit_"
+
+
 def decode_kek(text: str) -> bytes:
     """A key-encryption key is 32 bytes, given as base64 (standard or URL-safe) or 64 hex digits."""
     text = text.strip()
@@ -80,6 +92,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     auto_migrate: bool = True
 
+    #: in development, unset, ``tokenward serve`` uses the address it serves (``development_issuer``)
     issuer: str = "http://127.0.0.1:8000"
     #: base URL used in every link the server builds (e-mails); defaults to the issuer
     public_url: str | None = None
@@ -122,19 +135,25 @@ class Settings(BaseSettings):
 
     # abuse protection (docs/operations.md, "Rate limits and lock-out")
     rate_limits_enabled: bool = True
-    rate_limit_login: str = "30/minute;300/hour"
-    rate_limit_signup: str = "10/minute;50/hour"
-    rate_limit_mfa: str = "20/minute;100/hour"
-    rate_limit_password_reset: str = "5/minute;20/hour"
-    rate_limit_refresh: str = "60/minute;1000/hour"
-    rate_limit_revoke: str = "60/minute;1000/hour"
-    rate_limit_introspect: str = "6000/minute"
-    account_limit_per_address: str = "5/minute;20/hour"
-    account_limit: str = "10/minute;100/hour"
+    #: per-route limits per client address: adding a ``rate_limit_<route>`` field here limits ``<route>``
+    rate_limit_login: Rates = "30/minute;300/hour"
+    rate_limit_signup: Rates = "10/minute;50/hour"
+    rate_limit_mfa: Rates = "20/minute;100/hour"
+    rate_limit_password_reset: Rates = "5/minute;20/hour"
+    rate_limit_refresh: Rates = "60/minute;1000/hour"
+    rate_limit_revoke: Rates = "60/minute;1000/hour"
+    rate_limit_introspect: Rates = "6000/minute"
+    account_limit_per_address: Rates = "5/minute;20/hour"
+    account_limit: Rates = "10/minute;100/hour"
     stuffing_accounts: int = Field(default=20, ge=2)
     stuffing_window: int = Field(default=600, ge=10)
     stuffing_block: int = Field(default=900, ge=10)
     max_header_bytes: int = Field(default=16384, ge=4096, le=65536)
+    #: seconds a client has to send a whole request head, a whole body, and to start its next request on an
+    #: idle kept-alive connection (a load balancer in front should time out idle connections sooner)
+    http_head_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout: float = Field(default=30.0, gt=0, le=600)
+    http_keepalive_timeout: float = Field(default=5.0, gt=0, le=3600)
 
     # e-mail (SMTP when smtp_host is set, else the outbox folder) and the flows that send it
     smtp_host: str | None = None
@@ -163,22 +182,6 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
-
-    @field_validator(
-        "rate_limit_login",
-        "rate_limit_signup",
-        "rate_limit_mfa",
-        "rate_limit_password_reset",
-        "rate_limit_refresh",
-        "rate_limit_revoke",
-        "rate_limit_introspect",
-        "account_limit_per_address",
-        "account_limit",
-    )
-    @classmethod
-    def _rates(cls, value: str) -> str:
-        parse_rates(value)
-        return value
 
     @field_validator("account_limit")
     @classmethod
@@ -262,6 +265,15 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         return (self.public_url or self.issuer).rstrip("/")
 
+    def development_issuer(self, host: str, port: int) -> str | None:
+        """The issuer of a development server started with no issuer set: the address being served, so that
+        discovery and the tokens name the port in use. ``None`` when the issuer is set or in production."""
+        if self.is_production or "issuer" in self.model_fields_set:
+            return None
+        if host in ("", "0.0.0.0", "::"):  # every interface: name the loopback one  # noqa: S104
+            host = "127.0.0.1"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
     @property
     def effective_mfa_issuer(self) -> str:
         return self.mfa_issuer or self.service_name
@@ -273,6 +285,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def route_rates(self) -> dict[str, str]:
+        """Each rate-limited route and its rates as written, e.g. ``{"login": "30/minute;300/hour", ...}``."""
+        return {route: getattr(self, ROUTE_RATES_PREFIX + route) for route in RATE_LIMITED_ROUTES}
 
     def insecure_settings(self) -> list[str]:
         """Every problem that makes this configuration unsafe for production, in plain words."""
@@ -311,3 +328,11 @@ class Settings(BaseSettings):
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
             )
         return problems
+
+
+#: the routes limited per client address (``api.rate_limit.rate_limited``), read from the settings' fields
+RATE_LIMITED_ROUTES: tuple[str, ...] = tuple(
+    name.removeprefix(ROUTE_RATES_PREFIX)
+    for name in Settings.model_fields
+    if name.startswith(ROUTE_RATES_PREFIX)
+)

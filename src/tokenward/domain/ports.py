@@ -1,8 +1,9 @@
 """The ports of the shared top-level modules: the lease store of ``leases.py`` (``adapters/sql/leases.py``).
 
-The two other protocols at this level stay beside their one user: ``Clock`` (``clock.py``) with its two
-implementations, the system clock and the frozen clock of the tests, and ``ExpiredRecords`` (``cleanup.py``),
-which the clean-up's own record kinds implement; no adapter implements either.
+The two other protocols at this level stay where they are used: ``Clock`` (``clock.py``), which the server
+shares with the resource-server library and which the system clock and the tests' frozen clock implement, and
+``ExpiredRecords`` (``cleanup.py``), which the clean-up's own record kinds implement; no adapter implements
+either.
 """
 
 from __future__ import annotations

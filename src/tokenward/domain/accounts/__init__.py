@@ -1,4 +1,4 @@
-"""Accounts: users, their credentials, password rules and hashing, and the sign-up / sign-in service.
+"""Accounts: users, their e-mail addresses and display names, credentials, passwords, and the account service.
 
 Exported here: the user record, its storage port and the credential checks. ``AccountService`` (with
 ``AccountSettings`` and ``MfaRequired``) is imported from ``accounts.service`` instead: it builds on sessions,
@@ -7,13 +7,18 @@ middle of their own loading (an import cycle). The password rules and hashing ar
 """
 
 from tokenward.domain.accounts.credentials import Credentials
+from tokenward.domain.accounts.display_names import checked_display_name
+from tokenward.domain.accounts.email_addresses import ascii_email, canonical_email, checked_email
 from tokenward.domain.accounts.ports import UserRepository
-from tokenward.domain.accounts.users import User, new_user_id, normalize_email
+from tokenward.domain.accounts.users import User, new_user_id
 
 __all__ = [
     "Credentials",
     "User",
     "UserRepository",
+    "ascii_email",
+    "canonical_email",
+    "checked_display_name",
+    "checked_email",
     "new_user_id",
-    "normalize_email",
 ]

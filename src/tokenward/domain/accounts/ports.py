@@ -12,13 +12,13 @@ if TYPE_CHECKING:
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Store a new user; raise ``EmailTaken`` when the normalised e-mail exists."""
+        """Store a new user; raise ``EmailTaken`` when an account has the same canonical e-mail."""
         ...
 
     async def get(self, user_id: str) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None:
-        """Look up by the normalised e-mail (callers pass ``normalize_email(...)``)."""
+        """Look up by the canonical e-mail (``email_addresses.canonical_email``)."""
         ...
 
     async def update(self, user: User) -> None:

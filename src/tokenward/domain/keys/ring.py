@@ -2,7 +2,7 @@
 
 ``KeyRing`` is a snapshot built from storage. ``KeyRingHolder`` is a process's view of the ring: reloaded
 periodically (bounded staleness) and, rate-limited, when a token names a kid it does not know yet. How keys
-come and go is ``rotation.py``; how a JWK becomes a key object is ``jwk.py``.
+come and go is ``rotation.py``; the key objects and the published JWK are ``jwk.py``.
 """
 
 from __future__ import annotations
@@ -17,17 +17,14 @@ from joserfc.jws import JWSRegistry
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyEncryptor
 
-# Re-exported under their old path (this module once held JWK parsing, generation and rotation too) until
-# every importer uses ``jwk.py``, ``generation.py`` and ``rotation.py``.
+# Re-exported under their old path (this module once held key generation and rotation too) until every
+# importer uses ``generation.py``, ``jwk.py`` and ``rotation.py``.
 from tokenward.domain.keys.generation import generate_key as generate_key
-from tokenward.domain.keys.jwk import LEGACY_EDDSA as LEGACY_EDDSA
-from tokenward.domain.keys.jwk import PRIVATE_JWK_MEMBERS as PRIVATE_JWK_MEMBERS
 from tokenward.domain.keys.jwk import SigningKey as SigningKey
-from tokenward.domain.keys.jwk import VerificationKey as VerificationKey
-from tokenward.domain.keys.jwk import as_jose_key, public_jwk
-from tokenward.domain.keys.jwk import verification_key_from_jwk as verification_key_from_jwk
+from tokenward.domain.keys.jwk import as_jose_key, public_jwk, published_key
 from tokenward.domain.keys.model import PUBLISHED_STATES, KeyState, StoredKey
 from tokenward.errors import KeyUnavailable
+from tokenward_client.keys import VerificationKey
 
 if TYPE_CHECKING:
     from tokenward.domain.keys.rotation import KeyService as KeyService
@@ -64,10 +61,9 @@ class KeyRing:
         """``previous``: the ring this one replaces; its decrypted signing key is kept if it still signs."""
         self._encryptor = encryptor
         self._published = [key for key in keys if key.state in PUBLISHED_STATES]
-        self._verification = {
-            key.kid: verification_key_from_jwk(key.public_jwk, algorithms=(key.alg,))
-            for key in self._published
-        }
+        published = {key.kid: published_key(key) for key in self._published}
+        self._verification = {kid: verification for kid, (verification, _) in published.items()}
+        self._public_keys = {kid: jose_key for kid, (_, jose_key) in published.items()}
         active = [key for key in keys if key.state is KeyState.ACTIVE]
         self._active = max(active, key=signing_order) if active else None
         self._signing: SigningKey | None = None
@@ -112,8 +108,7 @@ class KeyRing:
         """The JWKS document: public JWKs of the NEXT, ACTIVE and RETIRED keys."""
         return {
             "keys": [
-                public_jwk(self._verification[key.kid].key, kid=key.kid, alg=key.alg)
-                for key in self._published
+                public_jwk(self._public_keys[key.kid], kid=key.kid, alg=key.alg) for key in self._published
             ]
         }
 
