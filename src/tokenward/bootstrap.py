@@ -83,6 +83,7 @@ from tokenward.domain.tokens import (
     VerificationPolicy,
 )
 from tokenward.errors import ConfigurationError
+from tokenward.pages import browser_config, derive_page_secret, install_pages
 
 _log = get_logger("tokenward.bootstrap")
 #: how often each process runs the key-rotation step (a lease makes one of them do the work)
@@ -147,6 +148,7 @@ class Container:
     cleanup: CleanupService
     deny_list: DenyList
     redis: Redis | None = None
+    page_secret: bytes = b""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -186,6 +188,7 @@ class Container:
             introspector=self.introspector,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            page_secret=self.page_secret,
         )
 
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
@@ -474,6 +477,7 @@ async def _assemble(
         cleanup=cleanup,
         deny_list=deny_list,
         redis=redis,
+        page_secret=derive_page_secret(kek),
     )
     return container
 
@@ -524,6 +528,7 @@ def api_config(settings: Settings) -> ApiConfig:
         max_header_bytes=settings.max_header_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),
+        browser=browser_config(settings),
     )
 
 
@@ -549,7 +554,9 @@ def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -
                 await background.stop()
             await container.close()
 
-    return create_app(api_config(settings), lifespan)
+    app = create_app(api_config(settings), lifespan)
+    install_pages(app)
+    return app
 
 
 def app_from_environment() -> FastAPI:

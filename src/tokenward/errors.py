@@ -201,6 +201,15 @@ class ReauthenticationRequired(TokenwardError):
     oauth_error = "invalid_request"
 
 
+class CsrfFailed(TokenwardError):
+    """A cookie-authenticated request without proof that this site's own page sent it; nothing was changed."""
+
+    code = "csrf_failed"
+    status = 403
+    title = "Cross-site request refused"
+    oauth_error = "invalid_request"
+
+
 class InvalidMfaToken(TokenwardError):
     """The MFA token of a sign-in is unknown, expired, already used, or spent its attempts."""
 

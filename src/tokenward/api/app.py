@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
+from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
@@ -55,5 +56,6 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
         max_header_bytes=config.max_header_bytes,
     )
+    app.add_middleware(CorsMiddleware, config=config.browser)
     app.add_middleware(ResponseHeadersMiddleware, hsts=config.hsts)
     return app
