@@ -29,6 +29,7 @@ def _api_handler(app: FastAPI, kind: type[Exception]) -> Handler:
 
     return call
 
+
 TITLES = {
     403: "Request refused",
     404: "Page not found",

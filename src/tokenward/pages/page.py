@@ -23,7 +23,7 @@ from tokenward.api.browser import BrowserConfig, origin_of
 from tokenward.api.services import ApiServices
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.service import Principal, TokenPair
-from tokenward.errors import CsrfFailed, InvalidGrant, InvalidRequest, InvalidToken
+from tokenward.errors import CsrfFailed, InvalidGrant, InvalidToken
 from tokenward.pages.session import PAGE_COOKIE, PageSession, PageSessionSeal
 
 MAX_FIELDS = 20
@@ -116,10 +116,11 @@ class Page:
         """The submitted form, after its CSRF token was checked against this session's (``PageCsrfFailed``)."""
         if self._form is None:
             content_type = self.request.headers.get("content-type", "")
-            if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-                raise InvalidRequest("Send the form as the page does (application/x-www-form-urlencoded)")
-            data = await self.request.form(max_files=0, max_fields=MAX_FIELDS)
-            self._form = {key: value for key, value in data.items() if isinstance(value, str)}
+            self._form = {}
+            # anything but a form (no body, JSON, ...) has no token either, and is refused below
+            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                data = await self.request.form(max_files=0, max_fields=MAX_FIELDS)
+                self._form = {key: value for key, value in data.items() if isinstance(value, str)}
         sent = self._form.get("csrf_token", "")
         if not hmac.compare_digest(sent.encode(), self.session.csrf.encode()):
             raise PageCsrfFailed()
