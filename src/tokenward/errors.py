@@ -207,7 +207,8 @@ class CsrfFailed(TokenwardError):
     code = "csrf_failed"
     status = 403
     title = "Cross-site request refused"
-    oauth_error = "invalid_request"
+    #: an extension error code (RFC 6749 §8.5), so a client sees the same code on /oauth/token as elsewhere
+    oauth_error = "csrf_failed"
 
 
 class InvalidMfaToken(TokenwardError):

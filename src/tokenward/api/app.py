@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
+from tokenward.api.cookie_transport import CookieTransport
 from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
@@ -36,6 +37,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
+    app.state.cookie_transport = CookieTransport(config.browser)
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)

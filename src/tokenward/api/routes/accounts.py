@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.cookie_transport import REFRESH_COOKIE, cookie_transport, requested_transport
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     LoggedOut,
@@ -45,16 +46,18 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     dependencies=[Depends(rate_limited("login"))],
 )
 async def login(
-    body: LoginRequest, services: Services, context: Context, response: Response
-) -> TokenResponse | MfaRequiredResponse:
-    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens."""
+    body: LoginRequest, services: Services, context: Context, request: Request, response: Response
+) -> TokenResponse | MfaRequiredResponse | Response:
+    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens.
+    ``X-Tokenward-Transport: cookie`` asks for the refresh token in a cookie (``api.cookie_transport``)."""
+    transport = requested_transport(request)
     result = await services.accounts.sign_in(body.email, body.password, context)
     response.headers.update(NO_STORE)
     if isinstance(result, MfaRequired):
         return MfaRequiredResponse(
             mfa_token=result.mfa_token, methods=list(result.methods), expires_in=result.expires_in
         )
-    return TokenResponse.of(result)
+    return transport.write_token_response(result) if transport else TokenResponse.of(result)
 
 
 @router.get("/me", response_model=UserProfile)
@@ -87,9 +90,13 @@ async def logout(
     principal: CurrentPrincipal,
     services: Services,
     context: Context,
+    request: Request,
+    response: Response,
     body: Annotated[LogoutRequest | None, Body()] = None,
 ) -> LoggedOut:
     """End this session, or with ``{"all": true}`` every session of the user."""
     everywhere = bool(body and body.all)
     ended = await services.sessions.logout(principal, everywhere=everywhere, context=context)
+    if REFRESH_COOKIE in request.cookies:
+        cookie_transport(request).clear(response)
     return LoggedOut(sessions_ended=ended)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.cookie_transport import requested_transport
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     CurrentFactor,
@@ -25,12 +26,13 @@ OptionalFactor = Annotated[CurrentFactor | None, Body()]
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
 async def login_mfa(
-    body: MfaLoginRequest, services: Services, context: Context, response: Response
-) -> TokenResponse:
+    body: MfaLoginRequest, services: Services, context: Context, request: Request, response: Response
+) -> TokenResponse | Response:
     """The second step of a sign-in: the MFA token from /v1/login and a TOTP or recovery code."""
+    transport = requested_transport(request)
     pair = await services.accounts.sign_in_mfa(body.mfa_token, body.code, context)
     response.headers.update(NO_STORE)
-    return TokenResponse.of(pair)
+    return transport.write_token_response(pair) if transport else TokenResponse.of(pair)
 
 
 @router.post(
