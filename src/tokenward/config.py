@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from limits import parse_many
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
@@ -57,6 +57,18 @@ def parse_rates(text: str) -> list[tuple[int, int]]:
 def is_exact_origin(text: str) -> bool:
     """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``: lower case, nothing after it."""
     return bool(_ORIGIN.fullmatch(text))
+
+
+def _valid_rates(text: str) -> str:
+    parse_rates(text)
+    return text
+
+
+#: a setting holding rates such as ``"5/minute;100/hour"``, checked when the settings are read
+Rates = Annotated[str, AfterValidator(_valid_rates)]
+#: each route limited per client address has one ``rate_limit_<route>`` setting; these fields are the one list
+#: of such routes (``RATE_LIMITED_ROUTES`` and ``Settings.route_rates`` are read from them)
+ROUTE_RATES_PREFIX = "rate_limit_"
 
 
 def decode_kek(text: str) -> bytes:
@@ -129,15 +141,16 @@ class Settings(BaseSettings):
 
     # abuse protection (docs/operations.md, "Rate limits and lock-out")
     rate_limits_enabled: bool = True
-    rate_limit_login: str = "30/minute;300/hour"
-    rate_limit_signup: str = "10/minute;50/hour"
-    rate_limit_mfa: str = "20/minute;100/hour"
-    rate_limit_password_reset: str = "5/minute;20/hour"
-    rate_limit_refresh: str = "60/minute;1000/hour"
-    rate_limit_revoke: str = "60/minute;1000/hour"
-    rate_limit_introspect: str = "6000/minute"
-    account_limit_per_address: str = "5/minute;20/hour"
-    account_limit: str = "10/minute;100/hour"
+    #: per-route limits per client address: adding a ``rate_limit_<route>`` field here limits ``<route>``
+    rate_limit_login: Rates = "30/minute;300/hour"
+    rate_limit_signup: Rates = "10/minute;50/hour"
+    rate_limit_mfa: Rates = "20/minute;100/hour"
+    rate_limit_password_reset: Rates = "5/minute;20/hour"
+    rate_limit_refresh: Rates = "60/minute;1000/hour"
+    rate_limit_revoke: Rates = "60/minute;1000/hour"
+    rate_limit_introspect: Rates = "6000/minute"
+    account_limit_per_address: Rates = "5/minute;20/hour"
+    account_limit: Rates = "10/minute;100/hour"
     stuffing_accounts: int = Field(default=20, ge=2)
     stuffing_window: int = Field(default=600, ge=10)
     stuffing_block: int = Field(default=900, ge=10)
@@ -179,22 +192,6 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
-
-    @field_validator(
-        "rate_limit_login",
-        "rate_limit_signup",
-        "rate_limit_mfa",
-        "rate_limit_password_reset",
-        "rate_limit_refresh",
-        "rate_limit_revoke",
-        "rate_limit_introspect",
-        "account_limit_per_address",
-        "account_limit",
-    )
-    @classmethod
-    def _rates(cls, value: str) -> str:
-        parse_rates(value)
-        return value
 
     @field_validator("account_limit")
     @classmethod
@@ -328,6 +325,11 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.mode is Mode.PRODUCTION
 
+    @property
+    def route_rates(self) -> dict[str, str]:
+        """Each rate-limited route and its rates as written, e.g. ``{"login": "30/minute;300/hour", ...}``."""
+        return {route: getattr(self, ROUTE_RATES_PREFIX + route) for route in RATE_LIMITED_ROUTES}
+
     def insecure_settings(self) -> list[str]:
         """Every problem that makes this configuration unsafe for production, in plain words."""
         problems: list[str] = []
@@ -368,3 +370,11 @@ class Settings(BaseSettings):
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
             )
         return problems
+
+
+#: the routes limited per client address (``api.rate_limit.rate_limited``), read from the settings' fields
+RATE_LIMITED_ROUTES: tuple[str, ...] = tuple(
+    name.removeprefix(ROUTE_RATES_PREFIX)
+    for name in Settings.model_fields
+    if name.startswith(ROUTE_RATES_PREFIX)
+)

@@ -23,7 +23,11 @@ def rate_limit_headers(policy: str, decision: Decision) -> dict[str, str]:
 
 
 def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
-    """A dependency that counts the request against ``route``'s limits for the client address."""
+    """A dependency that counts the request against ``route``'s limits for the client address.
+
+    ``route`` is one of ``config.RATE_LIMITED_ROUTES``: its limits are the ``TOKENWARD_RATE_LIMIT_<ROUTE>``
+    setting, so a new limited route is one ``rate_limit_<route>`` field in ``Settings`` and this dependency.
+    """
 
     async def dependency(services: Services, context: Context, request: Request) -> None:
         if services.throttle is None:
