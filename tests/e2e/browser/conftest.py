@@ -1,6 +1,8 @@
 """Real-browser tests: Debian's Chromium driven by Playwright, against a live ``tokenward serve``.
 
-One browser for the whole run; one server per module, in a fresh data folder, reached as ``http://localhost``
+One browser and one server per module: Playwright's sync API keeps its own event loop running while the
+browser is open, and pytest-asyncio refuses to run the async tests of the next modules inside it, so the
+browser closes with its module (a launch takes about a second). One server per module, in a fresh data folder, reached as ``http://localhost``
 (Chromium treats localhost as a secure context, so ``Secure`` and ``__Host-`` cookies work over plain http).
 Two more small origins serve test pages: an allowed single-page app on another localhost port, and a page on
 ``127.0.0.1`` (another site, not on the allow-list). Screenshots go to ``build/screenshots``.
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does it)"
