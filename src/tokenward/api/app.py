@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
-from tokenward.api.cookie_transport import CookieTransport
 from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
@@ -22,6 +21,7 @@ from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, 
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
+from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -37,7 +37,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
-    app.state.cookie_transport = CookieTransport(config.browser)
+    # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
+    app.state.transports = Transports(BearerTransport(), CookieTransport(config.browser))
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)

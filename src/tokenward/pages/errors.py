@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokenward.api.auth import get_context
-from tokenward.errors import RetryLater, TokenwardError
+from tokenward.errors import TokenwardError
 from tokenward.pages.page import Page
 from tokenward.pages.session import PAGE_COOKIE, PageSessionSeal
 
@@ -66,8 +66,7 @@ def install_page_error_handlers(app: FastAPI) -> None:
     async def on_error(request: Request, exc: Exception) -> Response:
         if not is_page_path(request.url.path) or not isinstance(exc, TokenwardError):
             return await api_error(request, exc)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RetryLater) else {}
-        return await error_page(request, exc.status, exc.detail, headers)
+        return await error_page(request, exc.status, exc.detail, exc.headers())
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         if not is_page_path(request.url.path) or not isinstance(exc, StarletteHTTPException):

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 
-from tokenward.api.auth import Context, CurrentPrincipal, Services
-from tokenward.api.cookie_transport import requested_transport
+from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     CurrentFactor,
@@ -18,21 +17,24 @@ from tokenward.api.schemas import (
     TotpConfirmRequest,
     TotpEnrolmentResponse,
 )
+from tokenward.api.transport import NO_STORE, sign_in_transport
 
 router = APIRouter(prefix="/v1", tags=["mfa"])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
 
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
 async def login_mfa(
-    body: MfaLoginRequest, services: Services, context: Context, request: Request, response: Response
-) -> TokenResponse | Response:
+    request: Request,
+    body: MfaLoginRequest,
+    services: Services,
+    transports: RequestTransports,
+    context: Context,
+) -> Response:
     """The second step of a sign-in: the MFA token from /v1/login and a TOTP or recovery code."""
-    transport = requested_transport(request)
+    transport = sign_in_transport(request, transports)
     pair = await services.accounts.sign_in_mfa(body.mfa_token, body.code, context)
-    response.headers.update(NO_STORE)
-    return transport.write_token_response(pair) if transport else TokenResponse.of(pair)
+    return transport.write_token_response(pair)
 
 
 @router.post(

@@ -3,14 +3,11 @@
 A browser app asks for it at sign-in (``X-Tokenward-Transport: cookie`` on ``/v1/login`` and
 ``/v1/login/mfa``). The token response then carries the access token in its body (the app keeps it in memory)
 and the refresh token only in ``Set-Cookie``: ``__Host-`` prefixed, ``Secure``, ``HttpOnly``,
-``SameSite=Strict``, ``Path=/``, ``Max-Age`` the time the refresh token stays usable. ``/oauth/token`` without
-a ``refresh_token`` parameter takes the cookie and rotates it; ``/v1/logout`` clears it.
+``SameSite=Strict``, ``Path=/``, ``Max-Age`` the time the refresh token stays usable. ``/oauth/token`` with the
+cookie (and no ``refresh_token`` parameter needed) rotates it; ``/v1/logout`` clears it.
 
 Every request the cookie authenticates, and every sign-in that asks for it, must pass ``check_cookie_request``
 (an allowed ``Origin`` and the ``X-Tokenward-CSRF`` header), else ``403 csrf_failed`` before anything changes.
-
-The methods are those of the API's token transport interface (``read_access_token``, ``read_refresh_token``,
-``write_token_response``, ``clear``), so this class registers there unchanged.
 """
 
 from __future__ import annotations
@@ -18,17 +15,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 
 from tokenward.api.browser import BrowserConfig
 from tokenward.api.csrf import check_cookie_request
-from tokenward.api.schemas import TokenResponse
+from tokenward.api.transport.base import TokenTransport, no_store_json, token_document
+from tokenward.api.transport.bearer import BearerTransport
+from tokenward.api.transport.selection import Transports
 from tokenward.domain.sessions.service import TokenPair
-from tokenward.errors import InvalidRequest
 
 REFRESH_COOKIE = "__Host-tokenward-refresh"
+#: the request header a sign-in names its transport in (``bearer``, the default, or ``cookie``)
 TRANSPORT_HEADER = "x-tokenward-transport"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class CookieTransport:
@@ -36,13 +33,11 @@ class CookieTransport:
 
     def __init__(self, config: BrowserConfig) -> None:
         self.config = config
+        self._bearer = BearerTransport()
 
     def read_access_token(self, request: Request) -> str | None:
         """The access token still travels as ``Authorization: Bearer`` (an app keeps it in memory)."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return token.strip() or None
+        return self._bearer.read_access_token(request)
 
     def read_refresh_token(self, request: Request, body: Mapping[str, str]) -> str | None:
         """The cookie, after the CSRF check (``CsrfFailed``); ``None`` without the cookie. Never the body."""
@@ -53,9 +48,7 @@ class CookieTransport:
         return token
 
     def write_token_response(self, pair: TokenPair) -> Response:
-        document = TokenResponse.of(pair).model_dump()
-        del document["refresh_token"]
-        response = JSONResponse(document, headers=NO_STORE)
+        response = no_store_json(token_document(pair, refresh_token=False))
         response.set_cookie(
             REFRESH_COOKIE,
             pair.refresh_token,
@@ -71,18 +64,10 @@ class CookieTransport:
         response.delete_cookie(REFRESH_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 
-def requested_transport(request: Request) -> CookieTransport | None:
-    """The cookie transport when a sign-in asks for it (after its CSRF check), ``None`` for the default."""
-    requested = request.headers.get(TRANSPORT_HEADER)
-    if requested is None or requested == "bearer":
-        return None
-    transport: CookieTransport = request.app.state.cookie_transport
-    if requested != transport.name:
-        raise InvalidRequest("Unknown token transport; use one of: bearer, cookie")
-    check_cookie_request(request.headers, transport.config)
-    return transport
-
-
-def cookie_transport(request: Request) -> CookieTransport:
-    transport: CookieTransport = request.app.state.cookie_transport
+def sign_in_transport(request: Request, transports: Transports) -> TokenTransport:
+    """The transport a sign-in names in ``X-Tokenward-Transport``; asking for the cookie passes the CSRF check
+    first (login CSRF: another site must not sign the browser into the attacker's account)."""
+    transport = transports.for_sign_in(request.headers.get(TRANSPORT_HEADER))
+    if isinstance(transport, CookieTransport):
+        check_cookie_request(request.headers, transport.config)
     return transport
