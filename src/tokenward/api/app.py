@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
+from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
 from tokenward.api.routes import email as email_routes
@@ -39,6 +40,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
     app.state.transports = Transports(BearerTransport())
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
     app.include_router(email_routes.router)

@@ -1,4 +1,9 @@
-"""Request and response bodies. Secrets are accepted as plain strings with size bounds, never echoed back."""
+"""Request and response bodies. Secrets are accepted as plain strings with size bounds, never echoed back.
+
+Request models are strict: no member the model does not name (``additionalProperties: false`` in the
+OpenAPI document), and no conversion between JSON types, so ``{"all": "yes"}`` is refused as the document's
+``"type": "boolean"`` says, not read as true.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ MAX_PASSWORD_CHARS = 4096
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SignupRequest(StrictModel):
