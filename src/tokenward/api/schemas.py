@@ -8,13 +8,32 @@ OpenAPI document), and no conversion between JSON types, so ``{"all": "yes"}`` i
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from tokenward.domain.accounts.passwords.policy import PasswordPolicy
 from tokenward.domain.accounts.users import User
 from tokenward.domain.sessions.service import TokenPair
 
 MAX_PASSWORD_CHARS = 4096
+_POLICY = PasswordPolicy()
+#: what the document says of a new password: the policy's length limits (its floor; a deployment may raise the
+#: minimum). The model itself takes any bounded string, so a password outside them gets the policy's
+#: 422 ``password_rejected`` with every reason, rather than a bare validation error.
+NEW_PASSWORD_DOCUMENTED = {
+    "minLength": _POLICY.min_length,
+    "maxLength": _POLICY.max_length,
+    "description": (
+        f"At least {_POLICY.min_length} characters (or the configured minimum) and at most "
+        f"{_POLICY.max_length}; not a common, breached-looking or trivial password, nor one made of the "
+        "e-mail address or the service name. Otherwise 422 password_rejected, with every reason."
+    ),
+}
+
+
+def new_password_field() -> Any:
+    return Field(min_length=1, max_length=MAX_PASSWORD_CHARS, json_schema_extra=NEW_PASSWORD_DOCUMENTED)
 
 
 class StrictModel(BaseModel):
@@ -23,7 +42,7 @@ class StrictModel(BaseModel):
 
 class SignupRequest(StrictModel):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    password: str = new_password_field()
 
 
 class SignupAccepted(BaseModel):
@@ -83,7 +102,7 @@ class ProfileUpdate(StrictModel):
 
 class PasswordChangeRequest(StrictModel):
     current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
-    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = new_password_field()
 
 
 class PasswordChanged(BaseModel):
@@ -172,7 +191,7 @@ class ForgotPasswordRequest(StrictModel):
 
 class PasswordResetRequest(StrictModel):
     token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
-    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = new_password_field()
 
 
 class PasswordResetDone(BaseModel):
