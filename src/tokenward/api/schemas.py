@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue
 
 from tokenward.domain.accounts.passwords.policy import PasswordPolicy
 from tokenward.domain.accounts.users import User
@@ -21,7 +21,7 @@ _POLICY = PasswordPolicy()
 #: what the document says of a new password: the policy's length limits (its floor; a deployment may raise the
 #: minimum). The model itself takes any bounded string, so a password outside them gets the policy's
 #: 422 ``password_rejected`` with every reason, rather than a bare validation error.
-NEW_PASSWORD_DOCUMENTED = {
+NEW_PASSWORD_DOCUMENTED: dict[str, JsonValue] = {
     "minLength": _POLICY.min_length,
     "maxLength": _POLICY.max_length,
     "description": (
