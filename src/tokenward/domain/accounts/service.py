@@ -14,7 +14,7 @@ from datetime import timedelta
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.users import User, UserRepository, new_user_id, normalize_email
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailVerification
@@ -122,11 +122,11 @@ class AccountService:
             except EmailTaken:
                 existing = await self._users.get_by_email(normalized)
             else:
-                await self._record(AuditEventType.SIGNUP, context, user_id=user.id)
+                await self._audit.record(AuditEventType.SIGNUP, context, user_id=user.id)
                 await self._verification.send(user, context)
                 return
         await self._mailer.send(self._account_exists_notice(normalized))
-        await self._record(
+        await self._audit.record(
             AuditEventType.SIGNUP_EXISTING_EMAIL,
             context,
             user_id=existing.id if existing else None,
@@ -141,22 +141,23 @@ class AccountService:
         result = await self._credentials.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
             await self._throttle.attempt_failed(normalized, context)
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id if user else None,
                 outcome="failure",
-                details={"reason": "invalid_credentials", "known_account": user is not None},
+                reason="invalid_credentials",
+                known_account=user is not None,
             )
             raise InvalidCredentials()
         await self._throttle.attempt_succeeded(normalized, context)
         if user.disabled:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id,
                 outcome="failure",
-                details={"reason": "account_disabled"},
+                reason="account_disabled",
             )
             raise AccountDisabled()
         if result.needs_rehash:
@@ -164,14 +165,14 @@ class AccountService:
                 password_hash=await self._credentials.rehash(password), updated_at=self._clock.now()
             )
             await self._users.update(user)
-            await self._record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
+            await self._audit.record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
         if self._settings.require_verified_email and not user.email_verified:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id,
                 outcome="failure",
-                details={"reason": "email_not_verified"},
+                reason="email_not_verified",
             )
             raise EmailNotVerified(
                 "Confirm your e-mail address first; POST /v1/email/resend sends a new link"
@@ -206,12 +207,12 @@ class AccountService:
 
     async def _signed_in(self, user: User, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
         tokens = await self._sessions.start(user, amr=amr, context=context)
-        await self._record(
+        await self._audit.record(
             AuditEventType.LOGIN_SUCCEEDED,
             context,
             user_id=user.id,
             session_id=tokens.session_id,
-            details={"amr": list(amr)},
+            amr=list(amr),
         )
         await self._notices.after_sign_in(user, tokens.session_id, context)
         return tokens
@@ -221,11 +222,11 @@ class AccountService:
             raise InvalidRequest(f"display_name must be at most {MAX_DISPLAY_NAME_LENGTH} characters")
         user = principal.user.with_changes(display_name=display_name, updated_at=self._clock.now())
         await self._users.update(user)
-        await self._record(
+        await self._audit.record(
             AuditEventType.PROFILE_UPDATED,
             RequestContext(),
             user_id=user.id,
-            details={"fields": ["display_name"]},
+            fields=["display_name"],
         )
         return user
 
@@ -237,13 +238,13 @@ class AccountService:
         await self._throttle.before_attempt(user.email, context, purpose="change_password")
         result = await self._credentials.verify(user.password_hash, current_password)
         if not result.ok:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.PASSWORD_CHANGED,
                 context,
                 user_id=user.id,
                 session_id=principal.session.id,
                 outcome="failure",
-                details={"reason": "wrong_current_password"},
+                reason="wrong_current_password",
             )
             raise InvalidCredentials("The current password is wrong")
         # the attempt was counted before the check; a right current password ends the back-off
@@ -256,12 +257,12 @@ class AccountService:
         ended = await self._sessions.revoke_all(
             user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=principal.session.id
         )
-        await self._record(
+        await self._audit.record(
             AuditEventType.PASSWORD_CHANGED,
             context,
             user_id=user.id,
             session_id=principal.session.id,
-            details={"other_sessions_ended": len(ended)},
+            other_sessions_ended=len(ended),
         )
         return len(ended)
 
@@ -281,7 +282,9 @@ class AccountService:
             email_verified=email_verified,
         )
         await self._users.add(user)
-        await self._record(AuditEventType.USER_CREATED_BY_ADMIN, RequestContext.internal(), user_id=user.id)
+        await self._audit.record(
+            AuditEventType.USER_CREATED_BY_ADMIN, RequestContext.internal(), user_id=user.id
+        )
         return user
 
     async def set_disabled(self, email: str, disabled: bool) -> User:
@@ -293,11 +296,11 @@ class AccountService:
         ended = 0
         if disabled:
             ended = len(await self._sessions.revoke_all(user.id, RevokeReason.USER_DISABLED))
-        await self._record(
+        await self._audit.record(
             AuditEventType.USER_DISABLED if disabled else AuditEventType.USER_ENABLED,
             RequestContext.internal(),
             user_id=user.id,
-            details={"sessions_ended": ended},
+            sessions_ended=ended,
         )
         return user
 
@@ -312,27 +315,4 @@ class AccountService:
                 f"it at {self._settings.public_url}.\n\nIf it was not you, you can ignore this message: "
                 "nothing about your account has changed."
             ),
-        )
-
-    async def _record(
-        self,
-        event_type: str,
-        context: RequestContext,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        outcome: str = "success",
-        details: dict[str, object] | None = None,
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                session_id=session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details or {},
-            )
         )
