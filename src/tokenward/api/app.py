@@ -20,6 +20,7 @@ from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig
 from tokenward.api.transport import BearerTransport, Transports
 
@@ -35,6 +36,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # every route reads JSON bodies with the one decoder (api.routing); routers say so with route_class too
+    app.router.route_class = JsonBodyRoute
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
