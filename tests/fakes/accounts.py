@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.fakes.base import DuplicateKey
-from tokenward.domain.accounts.users import User, normalize_email
+from tokenward.domain.accounts.email_addresses import canonical_email
+from tokenward.domain.accounts.users import User
 from tokenward.errors import EmailTaken, NotFound
 
 
@@ -33,5 +34,5 @@ class FakeUserRepository:
         self._users[user.id] = user
 
     def _by_email(self, email: str) -> User | None:
-        wanted = normalize_email(email)
-        return next((u for u in self._users.values() if normalize_email(u.email) == wanted), None)
+        wanted = canonical_email(email)
+        return next((u for u in self._users.values() if canonical_email(u.email) == wanted), None)

@@ -13,7 +13,9 @@ from datetime import timedelta
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
-from tokenward.domain.accounts.users import User, UserRepository, new_user_id, normalize_email
+from tokenward.domain.accounts.display_names import checked_display_name
+from tokenward.domain.accounts.email_addresses import MAX_EMAIL_LENGTH, canonical_email, checked_email
+from tokenward.domain.accounts.users import User, UserRepository, new_user_id
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
@@ -29,27 +31,9 @@ from tokenward.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidMfaToken,
-    InvalidRequest,
     NotFound,
     TokenwardError,
 )
-
-MAX_EMAIL_LENGTH = 254
-MAX_DISPLAY_NAME_LENGTH = 200
-
-
-def checked_email(email: str) -> str:
-    """Normalise and apply the minimal shape rules every entry point shares (the API validates more)."""
-    normalized = normalize_email(email)
-    local, _, domain = normalized.rpartition("@")
-    if (
-        not local
-        or "." not in domain
-        or len(normalized) > MAX_EMAIL_LENGTH
-        or any(c.isspace() for c in normalized)
-    ):
-        raise InvalidRequest("A valid e-mail address is required")
-    return normalized
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +88,14 @@ class AccountService:
 
     async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
         """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
-        normalized = checked_email(email)
-        password_hash = await self._credentials.hash_new_password(password, normalized)
-        existing = await self._users.get_by_email(normalized)
+        address = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, address)
+        existing = await self._users.get_by_email(canonical_email(address))
         if existing is None:
             now = self._clock.now()
             user = User(
                 id=new_user_id(),
-                email=normalized,
+                email=address,
                 password_hash=password_hash,
                 created_at=now,
                 updated_at=now,
@@ -120,12 +104,13 @@ class AccountService:
             try:
                 await self._users.add(user)
             except EmailTaken:
-                existing = await self._users.get_by_email(normalized)
+                existing = await self._users.get_by_email(canonical_email(address))
             else:
                 await self._audit.record(AuditEventType.SIGNUP, context, user_id=user.id)
                 await self._verification.send(user, context)
                 return
-        await self._mailer.send(self._account_exists_notice(normalized))
+        # to the address the account was registered with: the same mailbox, as its owner wrote it
+        await self._mailer.send(self._account_exists_notice(existing.email if existing else address))
         await self._audit.record(
             AuditEventType.SIGNUP_EXISTING_EMAIL,
             context,
@@ -135,7 +120,7 @@ class AccountService:
 
     async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair | MfaRequired:
         """The password step. With MFA on, answers ``MfaRequired`` and the tokens come from ``sign_in_mfa``."""
-        normalized = normalize_email(email)
+        normalized = canonical_email(email)
         await self._throttle.before_attempt(normalized, context)
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         result = await self._credentials.verify(user.password_hash if user else None, password)
@@ -218,8 +203,8 @@ class AccountService:
         return tokens
 
     async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:
-        if display_name is not None and len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-            raise InvalidRequest(f"display_name must be at most {MAX_DISPLAY_NAME_LENGTH} characters")
+        if display_name is not None:
+            checked_display_name(display_name)
         user = principal.user.with_changes(display_name=display_name, updated_at=self._clock.now())
         await self._users.update(user)
         await self._audit.record(
@@ -269,12 +254,12 @@ class AccountService:
     # operator actions (CLI, later the admin API) -------------------------------------------------------
 
     async def create_user(self, email: str, password: str, *, email_verified: bool = False) -> User:
-        normalized = checked_email(email)
-        password_hash = await self._credentials.hash_new_password(password, normalized)
+        address = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, address)
         now = self._clock.now()
         user = User(
             id=new_user_id(),
-            email=normalized,
+            email=address,
             password_hash=password_hash,
             created_at=now,
             updated_at=now,
@@ -288,7 +273,7 @@ class AccountService:
         return user
 
     async def set_disabled(self, email: str, disabled: bool) -> User:
-        user = await self._users.get_by_email(normalize_email(email))
+        user = await self._users.get_by_email(canonical_email(email))
         if user is None:
             raise NotFound("No user with that e-mail address")
         user = user.with_changes(disabled=disabled, updated_at=self._clock.now())

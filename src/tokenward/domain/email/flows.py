@@ -19,7 +19,8 @@ from datetime import timedelta
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
-from tokenward.domain.accounts.users import User, UserRepository, normalize_email
+from tokenward.domain.accounts.email_addresses import canonical_email
+from tokenward.domain.accounts.users import User, UserRepository
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
@@ -106,7 +107,7 @@ class EmailVerification(_Flow):
         if (
             user is None
             or record.email is None
-            or normalize_email(record.email) != normalize_email(user.email)
+            or canonical_email(record.email) != canonical_email(user.email)
         ):
             raise InvalidOneTimeToken()
         if not user.email_verified:
@@ -137,7 +138,7 @@ class PasswordReset(_Flow):
 
     async def forgot(self, email: str, context: RequestContext) -> None:
         """E-mail a reset link if the address has an enabled account; otherwise do the same work for nothing."""
-        normalized = normalize_email(email)
+        normalized = canonical_email(email)
         # one counter per address asked for, known or not: no mail bombing, and nothing learnt from a 429
         await self._throttle.before_attempt(normalized, context, purpose="password_reset")
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
