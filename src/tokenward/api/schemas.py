@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue
 
+from tokenward.domain.accounts.display_names import MAX_DISPLAY_NAME_LENGTH
 from tokenward.domain.accounts.passwords.policy import PasswordPolicy
 from tokenward.domain.accounts.users import User
 from tokenward.domain.sessions.service import TokenPair
@@ -97,7 +98,12 @@ class UserProfile(BaseModel):
 
 
 class ProfileUpdate(StrictModel):
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(
+        default=None,
+        max_length=MAX_DISPLAY_NAME_LENGTH,
+        # documents ``checked_display_name`` (the rule itself): \p{C} is Cc, Cf, Cs, Co and Cn, then Zl and Zp
+        json_schema_extra={"pattern": r"^[^\p{C}\u2028\u2029]*$"},
+    )
 
 
 class PasswordChangeRequest(StrictModel):
