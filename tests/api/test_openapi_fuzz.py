@@ -67,7 +67,9 @@ def _create_api_client(workdir: Path, base: str) -> dict[str, str]:
     return client
 
 
-def test_the_server_answers_as_its_openapi_document_says(fuzz_target: tuple[str, dict[str, str]]) -> None:
+def test_the_server_answers_as_its_openapi_document_says(
+    fuzz_target: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
     base, credentials = fuzz_target
     st = Path(sys.executable).with_name("st")
     run = subprocess.run(
@@ -90,6 +92,7 @@ def test_the_server_answers_as_its_openapi_document_says(fuzz_target: tuple[str,
             "1",
         ],
         env=os.environ | credentials,
+        cwd=tmp_path,  # where schemathesis keeps its cache
         capture_output=True,
         text=True,
         timeout=300,
