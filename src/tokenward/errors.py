@@ -117,6 +117,27 @@ class MethodNotAllowed(TokenwardError):
         return {"Allow": self.allow} if self.allow else {}
 
 
+class UnsupportedMediaType(TokenwardError):
+    """A body sent as a media type the operation does not read (or with no ``Content-Type`` at all).
+
+    The answer names the accepted types in ``Accept-Post`` (W3C LDP §7.1) or, for PATCH, ``Accept-Patch``
+    (RFC 5789 §3.1), as RFC 9110 §15.5.16 suggests."""
+
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+    oauth_error = "invalid_request"
+
+    def __init__(self, accepted: Sequence[str], *, method: str = "POST") -> None:
+        self.accepted = tuple(accepted)
+        self.method = method.upper()
+        super().__init__(f"Send the body as {' or '.join(self.accepted)}")
+
+    def headers(self) -> dict[str, str]:
+        name = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}.get(self.method)
+        return {name: ", ".join(self.accepted)} if name else {}
+
+
 class PasswordRejected(TokenwardError):
     """A new password breaks the policy; ``reasons`` says every rule it breaks."""
 
