@@ -38,7 +38,7 @@ async def test_rewrap_then_restart_with_the_new_kek_keeps_authenticators_and_key
         await api.container.keys.revoke(first_kid)
         report = await api.container.kek_rotation().rewrap(KeyEncryptor(new_raw))
         assert (report.signing_keys, report.totp_secrets) == (2, 1)
-        events = await api.container.audit_repository.list_events(event_type="keys_rewrapped")
+        events = await api.container.audit_log.list_events(event_type="keys_rewrapped")
         assert events[0].details == {"signing_keys": 2, "mfa_factors": 1}
 
     clock.advance(30)

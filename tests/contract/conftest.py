@@ -22,7 +22,10 @@ from tokenward.adapters.sql import Database, migrate
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 #: every table, emptied between tests; TRUNCATE is not stopped by the audit trail's row-level trigger
-_TRUNCATE = "TRUNCATE users, sessions, refresh_tokens, signing_keys, audit_events RESTART IDENTITY CASCADE"
+_TRUNCATE = (
+    "TRUNCATE users, sessions, refresh_tokens, signing_keys, audit_events, audit_chain_head, audit_personal, "
+    "audit_data_keys RESTART IDENTITY CASCADE"
+)
 
 
 def sqlite_url(path: Path) -> str:

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from tests.audit_support import sql_audit_log
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlAuditRepository, SqlSessionRepository, async_url
+from tokenward.adapters.sql import Database, SqlSessionRepository, async_url
 from tokenward.domain.clock import FrozenClock
 from tokenward.errors import ConfigurationError
 
@@ -28,7 +29,7 @@ async def test_foreign_keys_are_enforced(db: Database, clock: FrozenClock) -> No
 
 async def test_many_concurrent_writers_all_succeed(db: Database, clock: FrozenClock) -> None:
     """No "database is locked" on SQLite: writers queue for the write lock instead of failing."""
-    audit = SqlAuditRepository(db)
+    audit = sql_audit_log(db, clock)
 
     await asyncio.gather(
         *(audit.record(records.audit_event(clock.now(), details={"n": n})) for n in range(50))

@@ -7,6 +7,7 @@ the other services it calls. ``container.build_container`` calls them in depende
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
@@ -36,6 +37,7 @@ from tokenward.domain.accounts.passwords import (
 )
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.audit.events import AuditTrail
+from tokenward.domain.audit.log import AuditLog, ExpiredAuditPersonalData
 from tokenward.domain.cleanup import (
     CleanupService,
     EndedSessions,
@@ -206,15 +208,17 @@ def build_accounts(
     )
 
 
-def build_cleanup(basis: Basis, leases: Leases) -> CleanupService:
+def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupService:
     """Deletes what has ended or expired; a lease makes one process at a time do it."""
     repositories = basis.repositories
+    audit_retention = timedelta(days=basis.settings.audit_retention_days)
     return CleanupService(
         [
             EndedSessions(repositories.sessions),
             ExpiredRefreshRecords(repositories.sessions),
             ExpiredOneTimeTokens(repositories.one_time_tokens),
             ExpiredMfaChallenges(repositories.mfa),
+            ExpiredAuditPersonalData(audit_log.store, audit_retention),
         ],
         leases,
         cleanup_policy(basis.settings),

@@ -19,7 +19,8 @@ from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, re
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.adapters.sql import (
     Database,
-    SqlAuditRepository,
+    SqlAuditStore,
+    SqlDataKeyRepository,
     SqlKeyRepository,
     SqlSessionRepository,
     SqlUserRepository,
@@ -75,7 +76,8 @@ async def open_stores(settings: Settings) -> Stores:
 class SqlRepositories:
     """Every repository the services keep in the database, all on one connection pool."""
 
-    audit: SqlAuditRepository
+    audit: SqlAuditStore
+    audit_keys: SqlDataKeyRepository
     users: SqlUserRepository
     keys: SqlKeyRepository
     leases: SqlLeaseRepository
@@ -88,7 +90,8 @@ class SqlRepositories:
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
         return cls(
-            audit=SqlAuditRepository(database),
+            audit=SqlAuditStore(database),
+            audit_keys=SqlDataKeyRepository(database),
             users=SqlUserRepository(database),
             keys=SqlKeyRepository(database),
             leases=SqlLeaseRepository(database),
