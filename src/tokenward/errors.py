@@ -293,3 +293,12 @@ class DependencyUnavailable(RetryLater):
     def __init__(self, dependency: str, retry_after: int = 1) -> None:
         self.retry_after = retry_after
         super().__init__(f"{dependency} is not answering; retry shortly")
+
+
+class RecentSignInRequired(TokenwardError):
+    """Export and erasure hand out or destroy everything; they need a sign-in from the last few minutes."""
+
+    code = "recent_sign_in_required"
+    status = 403
+    title = "Recent sign-in required"
+    oauth_error = "invalid_request"

@@ -22,6 +22,7 @@ from tokenward.bootstrap.keys import load_kek, open_key_ring
 from tokenward.bootstrap.services import (
     Basis,
     build_accounts,
+    build_administration,
     build_cleanup,
     build_credentials,
     build_email_flows,
@@ -34,7 +35,9 @@ from tokenward.bootstrap.startup import start_up
 from tokenward.bootstrap.stores import SqlRepositories, Stores, build_mailer, deny_list, open_stores
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.passwords import HashingPool
+from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.audit.log import AuditLog
@@ -83,6 +86,8 @@ class Container:
     api_clients: ApiClientService
     introspector: Introspector
     cleanup: CleanupService
+    privacy: PrivacyService
+    admin: AdminService
     deny_list: DenyList
     redis: Redis | None = None
 
@@ -128,6 +133,8 @@ class Container:
             sign_in_notices=self.sign_in_notices,
             api_clients=self.api_clients,
             introspector=self.introspector,
+            privacy=self.privacy,
+            admin=self.admin,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
         )
@@ -207,6 +214,14 @@ def _wire(
         basis, mailer=mailer, throttle=throttle, credentials=credentials, sessions=sessions
     )
     mfa = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions)
+    administration = build_administration(
+        basis,
+        audit_log=audit_log,
+        sessions=sessions,
+        credentials=credentials,
+        mfa=mfa,
+        verification=email.verification,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -238,5 +253,7 @@ def _wire(
         introspector=Introspector(sessions),
         cleanup=build_cleanup(basis, leases, audit_log),
         deny_list=denied,
+        privacy=administration.privacy,
+        admin=administration.admin,
         redis=stores.redis,
     )

@@ -31,6 +31,7 @@ from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
@@ -86,6 +87,7 @@ class SqlRepositories:
     known_devices: SqlKnownDeviceRepository
     mfa: SqlMfaRepository
     api_clients: SqlApiClientRepository
+    directory: SqlUserDirectory
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
@@ -100,6 +102,7 @@ class SqlRepositories:
             known_devices=SqlKnownDeviceRepository(database),
             mfa=SqlMfaRepository(database),
             api_clients=SqlApiClientRepository(database),
+            directory=SqlUserDirectory(database),
         )
 
 
