@@ -11,29 +11,25 @@ rest of the configuration. Heads under the limit are checked again, exactly, by 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from tokenward.api.problem_body import problem_body
+from tokenward.errors import RequestHeadersTooLarge
 
 _HEAD_END = b"\r\n\r\n"
 
 
 def _too_large_response(limit: int) -> bytes:
-    body = json.dumps(
-        {
-            "type": "https://tokenward.dev/problems/request_headers_too_large",
-            "title": "Request headers too large",
-            "status": 431,
-            "detail": f"The request headers exceed {limit} bytes",
-            "code": "request_headers_too_large",
-        }
-    ).encode()
+    # the head has not been parsed, so the path (and with it the OAuth error shape) is unknown
+    body = problem_body(RequestHeadersTooLarge.beyond(limit), oauth=False)
+    content = body.encode()
     return (
         b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-        b"content-type: application/problem+json\r\n"
-        b"content-length: " + str(len(body)).encode() + b"\r\n"
-        b"connection: close\r\n\r\n" + body
+        b"content-type: " + body.media_type.encode() + b"\r\n"
+        b"content-length: " + str(len(content)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + content
     )
 
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi import Depends, FastAPI
 from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 
-from tokenward.client import AccessTokenClaims, AsyncTokenVerifier
-from tokenward.client.fastapi import BearerTokenAuth
 from tokenward.domain.clock import FrozenClock
+from tokenward_client import AccessTokenClaims, AsyncTokenVerifier
+from tokenward_client.fastapi import BearerTokenAuth
 
 JWKS_URL = f"{ISSUER}/.well-known/jwks.json"
 T = int(NOW.timestamp())

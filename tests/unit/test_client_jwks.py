@@ -11,9 +11,9 @@ import httpx
 import pytest
 from tests.security.jwt_attacks import NOW, key_material
 
-from tokenward.client import AsyncJWKSCache, JWKSCache, KeyUnavailable
-from tokenward.client.jwks import MAX_JWKS_BYTES, max_age_from
 from tokenward.domain.clock import FrozenClock
+from tokenward_client import AsyncJWKSCache, JWKSCache, KeyUnavailable
+from tokenward_client.jwks import MAX_JWKS_BYTES, max_age_from
 
 JWKS_URL = "https://id.example.com/.well-known/jwks.json"
 

@@ -8,16 +8,16 @@ import httpx
 import pytest
 from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 
-from tokenward.client import (
+from tokenward.domain.clock import FrozenClock
+from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward.domain.tokens import AccessTokenVerifier, VerificationPolicy
+from tokenward_client import (
     AccessTokenClaims,
     AsyncTokenVerifier,
     InvalidToken,
     KeyUnavailable,
     TokenVerifier,
 )
-from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.tokens import AccessTokenVerifier, VerificationPolicy
 
 JWKS_URL = f"{ISSUER}/.well-known/jwks.json"
 T = int(NOW.timestamp())

@@ -13,8 +13,9 @@ from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keys.model import KeyState, StoredKey
-from tokenward.domain.keys.ring import PRIVATE_JWK_MEMBERS, KeyRing, KeyService, generate_key
+from tokenward.domain.keys.ring import KeyRing, KeyService, generate_key
 from tokenward.errors import KeyUnavailable
+from tokenward_client.keys import PRIVATE_JWK_MEMBERS
 
 ENCRYPTOR = KeyEncryptor(os.urandom(32))
 NOW = FrozenClock().now()

@@ -30,6 +30,7 @@ from tokenward.api.routes import (
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
+from tokenward.api.transport import BearerTransport, Transports
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -45,6 +46,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
+    # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
+    app.state.transports = Transports(BearerTransport())
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)

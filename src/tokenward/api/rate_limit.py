@@ -1,8 +1,7 @@
-"""Per-route rate limits as a FastAPI dependency, and the ``RateLimit`` headers.
+"""Per-route rate limits as a FastAPI dependency, and the ``RateLimit`` headers of every answer.
 
-The headers follow draft-ietf-httpapi-ratelimit-headers: ``RateLimit-Policy: "login";q=30;w=60`` names the
-quota and window, ``RateLimit: "login";r=12;t=41`` says what remains and when the window frees up. A refused
-request gets 429 with ``Retry-After`` (see ``problems``).
+The headers follow draft-ietf-httpapi-ratelimit-headers (``tokenward.errors.rate_limit_headers``). A refused
+request gets 429 with ``Retry-After`` and the same headers, from ``RateLimited.headers()``.
 """
 
 from __future__ import annotations
@@ -13,13 +12,17 @@ from fastapi import Request
 
 from tokenward.api.auth import Context, Services
 from tokenward.domain.abuse.throttle import Decision
+from tokenward.errors import rate_limit_headers
 
 
-def rate_limit_headers(policy: str, decision: Decision) -> dict[str, str]:
-    return {
-        "RateLimit-Policy": f'"{policy}";q={decision.rate.amount};w={decision.rate.seconds}',
-        "RateLimit": f'"{policy}";r={decision.remaining};t={decision.reset_after}',
-    }
+def decision_headers(policy: str, decision: Decision) -> dict[str, str]:
+    return rate_limit_headers(
+        policy,
+        quota=decision.rate.amount,
+        window=decision.rate.seconds,
+        remaining=decision.remaining,
+        reset=decision.reset_after,
+    )
 
 
 def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
@@ -36,6 +39,6 @@ def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
         if decision is not None:
             # whatever answer the route ends with (a model, its own Response, an error), the
             # ``ResponseHeadersMiddleware`` adds these to it
-            request.state.rate_limit_headers = rate_limit_headers(route, decision)
+            request.state.rate_limit_headers = decision_headers(route, decision)
 
     return dependency

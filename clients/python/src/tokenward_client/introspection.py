@@ -28,11 +28,11 @@ from typing import Any
 
 import httpx
 
-from tokenward.client.jwks import DEFAULT_TIMEOUT, check_key_url
-from tokenward.client.verifier import AsyncTokenVerifier
-from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.tokens.verification import AccessTokenClaims
-from tokenward.errors import InvalidToken, KeyUnavailable
+from tokenward_client.errors import InvalidToken, KeyUnavailable
+from tokenward_client.jwks import DEFAULT_TIMEOUT, check_key_url
+from tokenward_client.keys import SUPPORTED_ALGORITHMS
+from tokenward_client.verification import AccessTokenClaims
+from tokenward_client.verifier import AsyncTokenVerifier
 
 DEFAULT_CACHE_SECONDS = 5.0
 MAX_CACHE_SECONDS = 60.0

@@ -10,7 +10,7 @@ If a refresh fails, the keys already fetched stay in use (availability over fres
 waits for the interval. If no key has ever been fetched, ``KeyUnavailable`` tells the caller the problem is on
 the issuer's side, not in the token.
 
-Keys go through the same ``verification_key_from_jwk`` as the server's own: a JWK whose ``alg`` is missing or
+Keys go through the same ``verification_key_from_jwk`` as the issuer's own: a JWK whose ``alg`` is missing or
 not allowed, whose key type does not fit it, or that carries private members is ignored, and so is every key
 sharing its ``kid`` with another.
 """
@@ -28,10 +28,9 @@ from typing import Any, Self
 
 import httpx
 
-from tokenward.domain.clock import Clock, SystemClock
-from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.keys.ring import VerificationKey, verification_key_from_jwk
-from tokenward.errors import KeyUnavailable
+from tokenward_client.clock import Clock, SystemClock
+from tokenward_client.errors import KeyUnavailable
+from tokenward_client.keys import SUPPORTED_ALGORITHMS, VerificationKey, verification_key_from_jwk
 
 logger = logging.getLogger(__name__)
 

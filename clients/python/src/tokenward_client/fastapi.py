@@ -1,7 +1,7 @@
 """FastAPI integration: a bearer-token dependency and per-route scope checks (RFC 6750).
 
-The only module of ``tokenward.client`` that imports FastAPI, so resource servers on other frameworks never
-need it installed.
+The only module of ``tokenward_client`` that imports FastAPI, so resource servers on other frameworks never
+need it installed (``pip install 'tokenward-client[fastapi]'`` brings it).
 
 Answers follow RFC 6750 §3: an invalid token gets ``401`` with ``WWW-Authenticate: Bearer
 error="invalid_token"``, a token without the needed scope ``403`` with ``error="insufficient_scope"``. A request
@@ -18,9 +18,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from tokenward.client.verifier import AsyncTokenVerifier
-from tokenward.domain.tokens.verification import AccessTokenClaims
-from tokenward.errors import InvalidToken, KeyUnavailable
+from tokenward_client.errors import InvalidToken, KeyUnavailable
+from tokenward_client.verification import AccessTokenClaims
+from tokenward_client.verifier import AsyncTokenVerifier
 
 
 def _challenge(realm: str | None, **params: str) -> str:

@@ -1,7 +1,7 @@
-"""Access-token verifiers for resource servers: the server's own strict rules plus a cached JWKS.
+"""Access-token verifiers for resource servers: the issuer's own strict rules plus a cached JWKS.
 
 The rules are not re-implemented here: ``parse_unverified`` and ``verify_with_key`` are the very functions the
-server uses, so a token refused by one is refused by the other for the same ``InvalidToken.reason``.
+Tokenward server uses, so a token refused by one is refused by the other for the same ``InvalidToken.reason``.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from typing import Any, Self
 
 import httpx
 
-from tokenward.client.jwks import DEFAULT_TIMEOUT, AsyncJWKSCache, JWKSCache, check_key_url
-from tokenward.domain.clock import Clock, SystemClock
-from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.tokens.verification import (
+from tokenward_client.clock import Clock, SystemClock
+from tokenward_client.errors import InvalidToken, KeyUnavailable
+from tokenward_client.jwks import DEFAULT_TIMEOUT, AsyncJWKSCache, JWKSCache, check_key_url
+from tokenward_client.keys import SUPPORTED_ALGORITHMS
+from tokenward_client.verification import (
     AccessTokenClaims,
     VerificationPolicy,
     parse_unverified,
     verify_with_key,
 )
-from tokenward.errors import InvalidToken, KeyUnavailable
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 

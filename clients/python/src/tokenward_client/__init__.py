@@ -1,7 +1,8 @@
 """Resource-server library: verify Tokenward access tokens offline against the issuer's JWKS.
 
-Usable on its own: it needs only httpx (and FastAPI for ``tokenward.client.fastapi``). It applies the
-server's own verification rules, so both refuse the same tokens for the same ``InvalidToken.reason``::
+A distribution of its own (``tokenward-client``) that needs only ``cryptography`` and ``httpx`` (and FastAPI
+for ``tokenward_client.fastapi``). Its ``verification`` module is the one strict verifier: the Tokenward server
+imports it too, so both refuse the same tokens for the same ``InvalidToken.reason``::
 
     verifier = TokenVerifier(
         jwks_url="https://id.example.com/.well-known/jwks.json",
@@ -14,14 +15,15 @@ server's own verification rules, so both refuse the same tokens for the same ``I
 few seconds) so revoked tokens are refused before they expire; see its module for the trade-off.
 """
 
-from tokenward.client.introspection import IntrospectingVerifier
-from tokenward.client.jwks import AsyncJWKSCache, JWKSCache
-from tokenward.client.verifier import AsyncTokenVerifier, TokenVerifier
-from tokenward.domain.keys.ring import VerificationKey
-from tokenward.domain.tokens.verification import AccessTokenClaims, VerificationPolicy
-from tokenward.errors import InvalidToken, KeyUnavailable
+from tokenward_client.errors import InvalidToken, KeyUnavailable
+from tokenward_client.introspection import IntrospectingVerifier
+from tokenward_client.jwks import AsyncJWKSCache, JWKSCache
+from tokenward_client.keys import SUPPORTED_ALGORITHMS, VerificationKey
+from tokenward_client.verification import AccessTokenClaims, VerificationPolicy
+from tokenward_client.verifier import AsyncTokenVerifier, TokenVerifier
 
 __all__ = [
+    "SUPPORTED_ALGORITHMS",
     "AccessTokenClaims",
     "AsyncJWKSCache",
     "AsyncTokenVerifier",

@@ -2,8 +2,9 @@
 
 A JOSE library's compact-JWS check rebuilds a signature object, an algorithm registry and a header check for
 every token; once ``verification.parse_unverified`` has done the parsing and the header rules, all that is left
-is one call into OpenSSL. Profiling showed those layers costing more than the ECDSA check itself (bench/README.md),
-so each ``VerificationKey`` builds its check once, with the algorithm's padding and hash objects bound.
+is one call into OpenSSL. Profiling showed those layers costing more than the ECDSA check itself (the Tokenward
+repository's bench/README.md), so each ``VerificationKey`` builds its check once, with the algorithm's padding
+and hash objects bound.
 
 The decisions are joserfc's (``JWSAlgModel.verify``) for the four supported algorithms: an ES256 signature is
 the raw ``r || s`` of exactly 64 bytes (RFC 7518 §3.4) turned into DER; Ed25519 and RSA signatures go to
