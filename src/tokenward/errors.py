@@ -130,6 +130,13 @@ class InvalidCredentials(TokenwardError):
     oauth_error = "invalid_grant"
 
 
+class AccountGone(InvalidCredentials):
+    """A row was written for an account (or session) that was deleted meanwhile, e.g. a sign-in racing the
+    account's erasure: the database refused the row, and the caller gets the answer an unknown account gets."""
+
+    title = "Invalid e-mail or password"
+
+
 class AccountDisabled(TokenwardError):
     """Only ever raised after the correct password, so it tells nothing to a guesser."""
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from tests.audit_support import sql_audit_log
 from tests.contract import records
 from tokenward.adapters.sql import Database, SqlSessionRepository, async_url
 from tokenward.domain.clock import FrozenClock
-from tokenward.errors import ConfigurationError
+from tokenward.errors import AccountGone, ConfigurationError
 
 
 async def test_ping(db: Database) -> None:
@@ -23,7 +22,8 @@ async def test_ping(db: Database) -> None:
 async def test_foreign_keys_are_enforced(db: Database, clock: FrozenClock) -> None:
     orphan = records.session("no-such-user", clock.now())
 
-    with pytest.raises(IntegrityError):
+    # the caller learns the account is gone, as a sign-in racing the account's erasure does
+    with pytest.raises(AccountGone):
         await SqlSessionRepository(db).create(orphan, records.refresh_token(orphan, clock.now()))
 
 
