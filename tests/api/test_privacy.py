@@ -134,7 +134,8 @@ async def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_chain(api: R
         text = value.decode("latin-1") if isinstance(value, bytes) else json.dumps(value)
         assert email not in text, f"{table}.{column} still holds the address"
     events = [e async for e in api.container.audit_log.every_event(user_id=user_id)]
-    assert events and all(e.personal in ("erased", "none") for e in events)
+    assert events
+    assert all(e.personal in ("erased", "none") for e in events)
     assert all(e.event.ip is None for e in events)
     assert (await api.container.audit_log.verify()).ok
 
@@ -172,7 +173,8 @@ async def test_retention_expires_personal_fields_of_old_audit_events(tmp_path: P
 
         events = [e async for e in api.container.audit_log.every_event()]
         old = [e for e in events if e.event.user_id == user_id]
-        assert old and all(e.personal == "expired" and e.event.ip is None for e in old)
+        assert old
+        assert all(e.personal == "expired" and e.event.ip is None for e in old)
         recent = [e for e in events if e.event.type == "login_failed"]
         assert [e.personal for e in recent] == ["present"]
         assert (await api.container.audit_log.verify()).ok
