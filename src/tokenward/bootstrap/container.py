@@ -100,7 +100,7 @@ class Container:
 
     def kek_rotation(self) -> KekRotation:
         """Everything the key-encryption key protects: signing keys and TOTP secrets."""
-        return KekRotation(keys=self.keys, mfa=self.mfa, vault=self.vault, audit=self.audit, clock=self.clock)
+        return KekRotation(keys=self.keys, mfa=self.mfa, vault=self.vault, audit=self.audit)
 
     def background_tasks(self) -> BackgroundTasks:
         """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""
@@ -175,7 +175,7 @@ async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes
     encryptor = KeyEncryptor(kek)
     vault = PersonalDataVault(repositories.audit_keys, encryptor, clock)
     audit_log = AuditLog(repositories.audit, vault)
-    audit = AuditTrail([audit_log, LogAuditSink(), MetricsAuditSink()])
+    audit = AuditTrail([audit_log, LogAuditSink(), MetricsAuditSink()], clock)
     leases = Leases(repositories.leases, clock)
     keys, key_holder = await open_key_ring(
         settings, repository=repositories.keys, encryptor=encryptor, leases=leases, audit=audit, clock=clock

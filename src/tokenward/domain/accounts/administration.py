@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenward.domain.accounts.directory import UserDirectory
+from tokenward.domain.accounts.email_addresses import canonical_email
 from tokenward.domain.accounts.privacy import Actor, PrivacyService
-from tokenward.domain.accounts.users import User, UserRepository, normalize_email
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.audit.log import AuditLog, AuditPage, AuditQuery
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
@@ -93,7 +94,7 @@ class AdminService:
         if len(id_or_email) > 320:
             raise NotFound("No such user")
         if "@" in id_or_email:
-            user = await self._users.get_by_email(normalize_email(id_or_email))
+            user = await self._users.get_by_email(canonical_email(id_or_email))
         else:
             user = await self._users.get(id_or_email)
         if user is None:
@@ -108,7 +109,7 @@ class AdminService:
         if query is not None and len(query) > 320:
             raise InvalidRequest("The query is too long")
         after = _decode_cursor(cursor) if cursor else None
-        prefix = normalize_email(query) if query else None
+        prefix = canonical_email(query) if query else None
         found = await self._directory.search(query=prefix, after_id=after, limit=limit)
         await self._record(AuditEventType.ADMIN_USERS_LISTED, None, actor, context, count=len(found))
         more = len(found) == limit
@@ -207,14 +208,5 @@ class AdminService:
         outcome: str = "success",
         **details: object,
     ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={**actor.details(), **details},
-            )
-        )
+        fields: dict[str, Any] = {**actor.details(), **details}
+        await self._audit.record(event_type, context, outcome=outcome, user_id=user_id, **fields)

@@ -22,7 +22,7 @@ from typing import Any
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.directory import UserDirectory
 from tokenward.domain.accounts.users import User, UserRepository
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.audit.log import AuditLog
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
@@ -127,13 +127,5 @@ class PrivacyService:
     async def _record(
         self, event_type: str, user_id: str, context: RequestContext, actor: Actor, **details: object
     ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={**actor.details(), **details},
-            )
-        )
+        fields: dict[str, Any] = {**actor.details(), **details}
+        await self._audit.record(event_type, context, user_id=user_id, **fields)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.audit.personal import PersonalDataVault
-from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keys.ring import KeyService
 from tokenward.domain.mfa import MfaService
@@ -28,13 +27,12 @@ class RewrapReport:
 
 class KekRotation:
     def __init__(
-        self, *, keys: KeyService, mfa: MfaService, vault: PersonalDataVault, audit: AuditTrail, clock: Clock
+        self, *, keys: KeyService, mfa: MfaService, vault: PersonalDataVault, audit: AuditTrail
     ) -> None:
         self._keys = keys
         self._mfa = mfa
         self._vault = vault
         self._audit = audit
-        self._clock = clock
 
     async def rewrap(self, new_encryptor: KeyEncryptor) -> RewrapReport:
         try:
@@ -52,14 +50,9 @@ class KekRotation:
             signing_keys=len(signing_keys), totp_secrets=len(totp_secrets), audit_data_keys=len(data_keys)
         )
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.KEYS_REWRAPPED,
-                at=self._clock.now(),
-                details={
-                    "signing_keys": report.signing_keys,
-                    "mfa_factors": report.totp_secrets,
-                    "audit_data_keys": report.audit_data_keys,
-                },
-            )
+            AuditEventType.KEYS_REWRAPPED,
+            signing_keys=report.signing_keys,
+            mfa_factors=report.totp_secrets,
+            audit_data_keys=report.audit_data_keys,
         )
         return report
