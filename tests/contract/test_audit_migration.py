@@ -19,7 +19,7 @@ async def test_events_from_before_the_chain_are_linked_by_the_migration(
     empty_database_url: str, clock: FrozenClock
 ) -> None:
     await migrate(empty_database_url)
-    await downgrade(empty_database_url, "0003")
+    await downgrade(empty_database_url, "0004")
     db = Database(empty_database_url)
     try:
         async with db.write() as conn:

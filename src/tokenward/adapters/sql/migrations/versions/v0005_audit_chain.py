@@ -1,7 +1,7 @@
 """Tamper-evident audit trail, sealed personal fields, per-user data keys, and scopes for API clients.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2027-01-10
 
 Existing audit events are renumbered 1, 2, 3, ... in the order they were recorded and linked into the hash
@@ -19,7 +19,7 @@ from alembic import op
 from tokenward.domain.audit.chain import GENESIS_HASH, link_hash
 
 revision = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
