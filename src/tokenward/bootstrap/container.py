@@ -56,6 +56,7 @@ from tokenward.domain.mfa import MfaService
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.pages import derive_page_secret
 
 _log = get_logger("tokenward.audit")
 
@@ -90,6 +91,8 @@ class Container:
     admin: AdminService
     deny_list: DenyList
     redis: Redis | None = None
+    #: seals the hosted pages' session cookie (derived from the KEK, so every process shares it)
+    page_secret: bytes = b""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -137,6 +140,7 @@ class Container:
             admin=self.admin,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            page_secret=self.page_secret,
         )
 
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
@@ -181,7 +185,7 @@ async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes
         settings, repository=repositories.keys, encryptor=encryptor, leases=leases, audit=audit, clock=clock
     )
     basis = Basis(settings, clock, audit, repositories)
-    return _wire(
+    container = _wire(
         basis,
         stores,
         keys=keys,
@@ -190,6 +194,8 @@ async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes
         leases=leases,
         audit_log=audit_log,
     )
+    container.page_secret = derive_page_secret(kek)
+    return container
 
 
 def _wire(
