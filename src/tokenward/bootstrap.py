@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -24,6 +25,7 @@ from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.metrics import MetricsAuditSink, PrometheusThrottleMetrics
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
+from tokenward.adapters.redis.client import ping as ping_redis
 from tokenward.adapters.sql import (
     Database,
     SqlAuditRepository,
@@ -37,6 +39,7 @@ from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.revocations import SqlDenyRecord
 from tokenward.api.app import create_app
 from tokenward.api.services import ApiConfig, ApiServices
 from tokenward.background import BackgroundTasks, PeriodicTask
@@ -74,6 +77,7 @@ from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService, Rotat
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService, MfaSettings
 from tokenward.domain.sessions.denylist import DenyList, DenyPolicy, Revocations
+from tokenward.domain.sessions.durable_denylist import DurableDenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService, SessionSettings
 from tokenward.domain.tokens import (
@@ -191,7 +195,7 @@ class Container:
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
         checks: dict[str, Callable[[], Awaitable[object]]] = {"database": self.database.ping}
         if self.redis is not None:
-            checks["redis"] = self.redis.ping
+            checks["redis"] = partial(ping_redis, self.redis)
         return checks
 
     async def drain_mail(self) -> None:
@@ -217,8 +221,16 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if settings.auto_migrate:
         await migrate(url)
-    database = Database(url)
-    redis = create_redis_client(settings.redis_url) if settings.redis_url else None
+    database = Database(
+        url,
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+    )
+    redis = (
+        create_redis_client(settings.redis_url, timeout=settings.redis_timeout)
+        if settings.redis_url
+        else None
+    )
     try:
         return await _assemble(settings, clock, database, kek, redis)
     except BaseException:
@@ -235,7 +247,7 @@ def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis
         return clock.now().timestamp()
 
     if redis is not None and settings.redis_url:
-        limiter = LimitsRateLimiter(redis_storage(settings.redis_url, redis), now=now)
+        limiter = LimitsRateLimiter(redis_storage(redis), now=now)
         distinct: DistinctCounter = RedisDistinctCounter(redis, now=now)
     else:
         limiter = LimitsRateLimiter(memory_storage(), now=now)
@@ -342,7 +354,10 @@ async def _assemble(
         settings.service_name,
     )
     session_repository = SqlSessionRepository(database)
-    deny_list: DenyList = RedisDenyList(redis, clock) if redis is not None else MemoryDenyList(clock)
+    deny_record = SqlDenyRecord(database)
+    deny_list: DenyList = DurableDenyList(
+        deny_record, RedisDenyList(redis, clock) if redis is not None else MemoryDenyList(clock), clock
+    )
     revocations = Revocations(
         deny_list,
         DenyPolicy(
@@ -409,6 +424,7 @@ async def _assemble(
             ExpiredRefreshRecords(session_repository),
             ExpiredOneTimeTokens(one_time_token_repository),
             ExpiredMfaChallenges(mfa_repository),
+            deny_record,
         ],
         leases,
         CleanupPolicy(
