@@ -7,6 +7,11 @@ connection before the parser buffers more. The limit is uvicorn's ``h11_max_inco
 which ``tokenward serve`` sets from ``TOKENWARD_MAX_HEADER_BYTES``, so it reaches worker processes with the
 rest of the configuration. Heads under the limit are checked again, exactly, by the ASGI layer
 (``api.middleware.RequestSizeLimitMiddleware``).
+
+Graceful stop (SIGTERM): uvicorn stops accepting and asks each connection to shut down; its own protocol
+closes an idle connection at once, which resets a request whose head was partly received, or was on its way
+in. Here an idle connection is closed only after a short linger (``SHUTDOWN_LINGER_SECONDS``) and only if no
+request has begun to arrive by then; a request that arrives is answered, with ``Connection: close``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _HEAD_END = b"\r\n\r\n"
+#: how long an idle connection stays open after a graceful stop began, for a request already on its way
+SHUTDOWN_LINGER_SECONDS = 0.5
 
 
 def _too_large_response(limit: int) -> bytes:
@@ -41,6 +48,7 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_limit: int = self.config.h11_max_incomplete_event_size or 16 * 1024
+        self._stopping = False
         self._reset_head()
 
     def _reset_head(self) -> None:
@@ -65,6 +73,29 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.close()
                 return
         super().data_received(data)
+
+    def shutdown(self) -> None:
+        """Close an idle connection only after a short linger; a request that began is answered first."""
+        self._stopping = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        elif not self.transport.is_closing():
+            self.loop.call_later(SHUTDOWN_LINGER_SECONDS, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        receiving = self._head_bytes > 0 or (self.cycle is not None and not self.cycle.response_complete)
+        if receiving:
+            if self.cycle is not None:
+                self.cycle.keep_alive = False
+            else:
+                self.loop.call_later(SHUTDOWN_LINGER_SECONDS, self._close_if_idle)
+        elif not self.transport.is_closing():
+            self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self._stopping and self.cycle is not None:
+            self.cycle.keep_alive = False
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

@@ -8,6 +8,10 @@ It runs on the test's event loop. Modes:
 - ``reset()``: open connections are reset (TCP RST) and so is every new one, at once;
 - ``stall()``: connections stay open, new ones are accepted, but no byte is forwarded until ``pass_through``
   (a network partition or a server that hangs).
+
+For PostgreSQL it can also play a read-only standby: with ``read_only`` set, it adds
+``-c default_transaction_read_only=on`` to each new session's start-up message, which is what a client
+asking for ``target_session_attrs=read-write`` checks.
 """
 
 from __future__ import annotations
@@ -51,9 +55,11 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 class FaultProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, read_only: bool = False) -> None:
         self.target_host = target_host
         self.target_port = target_port
+        #: PostgreSQL only: new sessions through this proxy are read-only (a standby, for the client)
+        self.read_only = read_only
         self.port = 0
         self.mode = Mode.PASS
         self._server: asyncio.Server | None = None
@@ -127,6 +133,13 @@ class FaultProxy:
             return
         link = _Link(writer, up_writer)
         self._links.add(link)
+        if self.read_only:
+            try:
+                await _forward_startup_read_only(reader, up_reader, writer, up_writer)
+            except (OSError, asyncio.IncompleteReadError):
+                link.reset()
+                self._links.discard(link)
+                return
         link.tasks = [
             asyncio.create_task(self._pump(reader, up_writer, link)),
             asyncio.create_task(self._pump(up_reader, writer, link)),
@@ -153,3 +166,30 @@ class FaultProxy:
             for task in link.tasks:
                 if task is not asyncio.current_task():
                     task.cancel()
+
+
+_SSL_REQUEST = 80877103
+_READ_ONLY_OPTION = b"options\x00-c default_transaction_read_only=on\x00"
+
+
+async def _forward_startup_read_only(
+    client: asyncio.StreamReader,
+    server: asyncio.StreamReader,
+    client_writer: asyncio.StreamWriter,
+    server_writer: asyncio.StreamWriter,
+) -> None:
+    """Forward the PostgreSQL start-up message with a read-only ``options`` parameter added (after an SSL
+    request, if the client sends one first: the one-byte answer is passed back)."""
+    while True:
+        length = struct.unpack("!i", await client.readexactly(4))[0]
+        body = await client.readexactly(length - 4)
+        code = struct.unpack("!i", body[:4])[0]
+        if code != _SSL_REQUEST:
+            break
+        server_writer.write(struct.pack("!i", length) + body)
+        await server_writer.drain()
+        client_writer.write(await server.readexactly(1))
+        await client_writer.drain()
+    parameters = body[:-1] + _READ_ONLY_OPTION + b"\x00"  # before the list's closing NUL
+    server_writer.write(struct.pack("!i", len(parameters) + 4) + parameters)
+    await server_writer.drain()

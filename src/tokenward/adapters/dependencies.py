@@ -63,7 +63,7 @@ def database_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, sa_exc.DBAPIError):
         return error.connection_invalidated or _sqlstate(error)[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
-    return isinstance(error, OSError | _ASYNCPG_UNAVAILABLE)
+    return isinstance(error, (OSError, *_ASYNCPG_UNAVAILABLE))
 
 
 def redis_unavailable(error: BaseException) -> bool:

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import (
 
 from tokenward.adapters.dependencies import DATABASE, answering, database_unavailable
 from tokenward.adapters.health import DependencyHealth
-from tokenward.errors import ConfigurationError
+from tokenward.errors import ConfigurationError, DependencyUnavailable
 
 #: execution option that marks a transaction as read-only, so SQLite may begin it deferred
 _READ_ONLY = "tokenward_read_only"
@@ -99,6 +99,17 @@ def async_url(url: str | URL) -> URL:
         # every pooled connection would get its own empty database; the memory adapters exist for that use
         raise ConfigurationError(["an in-memory SQLite database cannot be shared by a pool; use a file path"])
     return parsed
+
+
+class CommitUncertain(DependencyUnavailable):
+    """The connection failed while committing: the transaction may or may not have been committed.
+
+    The caller answers 503 either way; a write whose effect must not outlive an unanswered request
+    (refresh-token rotation) undoes it later, when it can tell (``SqlSessionRepository``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("The database")
 
 
 class Database:
@@ -165,17 +176,27 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write: committed on success, rolled back on any exception.
 
+        A connection failure while committing raises ``CommitUncertain`` (a ``DependencyUnavailable``): the
+        commit may have happened.
+
         On SQLite, writers of this process queue on an ``asyncio.Lock`` first (first come, first served) and
         only then take the file's write lock: otherwise dozens of concurrent writers poll the file lock
         through SQLite's busy handler, which is not fair, and some exceed ``busy_timeout`` under load.
         """
-        async with (
-            self._answering(),
-            self._writer_queue,
-            self.engine.connect() as conn,
-            conn.begin(),
-        ):
-            yield conn
+        body_done = False
+        try:
+            async with (
+                self._answering(),
+                self._writer_queue,
+                self.engine.connect() as conn,
+                conn.begin(),
+            ):
+                yield conn
+                body_done = True
+        except DependencyUnavailable as exc:
+            if body_done:
+                raise CommitUncertain() from exc.__cause__
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
