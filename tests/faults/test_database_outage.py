@@ -142,21 +142,23 @@ async def _cut_repeatedly(stack: FaultyStack, clients: list[_Client], cuts: int,
     def answered() -> int:
         return sum(len(client.answers) for client in clients)
 
+    async def more_answers(count: int) -> None:
+        target = answered() + count
+
+        async def reached() -> bool:
+            return answered() >= target
+
+        await until(reached, within=30)
+
     try:
         for _ in range(cuts):
-            target = answered() + 2 * len(clients)
-            await until(lambda: _true_when(answered() >= target), within=30)
+            await more_answers(2 * len(clients))
             await stack.database.reset()
-            target = answered() + len(clients)
-            await until(lambda: _true_when(answered() >= target), within=30)
+            await more_answers(len(clients))
             await stack.database.pass_through()
     finally:
         await stack.database.pass_through()
         stop.set()
-
-
-async def _true_when(value: bool) -> bool:
-    return value
 
 
 async def _rotated_hashes(database_url: str, hashes: list[str]) -> set[str]:
@@ -210,7 +212,9 @@ async def test_refreshes_cut_half_way_lose_no_session_and_answer_only_what_was_c
 
         await until(refreshed, within=2.0)
 
-    answered_200 = [(sent, received) for c in clients for sent, status, received in c.answers if status == 200]
+    answered_200 = [
+        (sent, received) for c in clients for sent, status, received in c.answers if status == 200
+    ]
     sent_tokens = [sent for c in clients for sent, _, _ in c.answers]
     # every successor answered with 200 was committed
     received = [hash_refresh_token(token) for _, token in answered_200 if token is not None]

@@ -53,7 +53,9 @@ async def _revoke(stack: FaultyStack, token: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-async def test_limited_routes_answer_503_authenticated_ones_keep_working(stack: FaultyStack, fault: str) -> None:
+async def test_limited_routes_answer_503_authenticated_ones_keep_working(
+    stack: FaultyStack, fault: str
+) -> None:
     email, pair = await stack.api.new_user()
     _, other = await stack.api.new_user()
     await getattr(stack.redis, fault)()
