@@ -51,10 +51,12 @@ def _with_container(action: Callable[[Container], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tokenward.adapters.logging import configure_logging
     from tokenward.adapters.startup import DatabaseNotAnswering, wait_for_database
     from tokenward.http_server import BoundedHeadHttpToolsProtocol
 
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(
             wait_for_database(
