@@ -107,8 +107,17 @@ def _sentinel_client(target: SentinelTarget, options: dict[str, Any]) -> Redis:
         db=target.db,
         ssl=target.tls,
     )
-    client: Redis = sentinel.master_for(target.service)
+    client: Redis = sentinel.master_for(target.service, redis_class=_SentinelManagedRedis)
     return client
+
+
+class _SentinelManagedRedis(Redis):
+    """The primary's client, which also closes the connections to the Sentinels when it is closed."""
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for sentinel in self.connection_pool.sentinel_manager.sentinels:  # type: ignore[attr-defined]
+            await sentinel.aclose()
 
 
 async def ping(client: Redis, health: DependencyHealth | None = None) -> None:
