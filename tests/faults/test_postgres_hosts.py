@@ -36,9 +36,7 @@ async def hosts(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> 
     primary = await FaultProxy("127.0.0.1", port).start()
     database_url = await create_fresh_postgres_database(postgres_url)
     name = make_url(database_url).database
-    url = (
-        f"postgresql://postgres@{standby.address},{primary.address}/{name}?target_session_attrs=read-write"
-    )
+    url = f"postgresql://postgres@{standby.address},{primary.address}/{name}?target_session_attrs=read-write"
     settings = make_settings(tmp_path_factory.mktemp("hosts"), database_url=url, **FAULT_TIMEOUTS)
     try:
         async with running_app(settings) as api:
@@ -50,7 +48,7 @@ async def hosts(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> 
 
 
 async def test_the_writable_host_is_used_when_a_standby_comes_first(hosts: TwoHosts) -> None:
-    email, pair = await hosts.api.new_user()  # writes: sign-up, session, audit
+    _, pair = await hosts.api.new_user()  # writes: sign-up, session, audit
     assert (await hosts.api.client.get("/v1/me", headers=bearer(pair["access_token"]))).status_code == 200
     assert hosts.standby.accepted >= 1  # it was asked first, and passed over
     assert hosts.api.container.database.location == f"{hosts.standby.address},{hosts.primary.address}"
@@ -63,7 +61,9 @@ async def test_a_failover_is_followed_without_a_restart(hosts: TwoHosts) -> None
     statuses: list[int] = []
 
     async def signs_in() -> bool:
-        response = await hosts.api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
+        response = await hosts.api.client.post(
+            "/v1/login", json={"email": email, "password": STRONG_PASSWORD}
+        )
         statuses.append(response.status_code)
         return response.status_code == 200
 

@@ -107,7 +107,9 @@ async def _replica_known(ports: Sentinelled) -> bool:
 
 
 @pytest.fixture(scope="module")
-async def api(tmp_path_factory: pytest.TempPathFactory, sentinelled: Sentinelled) -> AsyncIterator[RunningApp]:
+async def api(
+    tmp_path_factory: pytest.TempPathFactory, sentinelled: Sentinelled
+) -> AsyncIterator[RunningApp]:
     await until(lambda: _replica_known(sentinelled), within=30)
     settings = make_settings(
         tmp_path_factory.mktemp("sentinel-app"),
@@ -130,7 +132,9 @@ async def _sign_in(api: RunningApp, email: str) -> httpx.Response:
     return await api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
 
 
-async def test_a_failover_keeps_rate_limits_and_revocations(api: RunningApp, sentinelled: Sentinelled) -> None:
+async def test_a_failover_keeps_rate_limits_and_revocations(
+    api: RunningApp, sentinelled: Sentinelled
+) -> None:
     email, pair = await api.new_user()
     before = await _sign_in(api, email)
     assert before.status_code == 200
