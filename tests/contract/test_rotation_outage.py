@@ -88,7 +88,8 @@ async def test_a_committed_rotation_whose_answer_was_lost_is_undone(
 
     # the retry of the same refresh token: current again, the unseen successor gone
     found = await repo.find_refresh_token_and_session(old.token_hash)
-    assert found is not None and found[0].rotated_at is None
+    assert found is not None
+    assert found[0].rotated_at is None
     assert await repo.find_refresh_token(successor.token_hash) is None
     retry_successor = records.refresh_token(session, clock.now())
     assert await repo.rotate(old.token_hash, retry_successor, clock.now()) is True
@@ -127,5 +128,6 @@ async def test_a_successor_that_was_used_meanwhile_is_never_undone(
     assert await SqlSessionRepository(db).rotate(successor.token_hash, third, clock.now()) is True
 
     found = await repo.find_refresh_token(old.token_hash)
-    assert found is not None and found.rotated_at is not None
+    assert found is not None
+    assert found.rotated_at is not None
     assert await repo.find_refresh_token(third.token_hash) == third

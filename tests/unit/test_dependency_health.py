@@ -59,7 +59,10 @@ def test_an_outage_is_one_line_down_and_one_line_up_whatever_the_failures(
     assert log.events().count("dependency_up") == 1
     down = next(fields for _, event, fields in log.lines if event == "dependency_down")
     up = next(fields for _, event, fields in log.lines if event == "dependency_up")
-    assert down == {"dependency": "database", "cause": "ConnectionRefusedError: [Errno 111] Connect call failed"}
+    assert down == {
+        "dependency": "database",
+        "cause": "ConnectionRefusedError: [Errno 111] Connect call failed",
+    }
     assert up["failures"] == 500
     assert up["down_seconds"] == pytest.approx(5.0)
     assert up["cause"] == down["cause"]
@@ -105,11 +108,7 @@ def test_a_second_outage_is_logged_again(health: DependencyHealth, log: Recordin
 
 
 def test_the_cause_of_a_wrapper_without_a_message_is_its_cause() -> None:
-    try:
-        try:
-            raise ConnectionResetError(104, "Connection reset by peer")
-        except OSError as inner:
-            raise TimeoutError from inner
-    except TimeoutError as outer:
-        assert describe(outer) == "TimeoutError (ConnectionResetError: [Errno 104] Connection reset by peer)"
+    outer = TimeoutError()
+    outer.__cause__ = ConnectionResetError(104, "Connection reset by peer")
+    assert describe(outer) == "TimeoutError (ConnectionResetError: [Errno 104] Connection reset by peer)"
     assert len(describe(ValueError("x" * 1000))) < 250

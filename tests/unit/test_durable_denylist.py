@@ -128,7 +128,8 @@ async def test_the_copy_is_filled_before_it_is_trusted_and_then_alone_answers(
 ) -> None:
     record.entries[(TOKEN, "revoked-before-start")] = _soon(clock)
     assert await deny_list.is_denied("s", "revoked-before-start") is True  # the record answers the first
-    assert copy.fills == 1 and deny_list.trusted
+    assert copy.fills == 1
+    assert deny_list.trusted
     reads = record.reads
     assert await deny_list.is_denied("s", "revoked-before-start") is True
     assert await deny_list.is_denied("s", "other") is False
@@ -146,7 +147,8 @@ async def test_a_copy_that_lost_its_data_is_refilled_and_a_revocation_survives(
     assert await deny_list.is_denied("s", "jti-1") is True
     ticks.seconds += 1
     assert await deny_list.is_denied("s", "jti-1") is True
-    assert (TOKEN, "jti-1") in copy.keys and deny_list.trusted
+    assert (TOKEN, "jti-1") in copy.keys
+    assert deny_list.trusted
 
 
 async def test_while_the_copy_is_down_the_record_answers_and_writes_missed_are_refilled(
@@ -162,7 +164,8 @@ async def test_while_the_copy_is_down_the_record_answers_and_writes_missed_are_r
     copy.down = False  # back, with its data (a network cut): the marker is still there
     ticks.seconds += 1
     assert await deny_list.is_denied("s", "jti-during") is True
-    assert (TOKEN, "jti-during") in copy.keys and deny_list.trusted
+    assert (TOKEN, "jti-during") in copy.keys
+    assert deny_list.trusted
 
 
 async def test_refills_are_tried_at_most_once_per_interval(
