@@ -1,9 +1,10 @@
-"""``tokenward serve`` as a process: start-up waits for the database, error answers keep the connection, and
-SIGTERM answers what was received and exits 0.
+"""``tokenward serve`` as a process: start-up waits for the database, error answers keep the connection, a
+Redis restart costs no request, and SIGTERM answers what was received and exits 0.
 
 The database sits behind the fault proxy, which runs on the test's event loop, so the server process is
 driven with asyncio (never a blocking wait that would freeze the proxy). One server is started for the
-module; the first test starts a second process that never gets its database and gives up.
+module; the first test starts a second process that never gets its database and gives up. The server runs
+on uvloop, as in production, which the in-process tests do not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from tests.databases import create_fresh_postgres_database, drop_postgres_database
@@ -27,7 +29,7 @@ from tests.faults.proxy import FaultProxy
 from tests.harness import STRONG_PASSWORD
 from tests.servers import CHEAP_ARGON2, free_port
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 SHUTDOWN_GRACE = 5
 
@@ -39,6 +41,8 @@ class Served:
     process: asyncio.subprocess.Process
     log_path: Path
     database: FaultProxy
+    redis: FaultProxy
+    redis_direct: Redis
 
     def log(self) -> str:
         return self.log_path.read_text()
@@ -85,11 +89,16 @@ async def database_url(postgres_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def served(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Served]:
+async def served(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str
+) -> AsyncIterator[Served]:
     """A server started while its database refuses connections; the database appears once it waits."""
     proxy = await FaultProxy("127.0.0.1", make_url(database_url).port or 5432).start()
     await proxy.refuse()
     via_proxy = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
+    redis_target = make_url(redis_url)
+    redis_proxy = await FaultProxy(redis_target.host or "127.0.0.1", redis_target.port or 6379).start()
+    redis_direct = Redis.from_url(redis_url)
     process, port, log_path = await _start(
         tmp_path_factory.mktemp("serve"),
         {
@@ -98,15 +107,21 @@ async def served(tmp_path_factory: pytest.TempPathFactory, database_url: str) ->
             "TOKENWARD_SHUTDOWN_GRACE": str(SHUTDOWN_GRACE),
             "TOKENWARD_DATABASE_CONNECT_TIMEOUT": "1",
             "TOKENWARD_DATABASE_STATEMENT_TIMEOUT": "20",
-            "TOKENWARD_RATE_LIMITS_ENABLED": "false",
+            "TOKENWARD_REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/{redis_target.database or 0}",
+            "TOKENWARD_RATE_LIMIT_LOGIN": "100000/minute",
+            "TOKENWARD_RATE_LIMIT_SIGNUP": "100000/minute",
+            "TOKENWARD_ACCOUNT_LIMIT_PER_ADDRESS": "100000/minute",
         },
     )
-    served = Served(f"http://127.0.0.1:{port}", port, process, log_path, proxy)
+    served = Served(f"http://127.0.0.1:{port}", port, process, log_path, proxy, redis_proxy, redis_direct)
     try:
         yield served
     finally:
         await _stop(process)
         await proxy.close()
+        await redis_proxy.close()
+        await redis_direct.flushdb()
+        await redis_direct.aclose()
 
 
 async def _ready(base: str) -> bool:
@@ -203,6 +218,32 @@ async def test_an_error_answer_keeps_the_keep_alive_connection(served: Served) -
     finally:
         writer.close()
     assert "Traceback" not in served.log().split('"dependency_error"', 1)[0]
+
+
+async def test_after_a_redis_restart_every_pooled_connection_serves_its_next_request(served: Served) -> None:
+    """The restart kills every pooled connection; each one's next command is retried on a new connection
+    (under uvloop a write to a dead one is a RuntimeError, which is retried too), so no request fails."""
+    email = f"restart-{time.monotonic_ns()}@example.com"
+    async with httpx.AsyncClient(base_url=served.base, limits=httpx.Limits(max_connections=10)) as client:
+        assert (
+            await client.post("/v1/signup", json={"email": email, "password": STRONG_PASSWORD})
+        ).is_success
+
+        async def sign_ins() -> list[int]:
+            answers = await asyncio.gather(
+                *(
+                    client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
+                    for _ in range(10)
+                )
+            )
+            return [answer.status_code for answer in answers]
+
+        assert set(await sign_ins()) == {200}  # several pooled Redis connections in use
+        await served.redis.reset()
+        await served.redis_direct.flushdb()
+        await served.redis.pass_through()
+        assert set(await sign_ins()) == {200}
+    assert log_events(served.log(), "unhandled_error") == []
 
 
 async def _refused(port: int) -> bool:

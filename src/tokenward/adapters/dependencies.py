@@ -68,13 +68,18 @@ def database_unavailable(error: BaseException) -> bool:
 
 def redis_unavailable(error: BaseException) -> bool:
     """Any error of Redis (or of the rate-limit storage on it): a refused revocation or limit check must not
-    be treated as "nothing there", so every one of them refuses the request for now."""
-    return isinstance(error, RedisError | StorageError | OSError)
+    be treated as "nothing there", so every one of them refuses the request for now. Under uvloop, a write to
+    a connection the server closed is a ``RuntimeError`` naming the closed transport."""
+    return isinstance(error, RedisError | StorageError | OSError) or _closed_transport(error)
+
+
+def _closed_transport(error: BaseException) -> bool:
+    return isinstance(error, RuntimeError) and "closed=True" in str(error)
 
 
 def unavailable_dependency(error: BaseException) -> str | None:
     """The dependency an error shows to be unavailable, for errors that escaped the adapters (last resort)."""
-    if isinstance(error, RedisError | StorageError):
+    if isinstance(error, RedisError | StorageError) or _closed_transport(error):
         return REDIS
     if database_unavailable(error):
         return DATABASE

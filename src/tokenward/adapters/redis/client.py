@@ -82,7 +82,9 @@ def create_redis_client(url: str, *, timeout: float = SOCKET_TIMEOUT_SECONDS) ->
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "health_check_interval": HEALTH_CHECK_INTERVAL_SECONDS,
-        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        # RuntimeError: under uvloop (what ``serve`` runs on) writing to a connection the server closed raises
+        # "unable to perform operation on <TCPTransport closed=True ...>" instead of a connection error
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError, RuntimeError)),
     }
     if url.partition("://")[0] in SENTINEL_SCHEMES:
         return _sentinel_client(parse_sentinel_url(url), options)
