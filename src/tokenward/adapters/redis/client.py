@@ -84,7 +84,7 @@ def create_redis_client(url: str, *, timeout: float = SOCKET_TIMEOUT_SECONDS) ->
         "health_check_interval": HEALTH_CHECK_INTERVAL_SECONDS,
         # RuntimeError: under uvloop (what ``serve`` runs on) writing to a connection the server closed raises
         # "unable to perform operation on <TCPTransport closed=True ...>" instead of a connection error
-        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError, RuntimeError)),
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError, RuntimeError)),  # type: ignore[arg-type]
     }
     if url.partition("://")[0] in SENTINEL_SCHEMES:
         return _sentinel_client(parse_sentinel_url(url), options)
