@@ -20,7 +20,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
         yield running
 
 
-@pytest.mark.threat("T-LIF-01")
+@pytest.mark.threat("T-LIF-02")
 async def test_revocations_are_read_from_the_database_while_redis_is_down(api: RunningApp) -> None:
     """Attack surface: a revoked token must not slip through while the deny-list's fast copy is down.
 
