@@ -6,7 +6,7 @@ short rounds so that a noisy neighbour slows every contender alike:
 - ``bare``: ``public_key.verify(signature, signing_input, ...)`` with the signature already decoded (and, for
   ES256, already DER-encoded): the physical limit, nothing but OpenSSL;
 - ``server``: the server's ``AccessTokenVerifier`` (key ring lookup, every parsing and claim rule);
-- ``client``: ``tokenward.client.TokenVerifier`` with its JWKS cache filled once (over an in-memory transport);
+- ``client``: ``tokenward_client.TokenVerifier`` with its JWKS cache filled once (over an in-memory transport);
 - ``pyjwt`` and ``joserfc``: ``jwt.decode`` with issuer and audience checks, for comparison.
 
 Each round runs every contender for ``ROUND_SECONDS``; the rate of a contender is the median over rounds and each
@@ -32,7 +32,6 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
 from bench.report import Section, rate, table
-from tokenward.client import TokenVerifier
 from tokenward.domain.clock import SystemClock
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
@@ -43,6 +42,7 @@ from tokenward.domain.tokens import (
     AccessTokenVerifier,
     VerificationPolicy,
 )
+from tokenward_client import TokenVerifier
 
 ISSUER = "https://id.bench.test"
 AUDIENCE = "https://api.bench.test"
@@ -208,7 +208,7 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
                 "alg",
                 "bare cryptography /s",
                 "tokenward server /s (ratio)",
-                "tokenward.client /s (ratio)",
+                "tokenward_client /s (ratio)",
                 "PyJWT /s (ratio)",
                 "joserfc /s (ratio)",
                 f"goal ≥ {GOAL}",

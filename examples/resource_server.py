@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
 
-from tokenward.client import AccessTokenClaims, AsyncTokenVerifier
-from tokenward.client.fastapi import BearerTokenAuth
+from tokenward_client import AccessTokenClaims, AsyncTokenVerifier
+from tokenward_client.fastapi import BearerTokenAuth
 
 TOKENWARD_URL = os.environ.get("TOKENWARD_URL", "http://127.0.0.1:8000").rstrip("/")
 AUDIENCE = os.environ.get("TOKENWARD_AUDIENCE", "tokenward")

@@ -53,9 +53,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from tokenward.adapters.logging import configure_logging
     from tokenward.adapters.startup import DatabaseNotAnswering, wait_for_database
-    from tokenward.http_server import BoundedHeadHttpToolsProtocol
+    from tokenward.http_server import BoundedHttpToolsProtocol, HttpLimits
 
     settings = _settings()
+    issuer = settings.development_issuer(args.host, args.port)
+    if issuer is not None:
+        # the application (in each worker process) reads its settings from the environment
+        os.environ["TOKENWARD_ISSUER"] = issuer
+        settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(
@@ -71,6 +76,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # open everything once before serving: a wrong KEK is one clear line and exit code 2 here, not a stack
     # trace from inside the server's start-up
     asyncio.run(preflight(settings))
+    limits = HttpLimits(
+        max_head_bytes=settings.max_header_bytes,
+        head_timeout=settings.http_head_timeout,
+        body_timeout=settings.http_body_timeout,
+        keepalive_timeout=settings.http_keepalive_timeout,
+    )
     # uvicorn stops gracefully on SIGTERM and then raises the signal again so that the default action (death
     # by SIGTERM, status 143) ends the process; a handler of our own makes that second delivery a no-op, so a
     # requested stop that went well exits 0
@@ -83,10 +94,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         server_header=False,
         workers=args.workers,
-        # httptools with a bound on buffered request heads (http_server); the bound travels as uvicorn's
-        # h11_max_incomplete_event_size setting so that worker processes get it too
-        http=BoundedHeadHttpToolsProtocol,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        # httptools with bounds on request heads, bodies and idle connections (http_server)
+        http=BoundedHttpToolsProtocol.with_limits(limits),
         log_level=settings.log_level.lower(),
         access_log=False,
         # after SIGTERM: stop accepting, let requests already received finish for at most this long

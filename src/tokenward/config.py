@@ -11,17 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 from limits import parse_many
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 MAX_ACCESS_TOKEN_TTL = 3600
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:]+\](:[0-9]{1,5})?")
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
 FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password")
 
@@ -50,6 +52,23 @@ def parse_rates(text: str) -> list[tuple[int, int]]:
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a rate such as '5/minute;100/hour'") from exc
     return [(item.amount, item.get_expiry()) for item in items]
+
+
+def is_exact_origin(text: str) -> bool:
+    """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``: lower case, nothing after it."""
+    return bool(_ORIGIN.fullmatch(text))
+
+
+def _valid_rates(text: str) -> str:
+    parse_rates(text)
+    return text
+
+
+#: a setting holding rates such as ``"5/minute;100/hour"``, checked when the settings are read
+Rates = Annotated[str, AfterValidator(_valid_rates)]
+#: each route limited per client address has one ``rate_limit_<route>`` setting; these fields are the one list
+#: of such routes (``RATE_LIMITED_ROUTES`` and ``Settings.route_rates`` are read from them)
+ROUTE_RATES_PREFIX = "rate_limit_"
 
 
 def decode_kek(text: str) -> bytes:
@@ -92,6 +111,7 @@ class Settings(BaseSettings):
     #: one Redis command (or connect) fails after this long
     redis_timeout: float = Field(default=2.0, gt=0, le=60)
 
+    #: in development, unset, ``tokenward serve`` uses the address it serves (``development_issuer``)
     issuer: str = "http://127.0.0.1:8000"
     #: base URL used in every link the server builds (e-mails); defaults to the issuer
     public_url: str | None = None
@@ -134,19 +154,25 @@ class Settings(BaseSettings):
 
     # abuse protection (docs/operations.md, "Rate limits and lock-out")
     rate_limits_enabled: bool = True
-    rate_limit_login: str = "30/minute;300/hour"
-    rate_limit_signup: str = "10/minute;50/hour"
-    rate_limit_mfa: str = "20/minute;100/hour"
-    rate_limit_password_reset: str = "5/minute;20/hour"
-    rate_limit_refresh: str = "60/minute;1000/hour"
-    rate_limit_revoke: str = "60/minute;1000/hour"
-    rate_limit_introspect: str = "6000/minute"
-    account_limit_per_address: str = "5/minute;20/hour"
-    account_limit: str = "10/minute;100/hour"
+    #: per-route limits per client address: adding a ``rate_limit_<route>`` field here limits ``<route>``
+    rate_limit_login: Rates = "30/minute;300/hour"
+    rate_limit_signup: Rates = "10/minute;50/hour"
+    rate_limit_mfa: Rates = "20/minute;100/hour"
+    rate_limit_password_reset: Rates = "5/minute;20/hour"
+    rate_limit_refresh: Rates = "60/minute;1000/hour"
+    rate_limit_revoke: Rates = "60/minute;1000/hour"
+    rate_limit_introspect: Rates = "6000/minute"
+    account_limit_per_address: Rates = "5/minute;20/hour"
+    account_limit: Rates = "10/minute;100/hour"
     stuffing_accounts: int = Field(default=20, ge=2)
     stuffing_window: int = Field(default=600, ge=10)
     stuffing_block: int = Field(default=900, ge=10)
     max_header_bytes: int = Field(default=16384, ge=4096, le=65536)
+    #: seconds a client has to send a whole request head, a whole body, and to start its next request on an
+    #: idle kept-alive connection (a load balancer in front should time out idle connections sooner)
+    http_head_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout: float = Field(default=30.0, gt=0, le=600)
+    http_keepalive_timeout: float = Field(default=5.0, gt=0, le=3600)
 
     # e-mail (SMTP when smtp_host is set, else the outbox folder) and the flows that send it
     smtp_host: str | None = None
@@ -171,26 +197,19 @@ class Settings(BaseSettings):
     #: how recent a sign-in must be to enrol or remove a factor or regenerate recovery codes
     reauthentication_window: int = Field(default=600, ge=60, le=3600)
 
-    @field_validator("audiences", "trusted_proxies", mode="before")
+    # browser apps (README "Browser apps"): CORS, the cookie transport and the hosted pages
+    #: exact origins (``https://app.example.com``) whose scripts may call the API with credentials
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: exact URLs the hosted sign-in page may send the browser back to (``?return_to=``)
+    return_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: a path on this server or a ``data:image/...`` URI (pages load nothing from another origin)
+    brand_logo_url: str | None = None
+    brand_accent_color: str = "#2f5bd3"
+
+    @field_validator("audiences", "trusted_proxies", "cors_origins", "return_urls", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
-
-    @field_validator(
-        "rate_limit_login",
-        "rate_limit_signup",
-        "rate_limit_mfa",
-        "rate_limit_password_reset",
-        "rate_limit_refresh",
-        "rate_limit_revoke",
-        "rate_limit_introspect",
-        "account_limit_per_address",
-        "account_limit",
-    )
-    @classmethod
-    def _rates(cls, value: str) -> str:
-        parse_rates(value)
-        return value
 
     @field_validator("account_limit")
     @classmethod
@@ -223,6 +242,44 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not is_exact_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an exact origin such as https://app.example.com "
+                    "(scheme, host and optional port; no path, no wildcard)"
+                )
+        return value
+
+    @field_validator("return_urls")
+    @classmethod
+    def _return_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")) or "#" in url or "*" in url:
+                raise ValueError(f"{url!r} must be an absolute http(s) URL without a fragment or wildcard")
+        return value
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        same_origin_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
+        if not (
+            same_origin_path or re.fullmatch(r"data:image/(png|svg\+xml|webp);base64,[A-Za-z0-9+/=]+", value)
+        ):
+            raise ValueError("must be a path on this server (/...) or a data:image/...;base64 URI")
+        return value
+
+    @field_validator("brand_accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour such as #2f5bd3")
         return value
 
     @field_validator("audiences")
@@ -274,6 +331,15 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         return (self.public_url or self.issuer).rstrip("/")
 
+    def development_issuer(self, host: str, port: int) -> str | None:
+        """The issuer of a development server started with no issuer set: the address being served, so that
+        discovery and the tokens name the port in use. ``None`` when the issuer is set or in production."""
+        if self.is_production or "issuer" in self.model_fields_set:
+            return None
+        if host in ("", "0.0.0.0", "::"):  # every interface: name the loopback one  # noqa: S104
+            host = "127.0.0.1"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
     @property
     def effective_mfa_issuer(self) -> str:
         return self.mfa_issuer or self.service_name
@@ -285,6 +351,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def route_rates(self) -> dict[str, str]:
+        """Each rate-limited route and its rates as written, e.g. ``{"login": "30/minute;300/hour", ...}``."""
+        return {route: getattr(self, ROUTE_RATES_PREFIX + route) for route in RATE_LIMITED_ROUTES}
 
     def insecure_settings(self) -> list[str]:
         """Every problem that makes this configuration unsafe for production, in plain words."""
@@ -318,8 +389,19 @@ class Settings(BaseSettings):
             )
         if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
             problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
+        for origin in [*self.cors_origins, *self.return_urls]:
+            if not origin.startswith("https://"):
+                problems.append(f"TOKENWARD_CORS_ORIGINS and TOKENWARD_RETURN_URLS need https:// ({origin})")
         if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append(
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
             )
         return problems
+
+
+#: the routes limited per client address (``api.rate_limit.rate_limited``), read from the settings' fields
+RATE_LIMITED_ROUTES: tuple[str, ...] = tuple(
+    name.removeprefix(ROUTE_RATES_PREFIX)
+    for name in Settings.model_fields
+    if name.startswith(ROUTE_RATES_PREFIX)
+)

@@ -4,11 +4,25 @@ Every class carries a stable snake_case ``code`` that clients may rely on, and t
 answers with. The API turns any ``TokenwardError`` into one RFC 9457 problem document (or the RFC 6749 error
 shape on ``/oauth/*``), so a handler never builds an error response by hand. ``detail`` must never contain a
 secret, a password or the submitted token.
+
+A refusal that needs more than a body says so itself: ``headers()`` gives the response headers it requires
+(``Retry-After``, ``WWW-Authenticate``, ``Allow`` ...) and ``extensions()`` the extra members of its problem
+document, so the code that writes the answer needs no list of classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+
+def rate_limit_headers(policy: str, *, quota: int, window: int, remaining: int, reset: int) -> dict[str, str]:
+    """The draft-ietf-httpapi-ratelimit-headers pair: ``RateLimit-Policy: "login";q=30;w=60`` names the quota
+    and window, ``RateLimit: "login";r=12;t=41`` says what remains and when the window frees up."""
+    return {
+        "RateLimit-Policy": f'"{policy}";q={quota};w={window}',
+        "RateLimit": f'"{policy}";r={remaining};t={reset}',
+    }
 
 
 class TokenwardError(Exception):
@@ -23,6 +37,14 @@ class TokenwardError(Exception):
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.title
         super().__init__(self.detail)
+
+    def headers(self) -> dict[str, str]:
+        """Response headers this refusal needs besides its body (none unless a subclass says so)."""
+        return {}
+
+    def extensions(self) -> dict[str, Any]:
+        """Extension members (RFC 9457 §3.2) added to the problem document after the standard ones."""
+        return {}
 
 
 class ConfigurationError(TokenwardError):
@@ -49,6 +71,51 @@ class RequestTooLarge(TokenwardError):
     title = "Request body too large"
     oauth_error = "invalid_request"
 
+    @classmethod
+    def beyond(cls, limit: int) -> RequestTooLarge:
+        return cls(f"The request body exceeds {limit} bytes")
+
+
+class RequestHeadersTooLarge(TokenwardError):
+    """Refused before any route runs (the ASGI layer, or the HTTP protocol while the head still arrives)."""
+
+    code = "request_headers_too_large"
+    status = 431
+    title = "Request headers too large"
+    oauth_error = "invalid_request"
+
+    @classmethod
+    def beyond(cls, limit: int) -> RequestHeadersTooLarge:
+        return cls(f"The request headers exceed {limit} bytes")
+
+
+class RequestTimeout(TokenwardError):
+    """A request head or body that did not arrive in time; the HTTP protocol answers and closes the connection."""
+
+    code = "request_timeout"
+    status = 408
+    title = "Request timeout"
+    oauth_error = "invalid_request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "The request did not arrive in time")
+
+
+class MethodNotAllowed(TokenwardError):
+    """The path exists but not with this method; ``Allow`` lists the methods it has (RFC 9110 §15.5.6)."""
+
+    code = "method_not_allowed"
+    status = 405
+    title = "Method not allowed"
+    oauth_error = "invalid_request"
+
+    def __init__(self, detail: str | None = None, *, allow: str | None = None) -> None:
+        self.allow = allow
+        super().__init__(detail)
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": self.allow} if self.allow else {}
+
 
 class PasswordRejected(TokenwardError):
     """A new password breaks the policy; ``reasons`` says every rule it breaks."""
@@ -61,6 +128,9 @@ class PasswordRejected(TokenwardError):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = list(reasons)
         super().__init__("; ".join(self.reasons))
+
+    def extensions(self) -> dict[str, Any]:
+        return {"reasons": self.reasons}
 
 
 class InvalidCredentials(TokenwardError):
@@ -87,6 +157,9 @@ class AuthenticationRequired(TokenwardError):
     title = "Authentication required"
     oauth_error = "invalid_client"
 
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class InvalidToken(TokenwardError):
     """An access token (or other bearer token) was refused.
@@ -103,6 +176,9 @@ class InvalidToken(TokenwardError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
 class InvalidClient(TokenwardError):
@@ -128,6 +204,9 @@ class InsufficientScope(TokenwardError):
     status = 403
     title = "Insufficient scope"
     oauth_error = "insufficient_scope"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
 
 
 class InvalidGrant(TokenwardError):
@@ -171,6 +250,9 @@ class RetryLater(TokenwardError):
 
     retry_after: int = 1
 
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class ServiceBusy(RetryLater):
     """Bounded work queue full (password hashing); the client should retry after ``retry_after`` seconds."""
@@ -199,6 +281,16 @@ class ReauthenticationRequired(TokenwardError):
     status = 403
     title = "Recent sign-in required"
     oauth_error = "invalid_request"
+
+
+class CsrfFailed(TokenwardError):
+    """A cookie-authenticated request without proof that this site's own page sent it; nothing was changed."""
+
+    code = "csrf_failed"
+    status = 403
+    title = "Cross-site request refused"
+    #: an extension error code (RFC 6749 §8.5), so a client sees the same code on /oauth/token as elsewhere
+    oauth_error = "csrf_failed"
 
 
 class InvalidMfaToken(TokenwardError):
@@ -267,6 +359,12 @@ class RateLimited(RetryLater):
         self.window = window
         self.retry_after = max(retry_after, 1)
         super().__init__(f"Too many requests; retry after {self.retry_after} seconds")
+
+    def headers(self) -> dict[str, str]:
+        limit = rate_limit_headers(
+            self.policy, quota=self.limit, window=self.window, remaining=0, reset=self.retry_after
+        )
+        return super().headers() | limit
 
 
 class TooManyAttempts(RetryLater):

@@ -1,4 +1,4 @@
-"""``IntrospectingVerifier`` (strict mode of tokenward.client) against a real app: revocation before expiry."""
+"""``IntrospectingVerifier`` (strict mode of tokenward_client) against a real app: revocation before expiry."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import httpx
 import pytest
 
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
-from tokenward.client import IntrospectingVerifier
 from tokenward.domain.clients.api_clients import NewApiClient
-from tokenward.errors import InvalidToken, KeyUnavailable
+from tokenward_client import IntrospectingVerifier, InvalidToken, KeyUnavailable
 
 BASE = "https://auth.example.test"
 

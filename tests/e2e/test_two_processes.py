@@ -2,7 +2,7 @@
 
 A session revoked through one process is refused by the other on the very next request (its ``/v1/me`` and its
 ``/oauth/introspect``), and ``tokenward keys rotate`` shows the overlap in both processes' JWKS while a token
-minted before the rotation still verifies with ``tokenward.client``.
+minted before the rotation still verifies with ``tokenward_client``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from tests.servers import CHEAP_ARGON2, shared_stores, two_tokenward_servers
-from tokenward.client import TokenVerifier
+from tokenward_client import TokenVerifier
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

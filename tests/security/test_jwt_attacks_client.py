@@ -20,9 +20,9 @@ from tests.security.jwt_attacks import (
     key_material,
 )
 
-from tokenward.client import AsyncTokenVerifier, InvalidToken, TokenVerifier
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward_client import AsyncTokenVerifier, InvalidToken, TokenVerifier
 
 JWKS_URL = "https://id.tokenward.test/.well-known/jwks.json"
 

@@ -19,9 +19,9 @@ from tests.security.jwt_attacks import (
 
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.tokens import verification
-from tokenward.domain.tokens.verification import AccessTokenVerifier, VerificationPolicy
+from tokenward.domain.tokens import AccessTokenVerifier, VerificationPolicy
 from tokenward.errors import InvalidToken
+from tokenward_client import verification
 
 CASES = [
     pytest.param(alg, case, marks=pytest.mark.threat(case.threat), id=f"{alg}-{case.name}")

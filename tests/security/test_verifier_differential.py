@@ -37,10 +37,12 @@ from tests.security.jwt_attacks import (
 
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
-from tokenward.domain.keys.ring import KeyRing, VerificationKey, generate_key
-from tokenward.domain.tokens import verification
-from tokenward.domain.tokens.verification import AccessTokenVerifier, UnverifiedToken, VerificationPolicy
+from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.tokens import AccessTokenVerifier
 from tokenward.errors import InvalidToken
+from tokenward_client import verification
+from tokenward_client.keys import VerificationKey
+from tokenward_client.verification import UnverifiedToken, VerificationPolicy
 
 #: order of the P-256 group: ECDSA's r and s live in [1, n-1]
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.servers import free_port
 
+from tests.servers import free_port
 from tokenward.adapters.health import DependencyHealth
 from tokenward.adapters.startup import DatabaseNotAnswering, wait_for_database
 

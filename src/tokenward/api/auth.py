@@ -1,8 +1,9 @@
-"""Bearer authentication for the API's own endpoints.
+"""Who is calling: the services, the request context, the transports and the authenticated principal.
 
-The ``HTTPBearer`` scheme is declared so the OpenAPI document shows which operations need a token. The token is
-verified by the one strict verifier, then its session and user are checked, so a token of a session that was
-logged out, revoked or whose user was disabled is refused at once.
+The access token is read by the request's transport (``api.transport``), verified by the one strict verifier,
+then its session and user are checked, so a token of a session that was logged out, revoked or whose user was
+disabled is refused at once. ``AccessTokenScheme`` declares the HTTP Bearer scheme in the OpenAPI document, so
+it shows which operations need a token.
 """
 
 from __future__ import annotations
@@ -10,23 +11,42 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 
 from tokenward.api.services import ApiServices
+from tokenward.api.transport import Transports
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.service import Principal
 from tokenward.errors import AuthenticationRequired
-
-bearer_scheme = HTTPBearer(auto_error=False, description="An access token issued by this server")
-
 
 # The dependencies below are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in
 # its thread pool, and that hand-off cost more than the rest of an introspection (bench/README.md).
 
 
+class AccessTokenScheme(SecurityBase):
+    """A security dependency: the access token the request presents (by whichever transport), or ``None``."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(description="An access token issued by this server")
+        self.scheme_name = "HTTPBearer"
+
+    async def __call__(self, request: Request) -> str | None:
+        transports: Transports = request.app.state.transports
+        return transports.read_access_token(request)
+
+
+access_token_scheme = AccessTokenScheme()
+
+
 async def get_services(request: Request) -> ApiServices:
     services: ApiServices = request.app.state.services
     return services
+
+
+async def get_transports(request: Request) -> Transports:
+    transports: Transports = request.app.state.transports
+    return transports
 
 
 async def get_context(request: Request) -> RequestContext:
@@ -38,13 +58,14 @@ async def get_context(request: Request) -> RequestContext:
 
 async def get_principal(
     services: Annotated[ApiServices, Depends(get_services)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    access_token: Annotated[str | None, Depends(access_token_scheme)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if access_token is None:
         raise AuthenticationRequired("An access token is required (Authorization: Bearer …)")
-    return await services.sessions.authenticate(credentials.credentials)
+    return await services.sessions.authenticate(access_token)
 
 
 Services = Annotated[ApiServices, Depends(get_services)]
+RequestTransports = Annotated[Transports, Depends(get_transports)]
 Context = Annotated[RequestContext, Depends(get_context)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

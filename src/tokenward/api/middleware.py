@@ -6,28 +6,13 @@ limit is refused with 413 as soon as it crosses the limit, whatever ``Content-Le
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokenward.api.problem_body import is_oauth_path, problem_body
+from tokenward.errors import RequestHeadersTooLarge, RequestTooLarge, TokenwardError
+
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-
-def _refusal_body(status: int, code: str, title: str, detail: str, path: str) -> tuple[bytes, bytes]:
-    """The RFC 6749 error shape on ``/oauth/*``, a problem document everywhere else."""
-    if path.startswith("/oauth/"):
-        return json.dumps(
-            {"error": "invalid_request", "error_description": detail}
-        ).encode(), b"application/json"
-    problem = {
-        "type": f"https://tokenward.dev/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    return json.dumps(problem).encode(), b"application/problem+json"
 
 
 class ResponseHeadersMiddleware:
@@ -73,7 +58,7 @@ class _TooLarge(HTTPException):
     """Raised from ``receive``; an HTTPException so that FastAPI's body parsing lets it through as a 413."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=f"The request body exceeds {limit} bytes")
+        super().__init__(status_code=413, detail=RequestTooLarge.beyond(limit).detail)
 
 
 class RequestSizeLimitMiddleware:
@@ -90,14 +75,7 @@ class RequestSizeLimitMiddleware:
             return
         headers = scope.get("headers", [])
         if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
-            await self._refuse(
-                send,
-                scope["path"],
-                431,
-                "request_headers_too_large",
-                "Request headers too large",
-                f"The request headers exceed {self.max_header_bytes} bytes",
-            )
+            await _refuse(send, scope["path"], RequestHeadersTooLarge.beyond(self.max_header_bytes))
             return
         for name, value in headers:
             if name == b"content-length":
@@ -106,7 +84,7 @@ class RequestSizeLimitMiddleware:
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await self._refuse_body(send, scope["path"])
+                    await _refuse(send, scope["path"], RequestTooLarge.beyond(self.max_bytes))
                     return
         received = 0
         response_started = False
@@ -130,30 +108,22 @@ class RequestSizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._refuse_body(send, scope["path"])
+                await _refuse(send, scope["path"], RequestTooLarge.beyond(self.max_bytes))
 
-    async def _refuse_body(self, send: Send, path: str) -> None:
-        await self._refuse(
-            send,
-            path,
-            413,
-            "request_too_large",
-            "Request body too large",
-            f"The request body exceeds {self.max_bytes} bytes",
-        )
 
-    @staticmethod
-    async def _refuse(send: Send, path: str, status: int, code: str, title: str, detail: str) -> None:
-        body, content_type = _refusal_body(status, code, title, detail, path)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+async def _refuse(send: Send, path: str, error: TokenwardError) -> None:
+    """Answer before any route runs, and close: the rest of what the client sends is not read."""
+    body = problem_body(error, oauth=is_oauth_path(path))
+    content = body.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": body.status,
+            "headers": [
+                (b"content-type", body.media_type.encode()),
+                (b"content-length", str(len(content)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})

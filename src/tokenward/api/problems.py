@@ -1,13 +1,11 @@
-"""One error shape: RFC 9457 problem documents, and the RFC 6749 shape on ``/oauth/*``.
+"""Exception handlers: every refusal becomes one error answer, built by ``problem_body``.
 
-Every refusal is a ``TokenwardError`` raised somewhere below; this module alone turns it into a response.
-Validation errors never echo the submitted input (it may be a password), and unexpected exceptions become a
-bare 500 with no stack trace.
+Every refusal is a ``TokenwardError`` raised somewhere below; the handlers here turn it (and the framework's own
+exceptions) into a response. Validation errors never echo the submitted input (it may be a password), and
+unexpected exceptions become a bare 500 with no stack trace.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,59 +13,45 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokenward.adapters.logging import get_logger
-from tokenward.errors import (
-    AuthenticationRequired,
-    InsufficientScope,
-    InvalidRequest,
-    InvalidToken,
-    PasswordRejected,
-    RateLimited,
-    RetryLater,
-    TokenwardError,
-)
+from tokenward.api.problem_body import is_oauth_path, problem_body
+from tokenward.errors import InvalidRequest, MethodNotAllowed, NotFound, RequestTooLarge, TokenwardError
 
-PROBLEM_TYPE_BASE = "https://tokenward.dev/problems/"
 _log = get_logger("tokenward.api")
-
-
-def _is_oauth(request: Request) -> bool:
-    return request.url.path.startswith("/oauth/")
+#: an error answer is about this request only; no cache may keep it
+ERROR_CACHE_HEADERS = {"Cache-Control": "no-store"}
 
 
 def problem_response(error: TokenwardError, request: Request) -> JSONResponse:
-    headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(error, RetryLater):
-        headers["Retry-After"] = str(error.retry_after)
-    if isinstance(error, RateLimited):
-        headers["RateLimit-Policy"] = f'"{error.policy}";q={error.limit};w={error.window}'
-        headers["RateLimit"] = f'"{error.policy}";r=0;t={error.retry_after}'
-    if isinstance(error, InvalidToken):
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    elif isinstance(error, InsufficientScope):
-        headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
-    elif isinstance(error, AuthenticationRequired):
-        headers["WWW-Authenticate"] = "Bearer"
-    if _is_oauth(request):
-        status = error.status
-        if error.oauth_error == "invalid_client":
-            status = 401
-        return JSONResponse(
-            {"error": error.oauth_error, "error_description": error.detail},
-            status_code=status,
-            headers=headers,
-        )
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + error.code,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    if isinstance(error, PasswordRejected):
-        body["reasons"] = error.reasons
+    body = problem_body(error, oauth=is_oauth_path(request.url.path))
     return JSONResponse(
-        body, status_code=error.status, headers=headers, media_type="application/problem+json"
+        body.document,
+        status_code=body.status,
+        headers=ERROR_CACHE_HEADERS | error.headers(),
+        media_type=body.media_type,
     )
+
+
+class _OtherHttpError(TokenwardError):
+    """A framework ``HTTPException`` with no class of its own here: its status, a code saying only that."""
+
+    code = "http_error"
+    title = "Http error"
+    oauth_error = "invalid_request"
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        super().__init__(detail)
+
+
+def _from_http_exception(exc: StarletteHTTPException) -> TokenwardError:
+    detail = str(exc.detail)
+    if exc.status_code == 404:
+        return NotFound(detail)
+    if exc.status_code == 405:
+        return MethodNotAllowed(detail, allow=(exc.headers or {}).get("Allow"))
+    if exc.status_code == 413:
+        return RequestTooLarge(detail)
+    return _OtherHttpError(exc.status_code, detail)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -90,16 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        error = TokenwardError(str(exc.detail))
-        error.status = exc.status_code
-        error.code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
-            exc.status_code, "http_error"
-        )
-        error.title = (
-            "Request body too large" if exc.status_code == 413 else error.code.replace("_", " ").capitalize()
-        )
-        error.oauth_error = "invalid_request"
-        return problem_response(error, request)
+        return problem_response(_from_http_exception(exc), request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+# one clock protocol for the server and the resource-server library it shares the verifier with
+from tokenward_client.clock import Clock as Clock
+from tokenward_client.clock import SystemClock as SystemClock
 
 
 class FrozenClock:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 
-from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import (
     LoggedOut,
@@ -21,10 +21,10 @@ from tokenward.api.schemas import (
     TokenResponse,
     UserProfile,
 )
+from tokenward.api.transport import NO_STORE, sign_in_transport
 from tokenward.domain.accounts.service import MfaRequired
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.post(
@@ -45,16 +45,23 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     dependencies=[Depends(rate_limited("login"))],
 )
 async def login(
-    body: LoginRequest, services: Services, context: Context, response: Response
-) -> TokenResponse | MfaRequiredResponse:
-    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens."""
+    request: Request,
+    body: LoginRequest,
+    services: Services,
+    transports: RequestTransports,
+    context: Context,
+    response: Response,
+) -> Response | MfaRequiredResponse:
+    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens.
+    ``X-Tokenward-Transport: cookie`` asks for the refresh token in a cookie (``api.transport.cookie``)."""
+    transport = sign_in_transport(request, transports)
     result = await services.accounts.sign_in(body.email, body.password, context)
-    response.headers.update(NO_STORE)
     if isinstance(result, MfaRequired):
+        response.headers.update(NO_STORE)
         return MfaRequiredResponse(
             mfa_token=result.mfa_token, methods=list(result.methods), expires_in=result.expires_in
         )
-    return TokenResponse.of(result)
+    return transport.write_token_response(result)
 
 
 @router.get("/me", response_model=UserProfile)
@@ -84,12 +91,18 @@ async def change_password(
 
 @router.post("/logout", response_model=LoggedOut)
 async def logout(
+    request: Request,
     principal: CurrentPrincipal,
     services: Services,
+    transports: RequestTransports,
     context: Context,
+    response: Response,
     body: Annotated[LogoutRequest | None, Body()] = None,
 ) -> LoggedOut:
     """End this session, or with ``{"all": true}`` every session of the user."""
     everywhere = bool(body and body.all)
+    # the body of a sign-out never carries a refresh token; a transport that keeps one elsewhere clears it
+    transport, _refresh_token = transports.read_refresh_token(request, {})
     ended = await services.sessions.logout(principal, everywhere=everywhere, context=context)
+    transport.clear(response)
     return LoggedOut(sessions_ended=ended)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from tokenward.api.auth import Context, Services
+from tokenward.api.auth import Context, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.schemas import TokenResponse
@@ -48,18 +48,19 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
         }
     },
 )
-async def token(request: Request, services: Services, context: Context, response: Response) -> TokenResponse:
+async def token(
+    request: Request, services: Services, transports: RequestTransports, context: Context
+) -> Response:
     """Exchange a refresh token for a new access token and a new refresh token (the old one stops working)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
     parameters = await read_oauth_parameters(request)
     grant_type = parameters.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("grant_type is required")
     if grant_type != "refresh_token":
         raise UnsupportedGrantType("Only grant_type=refresh_token is supported")
-    refresh_token = parameters.get("refresh_token")
-    if not refresh_token:
+    # the new pair goes back by the transport that brought the old refresh token
+    transport, refresh_token = transports.read_refresh_token(request, parameters)
+    if refresh_token is None:
         raise InvalidRequest("refresh_token is required")
     pair = await services.sessions.refresh(refresh_token, context)
-    return TokenResponse.of(pair)
+    return transport.write_token_response(pair)

@@ -26,12 +26,12 @@ from tokenward.api.problems import problem_response
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.services import ApiServices
+from tokenward.api.transport import NO_STORE
 from tokenward.domain.clients.api_clients import ApiClient
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 BASIC_CHALLENGE = 'Basic realm="tokenward", charset="UTF-8"'
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-#: signing algorithms Tokenward can generate keys for; HMAC is never among them
-SUPPORTED_ALGORITHMS: tuple[str, ...] = ("ES256", "Ed25519", "RS256", "PS256")
+# the algorithms Tokenward generates keys for are exactly those its verifier (tokenward_client) accepts
+from tokenward_client.keys import SUPPORTED_ALGORITHMS as SUPPORTED_ALGORITHMS
+
 DEFAULT_ALGORITHM = "ES256"
 
 

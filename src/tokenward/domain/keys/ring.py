@@ -19,18 +19,16 @@ when a token names a kid it does not know yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import (
@@ -40,27 +38,14 @@ from tokenward.domain.keys.model import (
     KeyState,
     StoredKey,
 )
-from tokenward.domain.keys.signatures import SignatureCheck, signature_check
 from tokenward.domain.leases import Leases
 from tokenward.errors import KeyUnavailable, NotFound
+from tokenward_client.keys import PRIVATE_JWK_MEMBERS, VerificationKey, verification_key_from_jwk
 
 #: a JOSE key object able to sign (private) or verify (public) with one of the supported algorithms
 AsymmetricKey = ECKey | OKPKey | RSAKey
 
 RSA_KEY_BITS = 3072
-#: smallest RSA modulus accepted from a JWKS (NIST SP 800-131A); our own keys are 3072 bits
-MIN_RSA_VERIFY_BITS = 2048
-#: JWK members that only a private (or symmetric) key has; never published, never accepted from a JWKS
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-#: the RFC 8037 label for Ed25519, superseded by RFC 9864's "Ed25519"; accepted only when configured
-LEGACY_EDDSA = "EdDSA"
-
-_KEY_TYPE: Mapping[str, tuple[str, str | None]] = {
-    "ES256": ("EC", "P-256"),
-    "Ed25519": ("OKP", "Ed25519"),
-    "RS256": ("RSA", None),
-    "PS256": ("RSA", None),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +58,6 @@ class SigningKey:
 
     def __repr__(self) -> str:
         return f"SigningKey(kid={self.kid!r}, alg={self.alg!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class VerificationKey:
-    """A public key and the one algorithm a signature under it may use."""
-
-    kid: str
-    alg: str
-    key: AsymmetricKey
-    #: the signature check for ``alg`` under ``key``, built once (domain/keys/signatures.py: the verifier's hot path)
-    check_signature: SignatureCheck = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "check_signature", signature_check(self.alg, self.key.public_key))
 
 
 def _check_algorithm(alg: str) -> None:
@@ -107,18 +78,22 @@ def _generate_private_key(
 
 
 def _as_jose_key(key: object) -> AsymmetricKey:
-    """Wrap a ``cryptography`` key object, or import a JWK dict, as a joserfc key."""
+    """Wrap a ``cryptography`` key object as a joserfc key."""
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
         return ECKey.import_key(key)
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
         return OKPKey.import_key(key)
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return RSAKey.import_key(key)
-    if isinstance(key, Mapping):
-        jose_key = import_key(dict(key))
-        if isinstance(jose_key, ECKey | OKPKey | RSAKey):
-            return jose_key
     raise ValueError("not a supported asymmetric key")
+
+
+def _published_key(stored: StoredKey) -> tuple[VerificationKey, AsymmetricKey]:
+    """A stored key's public half, checked by the same rules as a key fetched from a JWKS, and as a joserfc key
+    (the JWKS is re-derived from it)."""
+    checked = verification_key_from_jwk(stored.public_jwk, algorithms=(stored.alg,))
+    jose_key = _as_jose_key(checked.key)
+    return VerificationKey(kid=checked.kid, alg=checked.alg, key=jose_key), jose_key
 
 
 def public_jwk(key: AsymmetricKey, *, kid: str, alg: str) -> dict[str, str]:
@@ -152,50 +127,6 @@ def generate_key(alg: str, encryptor: KeyEncryptor, now: datetime, state: KeySta
     )
 
 
-def verification_key_from_jwk(
-    jwk: Mapping[str, Any],
-    *,
-    algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
-    accept_legacy_eddsa: bool = False,
-) -> VerificationKey:
-    """Turn one published JWK into a verification key, or raise ``ValueError`` saying why it is unusable.
-
-    Used both for our own stored keys and for keys fetched from a JWKS by resource servers, so the rules are
-    the same everywhere: ``alg`` must be present and allowed (one algorithm per key), the key type and curve
-    must fit it, ``use`` (when present) must be ``sig``, and a JWK carrying private members is refused rather
-    than stripped, because a JWKS that publishes them is misconfigured and must not be trusted.
-    """
-    allowed = frozenset(algorithms)
-    kid = jwk.get("kid")
-    alg = jwk.get("alg")
-    if not isinstance(kid, str) or not kid:
-        raise ValueError("JWK without a kid")
-    if not isinstance(alg, str):
-        raise ValueError("JWK without an alg")
-    if alg == LEGACY_EDDSA and accept_legacy_eddsa and jwk.get("crv") == "Ed25519":
-        alg = "Ed25519"
-    if alg not in allowed or alg not in _KEY_TYPE:
-        raise ValueError("JWK algorithm not allowed")
-    if PRIVATE_JWK_MEMBERS & jwk.keys():
-        raise ValueError("JWK carries private key members")
-    if jwk.get("use", "sig") != "sig":
-        raise ValueError("JWK is not for signatures")
-    kty, crv = _KEY_TYPE[alg]
-    if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
-        raise ValueError("JWK key type does not fit its algorithm")
-    public_members = {
-        name: value for name, value in jwk.items() if name in {"kty", "crv", "x", "y", "n", "e"}
-    }
-    try:
-        key = _as_jose_key(public_members)
-        JWSRegistry.algorithms[alg].check_key(key)
-    except (JoseError, ValueError, TypeError) as exc:
-        raise ValueError("JWK is not a valid public key") from exc
-    if isinstance(key, RSAKey) and key.public_key.key_size < MIN_RSA_VERIFY_BITS:
-        raise ValueError("RSA key too small")
-    return VerificationKey(kid=kid, alg=alg, key=key)
-
-
 def _signing_order(key: StoredKey) -> tuple[datetime, str]:
     return (key.activated_at or datetime.min.replace(tzinfo=UTC), key.kid)
 
@@ -213,10 +144,9 @@ class KeyRing:
         """``previous``: the ring this one replaces; its decrypted signing key is kept if it still signs."""
         self._encryptor = encryptor
         self._published = [key for key in keys if key.state in PUBLISHED_STATES]
-        self._verification = {
-            key.kid: verification_key_from_jwk(key.public_jwk, algorithms=(key.alg,))
-            for key in self._published
-        }
+        published = {key.kid: _published_key(key) for key in self._published}
+        self._verification = {kid: verification for kid, (verification, _) in published.items()}
+        self._public_keys = {kid: jose_key for kid, (_, jose_key) in published.items()}
         active = [key for key in keys if key.state is KeyState.ACTIVE]
         self._active = max(active, key=_signing_order) if active else None
         self._signing: SigningKey | None = None
@@ -261,8 +191,7 @@ class KeyRing:
         """The JWKS document: public JWKs of the NEXT, ACTIVE and RETIRED keys."""
         return {
             "keys": [
-                public_jwk(self._verification[key.kid].key, kid=key.kid, alg=key.alg)
-                for key in self._published
+                public_jwk(self._public_keys[key.kid], kid=key.kid, alg=key.alg) for key in self._published
             ]
         }
 
@@ -366,7 +295,9 @@ class KeyService:
         for key in keys:
             expired = key.retired_at is not None and now >= key.retired_at + self.policy.retain_retired
             if key.state is KeyState.RETIRED and expired and await self._repository.delete(key.kid):
-                await self._record(AuditEventType.KEY_REMOVED, key, reason="retention_ended")
+                await self._audit.record(
+                    AuditEventType.KEY_REMOVED, kid=key.kid, alg=key.alg, reason="retention_ended"
+                )
                 done.append(f"removed {key.kid}")
         return done
 
@@ -402,13 +333,23 @@ class KeyService:
             return None
         now = self._clock.now()
         await self._repository.set_state(kid, KeyState.REVOKED, now)
-        await self._record(AuditEventType.KEY_REVOKED, key, reason="operator", previous_state=key.state.value)
+        await self._audit.record(
+            AuditEventType.KEY_REVOKED,
+            kid=key.kid,
+            alg=key.alg,
+            reason="operator",
+            previous_state=key.state.value,
+        )
         if any(k.state is KeyState.ACTIVE and k.kid != kid for k in keys):
             return None
         for waiting in (k for k in keys if k.state is KeyState.NEXT):
             if await self._repository.set_state(waiting.kid, KeyState.REVOKED, now, expected=KeyState.NEXT):
-                await self._record(
-                    AuditEventType.KEY_REVOKED, waiting, reason="revoked_with_active", previous_state="next"
+                await self._audit.record(
+                    AuditEventType.KEY_REVOKED,
+                    kid=waiting.kid,
+                    alg=waiting.alg,
+                    reason="revoked_with_active",
+                    previous_state="next",
                 )
         return await self._new_key(KeyState.ACTIVE, reason="replaces_revoked")
 
@@ -432,7 +373,9 @@ class KeyService:
     async def _new_key(self, state: KeyState, *, reason: str) -> StoredKey:
         key = generate_key(self._algorithm, self._encryptor, self._clock.now(), state)
         await self._repository.add(key)
-        await self._record(AuditEventType.KEY_CREATED, key, reason=reason, state=state.value)
+        await self._audit.record(
+            AuditEventType.KEY_CREATED, kid=key.kid, alg=key.alg, reason=reason, state=state.value
+        )
         return key
 
     async def _transition(
@@ -441,15 +384,8 @@ class KeyService:
         if not await self._repository.set_state(key.kid, state, now, expected=expected):
             return False  # another process made this transition first
         event = AuditEventType.KEY_ACTIVATED if state is KeyState.ACTIVE else AuditEventType.KEY_RETIRED
-        await self._record(event, key, reason=reason)
+        await self._audit.record(event, kid=key.kid, alg=key.alg, reason=reason)
         return True
-
-    async def _record(self, event_type: str, key: StoredKey, **details: str) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type, at=self._clock.now(), details={"kid": key.kid, "alg": key.alg, **details}
-            )
-        )
 
 
 class KeyRingHolder:

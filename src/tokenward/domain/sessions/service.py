@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from tokenward.domain.accounts.users import User, UserRepository
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
@@ -58,6 +58,8 @@ class TokenPair:
     scope: str
     session_id: str
     token_type: str = "Bearer"
+    #: seconds the refresh token stays usable (the session's idle or absolute end, whichever comes first)
+    refresh_expires_in: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +202,12 @@ class SessionService:
             return
         if await self._revoke(record.session_id, RevokeReason.TOKEN_REVOKED):
             await self._audit.record(
-                AuditEvent(
-                    type=AuditEventType.SESSION_REVOKED,
-                    at=self._clock.now(),
-                    user_id=record.user_id,
-                    session_id=record.session_id,
-                    ip=context.ip,
-                    user_agent=context.user_agent,
-                    details={"reason": RevokeReason.TOKEN_REVOKED.value, "via": "refresh_token"},
-                )
+                AuditEventType.SESSION_REVOKED,
+                context,
+                user_id=record.user_id,
+                session_id=record.session_id,
+                reason=RevokeReason.TOKEN_REVOKED.value,
+                via="refresh_token",
             )
 
     async def revoke_access_token(self, access_token: str, context: RequestContext) -> None:
@@ -222,34 +221,26 @@ class SessionService:
             return
         await self._revocations.token_revoked(claims.jti, claims.expires_at)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.TOKEN_REVOKED,
-                at=self._clock.now(),
-                user_id=claims.subject,
-                session_id=claims.session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"jti": claims.jti},
-            )
+            AuditEventType.TOKEN_REVOKED,
+            context,
+            user_id=claims.subject,
+            session_id=claims.session_id,
+            jti=claims.jti,
         )
 
     async def logout(self, principal: Principal, *, everywhere: bool, context: RequestContext) -> int:
         """End this session, or every session of the user; returns how many were ended."""
-        now = self._clock.now()
         if everywhere:
             ended = len(await self.revoke_all(principal.user.id, RevokeReason.LOGOUT_ALL))
         else:
             ended = int(await self._revoke(principal.session.id, RevokeReason.LOGOUT))
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.LOGOUT,
-                at=now,
-                user_id=principal.user.id,
-                session_id=principal.session.id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"everywhere": everywhere, "sessions_ended": ended},
-            )
+            AuditEventType.LOGOUT,
+            context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
+            everywhere=everywhere,
+            sessions_ended=ended,
         )
         return ended
 
@@ -284,17 +275,13 @@ class SessionService:
         if session is None or session.user_id != principal.user.id or not session.active:
             raise NotFound("No such session")
         await self._revoke(session_id, RevokeReason.USER_REQUEST)
-        context = context or RequestContext()
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.SESSION_REVOKED,
-                at=self._clock.now(),
-                user_id=principal.user.id,
-                session_id=session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"reason": RevokeReason.USER_REQUEST.value, "by_session": principal.session.id},
-            )
+            AuditEventType.SESSION_REVOKED,
+            context,
+            user_id=principal.user.id,
+            session_id=session_id,
+            reason=RevokeReason.USER_REQUEST.value,
+            by_session=principal.session.id,
         )
 
     async def _revoke(self, session_id: str, reason: str) -> bool:
@@ -312,19 +299,13 @@ class SessionService:
             raise InvalidGrant("The refresh token was already used; use the newest refresh token")
         await self._revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSE)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.REFRESH_TOKEN_REUSE,
-                at=now,
-                outcome="session_revoked",
-                user_id=session.user_id,
-                session_id=session.id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={
-                    "family_id": session.family_id,
-                    "rotated_seconds_ago": int((now - record.rotated_at).total_seconds()),
-                },
-            )
+            AuditEventType.REFRESH_TOKEN_REUSE,
+            context,
+            outcome="session_revoked",
+            user_id=session.user_id,
+            session_id=session.id,
+            family_id=session.family_id,
+            rotated_seconds_ago=int((now - record.rotated_at).total_seconds()),
         )
         raise InvalidGrant("Refresh token reuse detected; the session has been revoked")
 
@@ -344,8 +325,11 @@ class SessionService:
             family_id=session.family_id,
             user_id=session.user_id,
             created_at=now,
-            expires_at=min(now + self._settings.idle_ttl, session.expires_at),
+            expires_at=self._refresh_expiry(session),
         )
+
+    def _refresh_expiry(self, session: Session) -> datetime:
+        return min(self._clock.now() + self._settings.idle_ttl, session.expires_at)
 
     def _token_pair(self, session: Session, refresh_token: str) -> TokenPair:
         issued = self._issuer.issue(
@@ -361,4 +345,5 @@ class SessionService:
             refresh_token=refresh_token,
             scope=session.scope,
             session_id=session.id,
+            refresh_expires_in=int((self._refresh_expiry(session) - self._clock.now()).total_seconds()),
         )

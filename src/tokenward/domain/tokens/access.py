@@ -21,7 +21,7 @@ from joserfc import jws
 
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.ring import KeyRing
-from tokenward.domain.tokens.verification import ACCESS_TOKEN_TYPE
+from tokenward_client.verification import ACCESS_TOKEN_TYPE
 
 MAX_ACCESS_TOKEN_LIFETIME = 3600
 #: 16 random bytes: 128 bits, unguessable and collision-free for a token's life

@@ -21,6 +21,10 @@ context.configure(
     # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # SQLite does run DDL inside a transaction; without this Alembic treats it as non-transactional and commits
+    # after each revision, so two processes starting at once could both plan the same upgrade from the same
+    # starting revision and the second would fail with "table already exists"
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()

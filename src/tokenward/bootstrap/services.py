@@ -1,0 +1,223 @@
+"""Every domain service, wired from its policy (``policies``) and its stores (``stores``).
+
+One function per service or small family of services; each takes the ``Basis`` that every service shares and
+the other services it calls. ``container.build_container`` calls them in dependency order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from tokenward.adapters.metrics import PrometheusThrottleMetrics
+from tokenward.bootstrap.policies import (
+    access_token_settings,
+    account_settings,
+    argon2_parameters,
+    cleanup_policy,
+    deny_policy,
+    email_flow_settings,
+    mfa_settings,
+    password_policy,
+    session_settings,
+    throttle_policy,
+    verification_policy,
+)
+from tokenward.bootstrap.stores import SqlRepositories, throttle_counters
+from tokenward.config import Settings
+from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.credentials import Credentials
+from tokenward.domain.accounts.passwords import (
+    HashingPool,
+    PasswordChecker,
+    PasswordHasher,
+    load_common_passwords,
+)
+from tokenward.domain.accounts.service import AccountService
+from tokenward.domain.audit.events import AuditTrail
+from tokenward.domain.cleanup import (
+    CleanupService,
+    EndedSessions,
+    ExpiredMfaChallenges,
+    ExpiredOneTimeTokens,
+    ExpiredRefreshRecords,
+)
+from tokenward.domain.clock import Clock
+from tokenward.domain.email.flows import EmailVerification, PasswordReset
+from tokenward.domain.email.mail import Mailer
+from tokenward.domain.email.one_time_tokens import OneTimeTokens
+from tokenward.domain.email.sign_in_notices import NoticeSettings, SignInNotices
+from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.ring import KeyRing, KeyRingHolder
+from tokenward.domain.leases import Leases
+from tokenward.domain.mfa import MfaService
+from tokenward.domain.sessions.denylist import DenyList, Revocations
+from tokenward.domain.sessions.service import SessionService
+from tokenward.domain.tokens import AccessTokenIssuer, AccessTokenVerifier
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """What every service is wired from: the settings, the clock, the audit trail and the stores."""
+
+    settings: Settings
+    clock: Clock
+    audit: AuditTrail
+    repositories: SqlRepositories
+
+
+def hashing_pool(settings: Settings) -> HashingPool:
+    """Bounds how many Argon2 hashes run at once and how many may wait; more are refused, not queued."""
+    return HashingPool(max_concurrent=settings.hash_concurrency, max_waiting=settings.hash_queue_limit)
+
+
+def build_credentials(settings: Settings, pool: HashingPool) -> Credentials:
+    return Credentials(
+        PasswordChecker(password_policy(settings), load_common_passwords()),
+        PasswordHasher(argon2_parameters(settings)),
+        pool,
+        settings.service_name,
+    )
+
+
+def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis: Redis | None) -> Throttle:
+    """Rate limits and lock-out, counted where ``stores.throttle_counters`` chooses."""
+    limiter, distinct = throttle_counters(settings, redis, clock)
+    return Throttle(
+        limiter=limiter,
+        distinct=distinct,
+        policy=throttle_policy(settings),
+        audit=audit,
+        metrics=PrometheusThrottleMetrics(),
+    )
+
+
+def build_sessions(basis: Basis, key_holder: KeyRingHolder, deny_list: DenyList) -> SessionService:
+    """Sessions sign with, and verify against, whatever ring the holder has now (it is reloaded)."""
+    settings, clock = basis.settings, basis.clock
+
+    def current_ring() -> KeyRing:
+        return key_holder.ring
+
+    return SessionService(
+        sessions=basis.repositories.sessions,
+        users=basis.repositories.users,
+        issuer=AccessTokenIssuer(current_ring, access_token_settings(settings), clock),
+        verifier=AccessTokenVerifier(
+            lambda kid: current_ring().verification_key(kid), verification_policy(settings), clock
+        ),
+        audit=basis.audit,
+        clock=clock,
+        settings=session_settings(settings),
+        revocations=Revocations(deny_list, deny_policy(settings), clock),
+        learn_key=key_holder.learn,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EmailFlows:
+    """The flows that send a one-time link: verify an address, reset a password, "was this you?" notices."""
+
+    verification: EmailVerification
+    reset: PasswordReset
+    notices: SignInNotices
+
+
+def build_email_flows(
+    basis: Basis,
+    *,
+    mailer: Mailer,
+    throttle: Throttle,
+    credentials: Credentials,
+    sessions: SessionService,
+) -> EmailFlows:
+    users, audit, clock = basis.repositories.users, basis.audit, basis.clock
+    tokens = OneTimeTokens(basis.repositories.one_time_tokens, clock)
+    links = email_flow_settings(basis.settings)
+    verification = EmailVerification(
+        users=users, tokens=tokens, mailer=mailer, audit=audit, clock=clock, settings=links
+    )
+    reset = PasswordReset(
+        throttle=throttle,
+        users=users,
+        tokens=tokens,
+        credentials=credentials,
+        sessions=sessions,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=links,
+    )
+    notices = SignInNotices(
+        devices=basis.repositories.known_devices,
+        users=users,
+        tokens=tokens,
+        sessions=sessions,
+        reset=reset,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=NoticeSettings(links=links),
+    )
+    return EmailFlows(verification, reset, notices)
+
+
+def build_mfa(
+    basis: Basis, *, throttle: Throttle, encryptor: KeyEncryptor, sessions: SessionService
+) -> MfaService:
+    """TOTP secrets are encrypted under the same KEK cipher as the signing keys."""
+    return MfaService(
+        throttle=throttle,
+        factors=basis.repositories.mfa,
+        challenges=basis.repositories.mfa,
+        encryptor=encryptor,
+        sessions=sessions,
+        audit=basis.audit,
+        clock=basis.clock,
+        settings=mfa_settings(basis.settings),
+    )
+
+
+def build_accounts(
+    basis: Basis,
+    *,
+    credentials: Credentials,
+    sessions: SessionService,
+    mailer: Mailer,
+    throttle: Throttle,
+    mfa: MfaService,
+    email: EmailFlows,
+) -> AccountService:
+    return AccountService(
+        users=basis.repositories.users,
+        credentials=credentials,
+        sessions=sessions,
+        mailer=mailer,
+        audit=basis.audit,
+        clock=basis.clock,
+        settings=account_settings(basis.settings),
+        throttle=throttle,
+        mfa=mfa,
+        verification=email.verification,
+        notices=email.notices,
+        mfa_token_lifetime=mfa_settings(basis.settings).challenge_lifetime,
+    )
+
+
+def build_cleanup(basis: Basis, leases: Leases) -> CleanupService:
+    """Deletes what has ended or expired; a lease makes one process at a time do it."""
+    repositories = basis.repositories
+    return CleanupService(
+        [
+            EndedSessions(repositories.sessions),
+            ExpiredRefreshRecords(repositories.sessions),
+            ExpiredOneTimeTokens(repositories.one_time_tokens),
+            ExpiredMfaChallenges(repositories.mfa),
+            repositories.revocations,
+        ],
+        leases,
+        cleanup_policy(basis.settings),
+        basis.audit,
+        basis.clock,
+    )
