@@ -139,6 +139,7 @@ def _log_summary(text: str) -> dict[str, object]:
             {f"{line['event']}: {line.get('cause')}" for line in parsed if line["level"] == "error"}
         ),
         "lines": len(lines),
+        "audit_lines": events["audit"],
         "dependency_down": events["dependency_down"],
         "dependency_up": events["dependency_up"],
         "tracebacks": sum(1 for line in lines if "Traceback" in line),
