@@ -33,6 +33,7 @@ def _api_handler(app: FastAPI, kind: type[Exception]) -> Handler:
 
 
 TITLES = {
+    400: "Request refused",
     403: "Request refused",
     404: "Page not found",
     405: "Not allowed",

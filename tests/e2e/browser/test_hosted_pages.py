@@ -104,7 +104,7 @@ def test_account_journey(browser: Browser, site: Site) -> None:
     expect(sessions.filter(has_text="this device")).to_have_count(1)
     screenshot(page, "account")
 
-    page.get_by_label("Current code from the app").fill(codes[1])  # a recovery code is a current code too
+    page.get_by_label("Code from the app, or a recovery code").fill(codes[1])
     page.get_by_role("button", name="Get new recovery codes").click()
     expect(page.get_by_text("New recovery codes: the old ones no longer work.")).to_be_visible()
     renewed = page.get_by_role("list", name="Recovery codes").locator("code").all_inner_texts()
@@ -179,6 +179,18 @@ def test_sign_in_page_refuses_to_be_framed(browser: Browser, site: Site) -> None
     assert any(
         "frame-ancestors" in text or "X-Frame-Options" in text for text in refusals
     ) or frame.url.startswith("chrome-error:")
+    page.close()
+
+
+def test_an_oversized_form_gets_a_page(browser: Browser, site: Site) -> None:
+    page = browser.new_page()
+    page.goto(f"{site.base}/account/sign-in")
+    page.get_by_label("E-mail address").fill(ADDRESS)
+    page.get_by_label("Password").fill("x" * 70_000)  # over TOKENWARD_MAX_BODY_BYTES (64 KiB)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Too much data")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Go back, shorten what you entered and try again.")
+    screenshot(page, "too-much-data")
     page.close()
 
 
