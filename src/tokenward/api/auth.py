@@ -18,7 +18,7 @@ from tokenward.api.services import ApiServices
 from tokenward.api.transport import Transports
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.service import Principal
-from tokenward.errors import AuthenticationRequired
+from tokenward.errors import AuthenticationRequired, InvalidToken
 
 # The dependencies below are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in
 # its thread pool, and that hand-off cost more than the rest of an introspection (bench/README.md).
@@ -59,10 +59,16 @@ async def get_context(request: Request) -> RequestContext:
 async def get_principal(
     services: Annotated[ApiServices, Depends(get_services)],
     access_token: Annotated[str | None, Depends(access_token_scheme)],
+    context: Annotated[RequestContext, Depends(get_context)],
 ) -> Principal:
     if access_token is None:
         raise AuthenticationRequired("An access token is required (Authorization: Bearer …)")
-    return await services.sessions.authenticate(access_token)
+    try:
+        return await services.sessions.authenticate(access_token)
+    except InvalidToken as refused:
+        if services.token_refusals is not None:
+            await services.token_refusals.refused(refused.reason, context)
+        raise
 
 
 Services = Annotated[ApiServices, Depends(get_services)]

@@ -14,7 +14,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokenward.adapters.logging import get_logger
 from tokenward.api.problem_body import is_oauth_path, problem_body
-from tokenward.errors import InvalidRequest, MethodNotAllowed, NotFound, RequestTooLarge, TokenwardError
+from tokenward.api.services import ApiConfig
+from tokenward.errors import (
+    InvalidRequest,
+    InvalidToken,
+    MethodNotAllowed,
+    NotFound,
+    RequestTooLarge,
+    TokenwardError,
+)
 
 _log = get_logger("tokenward.api")
 #: an error answer is about this request only; no cache may keep it
@@ -63,9 +71,18 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
+def _token_refusal(error: InvalidToken, request: Request) -> InvalidToken:
+    """Log the rule a refused token broke; in production, answer without naming it (a prober learns nothing)."""
+    _log.info("access_token_refused", reason=error.reason, path=request.url.path)
+    config: ApiConfig = request.app.state.config
+    return error if config.explain_token_refusals else error.concealed()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_tokenward_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TokenwardError)
+        if isinstance(exc, InvalidToken):
+            exc = _token_refusal(exc, request)
         return problem_response(exc, request)
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -51,6 +51,7 @@ from tokenward.domain.mfa import MfaService
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.domain.tokens.refusals import TokenRefusals
 
 #: how often each process runs the key-rotation step (a lease makes one of them do the work)
 KEY_ROTATION_STEP_SECONDS = 60
@@ -119,6 +120,7 @@ class Container:
             introspector=self.introspector,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            token_refusals=TokenRefusals(self.audit, self.clock),
         )
 
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
