@@ -19,7 +19,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
         yield running
 
 
-@pytest.mark.threat("T-LIF-01")
+@pytest.mark.threat("T-LIF-02")
 async def test_authenticated_requests_refuse_when_revocations_cannot_be_read(api: RunningApp) -> None:
     """Attack surface: a revoked token must not slip through while the deny-list store is down."""
     # sign-up and sign-in need the rate-limit store too, so the session is made directly through the services
