@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokenward.api.browser import BrowserConfig
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.clients.api_clients import ApiClientService
@@ -33,6 +34,7 @@ class ApiConfig:
     scopes_supported: tuple[str, ...] = ("openid", "profile")
     #: a 401 names the verifier rule that failed (development); production says only ``invalid_token``
     explain_token_refusals: bool = True
+    browser: BrowserConfig = field(default_factory=BrowserConfig)
 
 
 @dataclass(slots=True)
@@ -54,3 +56,5 @@ class ApiServices:
     throttle: Throttle | None = None
     #: records refused access tokens in the audit trail (within a budget); ``None`` in hand-built services
     token_refusals: TokenRefusals | None = None
+    #: 32 bytes derived from the key-encryption key: seals the hosted pages' session cookie
+    page_secret: bytes = b""

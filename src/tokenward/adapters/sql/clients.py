@@ -8,7 +8,7 @@ from sqlalchemy import Row, delete, insert, select
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import api_clients
-from tokenward.domain.clients.api_clients import ApiClient
+from tokenward.domain.clients.model import ApiClient
 
 
 class SqlApiClientRepository:

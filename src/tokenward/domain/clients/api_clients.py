@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
+from tokenward.domain.clients.model import ApiClient as ApiClient
+from tokenward.domain.clients.model import NewApiClient as NewApiClient
+from tokenward.domain.clients.ports import ApiClientRepository as ApiClientRepository
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound
@@ -33,42 +34,6 @@ _DUMMY_HASH = hashlib.sha256(b"tokenward: no such client").hexdigest()
 
 def hash_client_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ApiClient:
-    id: str
-    name: str
-    secret_hash: str
-    created_at: datetime
-
-    def __repr__(self) -> str:
-        return f"ApiClient(id={self.id!r}, name={self.name!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class NewApiClient:
-    """A client just created, with its secret: the only time the secret exists outside the caller's hands."""
-
-    client: ApiClient
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"NewApiClient(client={self.client!r}, secret=[redacted])"
-
-
-class ApiClientRepository(Protocol):
-    async def add(self, client: ApiClient) -> None: ...
-
-    async def get(self, client_id: str) -> ApiClient | None: ...
-
-    async def list_clients(self) -> list[ApiClient]:
-        """Oldest first."""
-        ...
-
-    async def delete(self, client_id: str) -> bool:
-        """``False`` when no such client existed."""
-        ...
 
 
 #: how long a looked-up client is trusted without asking storage again; a client deleted through another process

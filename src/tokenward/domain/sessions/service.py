@@ -1,6 +1,6 @@
 """Sessions: start one at sign-in, rotate its refresh token, authenticate access tokens against it, end it.
 
-Refresh-token rotation and reuse detection (DESIGN.md §4):
+Refresh-token rotation and reuse detection (docs/security/token-lifecycle.md#rotation-and-reuse-detection):
 - every refresh replaces the token; the old hash stays, marked ``rotated_at``;
 - a rotated token presented again *within* the grace window (default 10 s) is refused with ``invalid_grant``
   but revokes nothing: that is what a client does when two tabs refresh at once or a response was lost, and
@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.ports import SessionRepository
 from tokenward.domain.sessions.refresh_tokens import (
     hash_refresh_token,
     looks_like_refresh_token,
@@ -58,6 +60,8 @@ class TokenPair:
     scope: str
     session_id: str
     token_type: str = "Bearer"
+    #: seconds the refresh token stays usable (the session's idle or absolute end, whichever comes first)
+    refresh_expires_in: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,8 +327,11 @@ class SessionService:
             family_id=session.family_id,
             user_id=session.user_id,
             created_at=now,
-            expires_at=min(now + self._settings.idle_ttl, session.expires_at),
+            expires_at=self._refresh_expiry(session),
         )
+
+    def _refresh_expiry(self, session: Session) -> datetime:
+        return min(self._clock.now() + self._settings.idle_ttl, session.expires_at)
 
     def _token_pair(self, session: Session, refresh_token: str) -> TokenPair:
         issued = self._issuer.issue(
@@ -340,4 +347,5 @@ class SessionService:
             refresh_token=refresh_token,
             scope=session.scope,
             session_id=session.id,
+            refresh_expires_in=int((self._refresh_expiry(session) - self._clock.now()).total_seconds()),
         )
