@@ -165,9 +165,8 @@ class InvalidToken(TokenwardError):
     """An access token (or other bearer token) was refused.
 
     ``reason`` is a stable snake_case word naming the rule that failed (``alg_not_allowed``, ``expired`` ...);
-    tests assert it. In development the API shows it as the problem's ``detail``; in production it answers
-    ``concealed()`` instead, so a prober learns nothing about which rule its forgery broke (the reason goes to
-    the log and the audit trail).
+    tests assert it. The API shows it as the ``detail`` in development only; production answers ``concealed()``,
+    so a prober learns nothing of which rule its forgery broke (the reason goes to the log and audit trail).
     """
 
     code = "invalid_token"

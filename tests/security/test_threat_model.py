@@ -301,14 +301,24 @@ def command_tree(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 _COMMAND = re.compile(r"(?<![\w.-])tokenward((?: [a-z][a-z-]*)+)")
+#: fenced code blocks (their info string and body) and inline code spans
+_FENCED = re.compile(r"^```([^\n]*)\n(.*?)^```", re.M | re.S)
+_INLINE = re.compile(r"`([^`\n]+)`")
+
+
+def code_in(markdown: str) -> list[str]:
+    """The code a Markdown text shows: fenced blocks (diagrams left out) and inline spans outside them."""
+    blocks = [body for info, body in _FENCED.findall(markdown) if info.strip() != "mermaid"]
+    return blocks + _INLINE.findall(_FENCED.sub("", markdown))
 
 
 def documented_commands() -> list[tuple[str, str]]:
-    """``(file, "tokenward keys rotate")`` for every command shown in the README and docs/ (code and prose)."""
+    """``(file, "tokenward keys rotate")`` for every command the README and docs/ show as code."""
     found = []
     for path in [README, *sorted((ROOT / "docs").rglob("*.md"))]:
-        for match in _COMMAND.finditer(path.read_text()):
-            found.append((str(path.relative_to(ROOT)), "tokenward" + match.group(1)))
+        for code in code_in(path.read_text()):
+            for match in _COMMAND.finditer(code):
+                found.append((str(path.relative_to(ROOT)), "tokenward" + match.group(1)))
     return found
 
 
