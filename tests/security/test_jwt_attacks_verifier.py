@@ -106,6 +106,7 @@ def test_the_high_s_twin_of_a_real_token_is_refused() -> None:
     the same bytes (``cryptography`` accepts it), but it is a second spelling of the token: refused."""
     verifier = domain_verifier("ES256")
     public_key = key_material("ES256").signing_key.key.public_key
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
     for token in _issued_es256_tokens(
         16
     ):  # OpenSSL picks a high ``s`` about half the time: the issuer fixes it

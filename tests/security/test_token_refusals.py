@@ -58,6 +58,6 @@ async def test_production_answers_invalid_token_without_naming_the_rule(producti
         assert reason not in response.text
         assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
-    events = await container.audit_repository.list_events(event_type="access_token_refused", limit=1000)
+    events = await container.audit_log.list_events(event_type="access_token_refused", limit=1000)
     assert {event.details["reason"] for event in events} == set(probes)
     assert {event.ip for event in events} == {"203.0.113.7"}
