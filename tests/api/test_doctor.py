@@ -106,6 +106,16 @@ def test_connections_and_urls_in_production(
     assert found.status is status, found.explanation
 
 
+@pytest.mark.threat("T-NET-01")
+def test_a_plain_http_cors_origin_is_named(tmp_path: Path) -> None:
+    values = {
+        "issuer": "https://auth.example.com",
+        "cors_origins": ["https://app.example.com", "http://localhost:5173"],
+    }
+    found = check(settings_checks(settings(tmp_path, **values)), "issuer and origins")
+    assert (found.status, found.explanation) == (Status.WARN, "not https: http://localhost:5173")
+
+
 @pytest.mark.threat("T-KEY-03")
 @pytest.mark.parametrize(
     ("kek", "status", "words"),

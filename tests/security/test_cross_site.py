@@ -52,23 +52,43 @@ async def test_markup_in_a_path_is_not_reflected_as_a_page(api: RunningApp) -> N
     assert "<script>" not in response.text
 
 
+#: what a page on another site can make a browser send without a CORS preflight, with the victim's cookies
+FORGED_HEADERS = {
+    "Origin": HOSTILE_ORIGIN,
+    "Cookie": "__Host-tokenward-refresh=twr_stolen-by-nobody; access_token=eyJ.not.sent",
+}
+
+
 @pytest.mark.threat("T-API-08")
-async def test_a_cross_site_form_post_cannot_sign_the_victim_out(api: RunningApp) -> None:
-    """Attack: a hidden form on another site posts to /v1/logout; the browser adds its cookies, never a bearer."""
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", "all=true"),
+        ("text/plain", '{"all": true}'),
+        ("multipart/form-data; boundary=x", "--x--"),
+    ],
+)
+async def test_a_cross_site_form_post_cannot_sign_the_victim_out(
+    api: RunningApp, content_type: str, body: str
+) -> None:
+    """Attack: a hidden form (or a no-preflight ``fetch``) on another site posts to /v1/logout with the victim's
+    cookies. Only JSON bodies are read, which a form cannot send; and no cookie is a credential here."""
     _, tokens = await api.new_user()
     forged = await api.client.post(
-        "/v1/logout",
-        content="all=true",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Origin": HOSTILE_ORIGIN,
-            "Cookie": f"access_token={tokens['access_token']}; refresh_token={tokens['refresh_token']}",
-        },
+        "/v1/logout", content=body, headers={**FORGED_HEADERS, "Content-Type": content_type}
     )
-    assert (forged.status_code, forged.json()["code"]) == (401, "authentication_required")
+    assert (forged.status_code, forged.json()["code"]) == (415, "unsupported_media_type")
     assert "access-control-allow-origin" not in forged.headers
-    still_signed_in = await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))
-    assert still_signed_in.status_code == 200
+    assert (await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).status_code == 200
+
+
+@pytest.mark.threat("T-API-08")
+async def test_a_forged_post_without_a_body_carries_no_credential(api: RunningApp) -> None:
+    """The same attack with no body at all: the browser sends cookies, never a bearer token."""
+    _, tokens = await api.new_user()
+    forged = await api.client.post("/v1/logout", headers=FORGED_HEADERS)
+    assert (forged.status_code, forged.json()["code"]) == (401, "authentication_required")
+    assert (await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).status_code == 200
 
 
 @pytest.mark.threat("T-API-08")

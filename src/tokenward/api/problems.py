@@ -7,6 +7,8 @@ unexpected exceptions become a bare 500 with no stack trace.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,7 +17,6 @@ from structlog import get_logger
 
 from tokenward.api.problem_body import is_oauth_path, problem_body
 from tokenward.api.routing import allowed_methods
-from tokenward.api.services import ApiConfig
 from tokenward.errors import (
     InvalidRequest,
     InvalidToken,
@@ -24,6 +25,9 @@ from tokenward.errors import (
     RequestTooLarge,
     TokenwardError,
 )
+
+if TYPE_CHECKING:  # services imports last_resort, which imports this module
+    from tokenward.api.services import ApiConfig
 
 _log = get_logger("tokenward.api")
 #: an error answer is about this request only; no cache may keep it

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenward.api.browser import BrowserConfig
+from tokenward.api.last_resort import Triage, log_unhandled
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
@@ -37,6 +38,8 @@ class ApiConfig:
     #: a 401 names the verifier rule that failed (development); production says only ``invalid_token``
     explain_token_refusals: bool = True
     browser: BrowserConfig = field(default_factory=BrowserConfig)
+    #: what an exception that escaped every route becomes (``api.last_resort``); bootstrap passes the adapters'
+    triage: Triage = log_unhandled
 
 
 @dataclass(slots=True)

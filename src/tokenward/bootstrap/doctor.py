@@ -90,7 +90,7 @@ def check_kek(settings: Settings) -> Check:
 def check_public_urls(settings: Settings) -> Check:
     """The issuer, the public URL and every CORS origin must be https (browsers and tokens name them)."""
     urls = [settings.issuer, *([settings.public_url] if settings.public_url else [])]
-    urls += list(getattr(settings, "cors_origins", []))
+    urls += settings.cors_origins
     plain = [url for url in urls if not url.startswith("https://")]
     if not plain:
         return Check("issuer and origins", Status.OK, f"{len(urls)} URL(s), all https")
