@@ -56,17 +56,24 @@ class InvalidToken(TokenwardError):
     """An access token (or other bearer token) was refused.
 
     ``reason`` is a stable snake_case word naming the rule that failed (``alg_not_allowed``, ``expired`` ...);
-    tests assert it, and the API shows it as the problem's ``detail``.
+    tests assert it. The API shows it as the ``detail`` in development only; production answers ``concealed()``,
+    so a prober learns nothing of which rule its forgery broke (the reason goes to the log and audit trail).
     """
 
     code = "invalid_token"
     status = 401
     title = "Invalid token"
     oauth_error = "invalid_token"
+    #: the detail of a refusal that does not name its rule
+    CONCEALED_DETAIL = "The access token was not accepted"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, detail: str | None = None) -> None:
         self.reason = reason
-        super().__init__(reason)
+        super().__init__(detail or reason)
+
+    def concealed(self) -> InvalidToken:
+        """The same refusal, its detail no longer naming the rule that failed."""
+        return InvalidToken(self.reason, detail=self.CONCEALED_DETAIL)
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
