@@ -62,7 +62,7 @@ async def test_list_is_newest_first_with_filters_and_limit(repo: AuditRepository
     assert await repo.list_events(user_id="carol") == []
 
 
-@pytest.mark.threat("T-AUD-01")
+@pytest.mark.threat("T-AUD-01", "T-INS-01")
 @pytest.mark.parametrize(
     "statement",
     [
