@@ -163,6 +163,13 @@ class InvalidCredentials(TokenwardError):
     oauth_error = "invalid_grant"
 
 
+class AccountGone(InvalidCredentials):
+    """A row was written for an account (or session) that was deleted meanwhile, e.g. a sign-in racing the
+    account's erasure: the database refused the row, and the caller gets the answer an unknown account gets."""
+
+    title = "Invalid e-mail or password"
+
+
 class AccountDisabled(TokenwardError):
     """Only ever raised after the correct password, so it tells nothing to a guesser."""
 
@@ -412,3 +419,12 @@ class DependencyUnavailable(RetryLater):
     def __init__(self, dependency: str, retry_after: int = 1) -> None:
         self.retry_after = retry_after
         super().__init__(f"{dependency} is not answering; retry shortly")
+
+
+class RecentSignInRequired(TokenwardError):
+    """Export and erasure hand out or destroy everything; they need a sign-in from the last few minutes."""
+
+    code = "recent_sign_in_required"
+    status = 403
+    title = "Recent sign-in required"
+    oauth_error = "invalid_request"

@@ -2,7 +2,8 @@
 
 The two SQL blocks of the checklist (role setup, then the runtime role's GRANTs) are run as written, with role
 and database names made unique for this run. Tokenward then runs as the runtime role: it signs users up and in,
-refreshes, rotates and revokes keys, manages API clients and cleans up; and the same role is refused
+refreshes, enrols a second factor, rotates and revokes keys, re-encrypts under a new KEK, manages API
+clients, cleans up, exports and erases an account and verifies the audit chain; and the same role is refused
 ``ALTER TABLE``, ``CREATE TABLE``, ``DROP TRIGGER`` and any change to the audit trail (threats T-INS-01,
 T-AUD-01).
 """
@@ -21,11 +22,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
-from tests.harness import bearer, make_settings, running_app
+from tests.harness import STRONG_PASSWORD, bearer, make_settings, running_app
 from tests.mfa_support import enrol_totp
 
 from tokenward.adapters.sql.migrate import migrate
 from tokenward.adapters.sql.tables import ALL_TABLES
+from tokenward.domain.keys.encryption import KeyEncryptor
 
 CHECKLIST = Path(__file__).resolve().parents[2] / "docs" / "security" / "checklists.md"
 
@@ -126,6 +128,17 @@ async def test_the_runtime_role_runs_tokenward(roles: Roles, tmp_path: Path) -> 
         await container.api_clients.delete(client.client.id)
         report = await container.cleanup.run()
         assert report.ran
+        rewrapped = await container.kek_rotation().rewrap(KeyEncryptor(secrets.token_bytes(32)))
+        assert rewrapped.totp_secrets == 1
+        _, doomed = await api.new_user()
+        assert (
+            await api.client.get("/v1/me/export", headers=bearer(doomed["access_token"]))
+        ).status_code == 200
+        erased = await api.client.request(
+            "DELETE", "/v1/me", json={"password": STRONG_PASSWORD}, headers=bearer(doomed["access_token"])
+        )
+        assert erased.status_code == 204, erased.text
+        assert (await container.audit_log.verify()).broken is None
 
 
 @pytest.mark.threat("T-INS-01", "T-AUD-01")
@@ -139,7 +152,8 @@ async def test_the_runtime_role_runs_tokenward(roles: Roles, tmp_path: Path) -> 
         "UPDATE audit_events SET outcome = 'success'",
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
-        "DELETE FROM users",
+        "DELETE FROM audit_chain_head",
+        "UPDATE audit_personal SET sealed = ''",
     ],
 )
 async def test_the_runtime_role_cannot_change_the_schema_or_the_audit_trail(

@@ -18,7 +18,17 @@ from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
-from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
+from tokenward.api.routes import (
+    accounts,
+    admin,
+    health,
+    mfa,
+    oauth,
+    oauth_lifecycle,
+    password_reset,
+    privacy,
+    wellknown,
+)
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.routing import JsonBodyRoute
@@ -52,6 +62,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(oauth_lifecycle.router)
     app.include_router(session_routes.router)
+    app.include_router(privacy.router)
+    app.include_router(admin.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)
 

@@ -23,6 +23,7 @@ class SqlApiClientRepository:
                     name=client.name,
                     secret_hash=client.secret_hash,
                     created_at=client.created_at,
+                    scopes=" ".join(sorted(client.scopes)),
                 )
             )
 
@@ -44,4 +45,10 @@ class SqlApiClientRepository:
 
 
 def _client(row: Row[Any]) -> ApiClient:
-    return ApiClient(id=row.id, name=row.name, secret_hash=row.secret_hash, created_at=row.created_at)
+    return ApiClient(
+        id=row.id,
+        name=row.name,
+        secret_hash=row.secret_hash,
+        created_at=row.created_at,
+        scopes=frozenset(row.scopes.split()),
+    )

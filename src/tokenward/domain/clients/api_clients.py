@@ -29,6 +29,8 @@ SECRET_PREFIX = "tws_"
 _SECRET_BYTES = 32
 MAX_NAME_LENGTH = 200
 #: compared against when the client id is unknown, so both cases do the same work
+#: the scopes a client can be given
+KNOWN_SCOPES = frozenset({"admin"})
 _DUMMY_HASH = hashlib.sha256(b"tokenward: no such client").hexdigest()
 
 
@@ -58,20 +60,30 @@ class ApiClientService:
         #: client id -> (client, when it was read); introspection authenticates on every request
         self._known: OrderedDict[str, tuple[ApiClient, datetime]] = OrderedDict()
 
-    async def create(self, name: str) -> NewApiClient:
+    async def create(self, name: str, scopes: frozenset[str] = frozenset()) -> NewApiClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
             raise InvalidRequest(f"A client name of 1 to {MAX_NAME_LENGTH} printable characters is required")
+        unknown = sorted(scopes - KNOWN_SCOPES)
+        if unknown:
+            raise InvalidRequest(
+                f"Unknown scope {unknown[0]!r}; known scopes: {', '.join(sorted(KNOWN_SCOPES))}"
+            )
         secret = SECRET_PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
         client = ApiClient(
             id=CLIENT_ID_PREFIX + secrets.token_hex(10),
             name=name,
             secret_hash=hash_client_secret(secret),
             created_at=self._clock.now(),
+            scopes=frozenset(scopes),
         )
         await self._repository.add(client)
         await self._audit.record(
-            AuditEventType.API_CLIENT_CREATED, RequestContext.internal(), client_id=client.id, name=name
+            AuditEventType.API_CLIENT_CREATED,
+            RequestContext.internal(),
+            client_id=client.id,
+            name=name,
+            scopes=sorted(scopes),
         )
         return NewApiClient(client=client, secret=secret)
 

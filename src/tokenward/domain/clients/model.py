@@ -12,6 +12,8 @@ class ApiClient:
     name: str
     secret_hash: str
     created_at: datetime
+    #: what the client may do besides introspection and revocation (``admin``: the admin API)
+    scopes: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"ApiClient(id={self.id!r}, name={self.name!r})"

@@ -26,6 +26,7 @@ class RevokeReason(StrEnum):
     REPORTED_NOT_ME = "reported_not_me"
     #: RFC 7009 revocation of one of its refresh tokens
     TOKEN_REVOKED = "token_revoked"
+    ACCOUNT_ERASED = "account_erased"
 
 
 @dataclass(frozen=True, slots=True)
