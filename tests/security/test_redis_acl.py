@@ -38,10 +38,10 @@ async def acl_url(redis_url: str) -> AsyncIterator[str]:
     rules = [f">{password}" if word.startswith(">") else word for word in words[3:]]
     admin = Redis.from_url(redis_url)
     try:
-        await admin.execute_command("ACL", "SETUSER", name, *rules)
+        await admin.execute_command("ACL", "SETUSER", name, *rules)  # type: ignore[no-untyped-call]
         yield redis_url.replace("redis://", f"redis://{name}:{password}@", 1)
     finally:
-        await admin.execute_command("ACL", "DELUSER", name)
+        await admin.execute_command("ACL", "DELUSER", name)  # type: ignore[no-untyped-call]
         await admin.aclose()
 
 
@@ -81,6 +81,6 @@ async def test_the_acl_user_cannot_administer_redis_or_touch_other_keys(
     try:
         assert await client.set("tokenward:acl-probe", "1", ex=5)  # positive control: its own keys work
         with pytest.raises((NoPermissionError, ResponseError), match=r"(?i)permission|no permissions"):
-            await client.execute_command(*command)
+            await client.execute_command(*command)  # type: ignore[no-untyped-call]
     finally:
         await client.aclose()
