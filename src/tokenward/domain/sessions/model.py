@@ -7,6 +7,7 @@ later reuse can be recognised and the whole family revoked.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +66,26 @@ class RefreshTokenRecord:
     revoked_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RotationTerms:
+    """When a refresh token may be rotated at ``now`` (the rules of ``SessionService``, as values a storage
+    can check in one statement): the session's last use after ``idle_before`` (``now`` minus the idle
+    lifetime), and a successor that expires at ``idle_end`` (``now`` plus the idle lifetime) or at the
+    session's absolute end, whichever comes first."""
+
+    now: datetime
+    idle_before: datetime
+    idle_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a successful rotation wrote: the session as it is now (touched) and the successor token."""
+
+    session: Session
+    successor: RefreshTokenRecord
+
+
 class SessionRepository(Protocol):
     async def create(self, session: Session, first_token: RefreshTokenRecord) -> None:
         """Store a new session and its first refresh token in one transaction."""
@@ -86,6 +107,22 @@ class SessionRepository(Protocol):
         In one transaction: mark ``old_hash`` rotated at ``now`` only if it is neither rotated nor revoked,
         insert ``successor`` and set the session's ``last_used_at`` to ``now``. Returns ``True`` for the one
         caller that won; every concurrent caller with the same ``old_hash`` gets ``False`` and changes nothing.
+        """
+        ...
+
+    def rotate_current(
+        self, old_hash: str, successor_hash: str, terms: RotationTerms
+    ) -> AbstractAsyncContextManager[Rotation | None]:
+        """The refresh hot path: check and rotate in one transaction, holding it open for the caller's block.
+
+        Only if ``old_hash`` is current (neither rotated nor revoked, ``now`` before its expiry), its session
+        active, used after ``terms.idle_before`` and ``now`` before its absolute end, and the session's user
+        exists and is enabled: mark it rotated at ``now``, insert the successor ``successor_hash`` (expiring
+        at ``min(terms.idle_end, session.expires_at)``) and set the session's ``last_used_at`` to ``now``;
+        the block receives the ``Rotation``. Otherwise nothing changes and the block receives ``None`` (the
+        caller finds out why with the ordinary reads). The transaction commits when the block ends normally
+        and rolls back if it raises, so a rotation whose answer could not be built (signing failed) never
+        happened. Concurrent callers with the same ``old_hash``: exactly one receives a ``Rotation``.
         """
         ...
 

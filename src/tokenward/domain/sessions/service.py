@@ -25,7 +25,13 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import (
+    RefreshTokenRecord,
+    RevokeReason,
+    RotationTerms,
+    Session,
+    SessionRepository,
+)
 from tokenward.domain.sessions.refresh_tokens import (
     hash_refresh_token,
     looks_like_refresh_token,
@@ -119,30 +125,42 @@ class SessionService:
         return pair
 
     async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+        """Rotate: the storage checks and rotates in one transaction (``rotate_current``); the access token is
+        signed inside it, so a signing failure leaves the old token current. Only a refused rotation reads
+        the token, its session and its user to say why, and to act on a reuse or a disabled user."""
         if not looks_like_refresh_token(refresh_token):
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
         old_hash = hash_refresh_token(refresh_token)
+        successor_token = new_refresh_token()
+        terms = RotationTerms(
+            now=now, idle_before=now - self._settings.idle_ttl, idle_end=now + self._settings.idle_ttl
+        )
+        async with self._sessions.rotate_current(
+            old_hash, hash_refresh_token(successor_token), terms
+        ) as rotation:
+            if rotation is not None:
+                return self._token_pair(rotation.session, successor_token)
+        raise await self._refusal(old_hash, context)
+
+    async def _refusal(self, old_hash: str, context: RequestContext) -> InvalidGrant:
+        """Why a refresh token could not be rotated; acts on a reuse (ends the session) or a disabled user."""
         found = await self._sessions.find_refresh_token_and_session(old_hash)
         if found is None:
-            raise InvalidGrant("The refresh token is invalid")
+            return InvalidGrant("The refresh token is invalid")
         record, session = found
         if record.revoked_at is not None or not session.active:
-            raise InvalidGrant("The refresh token is invalid")
+            return InvalidGrant("The refresh token is invalid")
         if record.rotated_at is not None:
-            await self._rotated_token_presented(record, session, context)
+            return await self._rotated_token_presented(record, session, context)
         if self._expired(record, session):
-            raise InvalidGrant("The session has expired; sign in again")
+            return InvalidGrant("The session has expired; sign in again")
         user = await self._users.get(session.user_id)
         if user is None or user.disabled:
             await self._revoke(session.id, RevokeReason.USER_DISABLED)
-            raise InvalidGrant("The refresh token is invalid")
-        successor_token = new_refresh_token()
-        pair = self._token_pair(session, successor_token)
-        if not await self._sessions.rotate(old_hash, self._refresh_record(successor_token, session), now):
-            # another request rotated this token a moment ago: the benign race inside the grace window
-            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
-        return pair
+            return InvalidGrant("The refresh token is invalid")
+        # current a moment after it could not be rotated: another request won the race for it
+        return InvalidGrant("The refresh token was already used; use the newest refresh token")
 
     async def authenticate(self, access_token: str) -> Principal:
         claims, session = await self.verify_active(access_token)
@@ -292,11 +310,11 @@ class SessionService:
 
     async def _rotated_token_presented(
         self, record: RefreshTokenRecord, session: Session, context: RequestContext
-    ) -> None:
+    ) -> InvalidGrant:
         now = self._clock.now()
         assert record.rotated_at is not None
         if now - record.rotated_at <= self._settings.reuse_grace:
-            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
+            return InvalidGrant("The refresh token was already used; use the newest refresh token")
         await self._revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSE)
         await self._audit.record(
             AuditEventType.REFRESH_TOKEN_REUSE,
@@ -307,7 +325,7 @@ class SessionService:
             family_id=session.family_id,
             rotated_seconds_ago=int((now - record.rotated_at).total_seconds()),
         )
-        raise InvalidGrant("Refresh token reuse detected; the session has been revoked")
+        return InvalidGrant("Refresh token reuse detected; the session has been revoked")
 
     def _expired(self, record: RefreshTokenRecord, session: Session) -> bool:
         now = self._clock.now()
