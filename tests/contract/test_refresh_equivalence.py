@@ -33,6 +33,7 @@ from tokenward.domain.context import RequestContext
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import KeyState
 from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.sessions import refresh_tokens as refresh_tokens_module
 from tokenward.domain.sessions import service as service_module
 from tokenward.domain.sessions.denylist import DenyPolicy, Revocations
 from tokenward.domain.sessions.model import RevokeReason, Rotation, RotationTerms
@@ -78,7 +79,7 @@ class ReferenceSessionService(SessionService):
         if user is None or user.disabled:
             await self._revoke(session.id, RevokeReason.USER_DISABLED)
             raise InvalidGrant("The refresh token is invalid")
-        successor_token = service_module.new_refresh_token()
+        successor_token = refresh_tokens_module.new_refresh_token()
         pair = self._token_pair(session, successor_token)
         if not await self._sessions.rotate(old_hash, self._refresh_record(successor_token, session), now):
             raise InvalidGrant("The refresh token was already used; use the newest refresh token")
@@ -121,6 +122,7 @@ class Run:
         counter = iter(range(1, 10_000))
         monkeypatch.setattr(service_module, "uuid4", lambda: f"{name}-{next(counter)}")
         monkeypatch.setattr(service_module, "new_refresh_token", self._new_token)
+        monkeypatch.setattr(refresh_tokens_module, "new_refresh_token", self._new_token)
 
     def _new_token(self) -> str:
         token = f"twr_{self.name}{len(self.tokens) + 1:036d}"

@@ -19,7 +19,8 @@ from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, re
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.adapters.sql import (
     Database,
-    SqlAuditRepository,
+    SqlAuditStore,
+    SqlDataKeyRepository,
     SqlKeyRepository,
     SqlSessionRepository,
     SqlUserRepository,
@@ -30,6 +31,7 @@ from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
@@ -75,7 +77,8 @@ async def open_stores(settings: Settings) -> Stores:
 class SqlRepositories:
     """Every repository the services keep in the database, all on one connection pool."""
 
-    audit: SqlAuditRepository
+    audit: SqlAuditStore
+    audit_keys: SqlDataKeyRepository
     users: SqlUserRepository
     keys: SqlKeyRepository
     leases: SqlLeaseRepository
@@ -84,11 +87,13 @@ class SqlRepositories:
     known_devices: SqlKnownDeviceRepository
     mfa: SqlMfaRepository
     api_clients: SqlApiClientRepository
+    directory: SqlUserDirectory
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
         return cls(
-            audit=SqlAuditRepository(database),
+            audit=SqlAuditStore(database),
+            audit_keys=SqlDataKeyRepository(database),
             users=SqlUserRepository(database),
             keys=SqlKeyRepository(database),
             leases=SqlLeaseRepository(database),
@@ -97,6 +102,7 @@ class SqlRepositories:
             known_devices=SqlKnownDeviceRepository(database),
             mfa=SqlMfaRepository(database),
             api_clients=SqlApiClientRepository(database),
+            directory=SqlUserDirectory(database),
         )
 
 

@@ -27,12 +27,13 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
 from tokenward.domain.mfa.recovery_codes import (
     hash_recovery_code,
     new_recovery_codes,
     normalize_recovery_code,
 )
-from tokenward.domain.mfa.storage import MfaChallenge, MfaChallengeRepository, MfaRepository, TotpFactor
 from tokenward.domain.mfa.totp import (
     looks_like_totp,
     matching_step,
@@ -168,6 +169,13 @@ class MfaService:
         await self._audit.record(
             AuditEventType.MFA_DISABLED, context, user_id=principal.user.id, sessions_lowered=lowered
         )
+
+    async def remove_totp_for_user(self, user_id: str) -> bool:
+        """An operator's removal (a lost authenticator): no code is asked; sessions then claim only ``pwd``."""
+        if not await self._factors.remove_totp(user_id):
+            return False
+        await self._sessions.set_amr_for_user(user_id, (AMR_PASSWORD,))
+        return True
 
     async def regenerate_recovery_codes(
         self, principal: Principal, code: str | None, context: RequestContext
