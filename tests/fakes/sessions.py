@@ -145,7 +145,8 @@ class FakeSessionRepository:
 
 
 class FakeDenyList:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, complete: bool = False) -> None:
+        self.complete = complete
         self._clock = clock
         self._until: dict[str, datetime] = {}
 

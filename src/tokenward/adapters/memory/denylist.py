@@ -15,6 +15,9 @@ DEFAULT_MAX_ENTRIES = 100_000
 
 
 class MemoryDenyList:
+    #: other processes' revocations are not here, and a full list drops entries: the session row decides
+    complete = False
+
     def __init__(self, clock: Clock, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")

@@ -7,6 +7,11 @@ own expiry checks. A check is one ``EXISTS`` on both keys: one round trip.
 
 If Redis does not answer, the request fails with 503 ``dependency_unavailable``: refusing
 to authenticate is the safe side when revocations cannot be read.
+
+The list is ``complete``: every process writes every revocation here, so introspection trusts a session that
+is absent from it without reading the session row. That needs Redis to keep the keys until they expire:
+``maxmemory-policy noeviction`` (Redis's default; docs/operations.md), never a ``volatile-*`` or ``allkeys-*``
+policy that could drop a deny entry under memory pressure.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ DEFAULT_PREFIX = "tokenward:deny:"
 
 
 class RedisDenyList:
+    complete = True
+
     def __init__(self, client: Redis, clock: Clock, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._client = client
         self._clock = clock
