@@ -186,7 +186,7 @@ def _serve(
 
 
 def _wait_until_ready(server: Server, log_path: Path, workers: int, ready_path: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a shared, busy machine can take minutes to start two workers
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError("tokenward serve exited: " + log_path.read_text()[-3000:])
