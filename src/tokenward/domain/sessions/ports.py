@@ -89,10 +89,12 @@ class SessionRepository(Protocol):
 
 
 class DenyList(Protocol):
-    #: whether every revocation of every process is on this list for as long as it matters (Redis, shared
-    #: and not evicted); then a session absent from it was not ended, and introspection skips reading it.
-    #: False for a list one process keeps in memory (other processes' revocations are not on it).
-    complete: bool
+    @property
+    def complete(self) -> bool:
+        """Whether every revocation of every process is on this list for as long as it matters (a shared,
+        trusted copy); then a session absent from it was not ended, and introspection skips reading it.
+        False for a list one process keeps in memory (other processes' revocations are not on it)."""
+        ...
 
     async def deny_session(self, session_id: str, until: datetime) -> None:
         """Refuse access tokens of ``session_id`` until ``until``."""
