@@ -26,6 +26,7 @@ from tokenward.bootstrap.services import (
     build_credentials,
     build_email_flows,
     build_mfa,
+    build_openid,
     build_sessions,
     build_throttle,
     hashing_pool,
@@ -38,7 +39,7 @@ from tokenward.domain.accounts.passwords import HashingPool
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.cleanup import CleanupService
-from tokenward.domain.clients.api_clients import ApiClientService
+from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
@@ -48,6 +49,7 @@ from tokenward.domain.keys.kek_rotation import KekRotation
 from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.oidc import Consents, OidcProvider
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
@@ -75,7 +77,9 @@ class Container:
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
     mailer: Mailer
-    api_clients: ApiClientService
+    clients: ClientRegistry
+    oidc: OidcProvider
+    consents: Consents
     introspector: Introspector
     cleanup: CleanupService
     deny_list: DenyList
@@ -115,7 +119,9 @@ class Container:
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
-            api_clients=self.api_clients,
+            clients=self.clients,
+            oidc=self.oidc,
+            consents=self.consents,
             introspector=self.introspector,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
@@ -185,6 +191,7 @@ def _wire(
         basis, mailer=mailer, throttle=throttle, credentials=credentials, sessions=sessions
     )
     mfa = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions)
+    openid = build_openid(basis, key_holder, sessions)
     return Container(
         settings=settings,
         clock=clock,
@@ -211,7 +218,9 @@ def _wire(
         password_reset=email.reset,
         sign_in_notices=email.notices,
         mailer=mailer,
-        api_clients=ApiClientService(repositories.api_clients, audit, clock),
+        clients=openid.clients,
+        oidc=openid.provider,
+        consents=openid.consents,
         introspector=Introspector(sessions),
         cleanup=build_cleanup(basis, leases),
         deny_list=denied,

@@ -27,7 +27,7 @@ from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes.oauth_parameters import read_oauth_parameters
 from tokenward.api.services import ApiServices
 from tokenward.api.transport import NO_STORE
-from tokenward.domain.clients.api_clients import ApiClient
+from tokenward.domain.clients import Client
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
@@ -82,10 +82,10 @@ def _client_credentials(request: Request, parameters: dict[str, str]) -> tuple[s
     return None
 
 
-async def _authenticate(services: ApiServices, credentials: tuple[str, str] | None) -> ApiClient:
+async def _authenticate(services: ApiServices, credentials: tuple[str, str] | None) -> Client:
     if credentials is None:
         raise InvalidClient("Client authentication is required")
-    return await services.api_clients.authenticate(*credentials)
+    return await services.clients.authenticate(*credentials)
 
 
 def _token(parameters: dict[str, str]) -> tuple[str, str | None]:
@@ -113,7 +113,7 @@ async def revoke(request: Request, services: Services, context: Context) -> Resp
     credentials = _client_credentials(request, parameters)
     if credentials is not None:
         try:
-            await services.api_clients.authenticate(*credentials)
+            await services.clients.authenticate(*credentials)
         except InvalidClient as exc:
             return _client_error(exc, request)
     token, hint = _token(parameters)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from tokenward.domain.accounts.users import User, UserRepository
@@ -51,6 +51,17 @@ class SessionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientGrant:
+    """What an authorization code decided for the session its tokens start."""
+
+    session_id: str
+    client_id: str
+    scope: str
+    auth_time: datetime
+    browser_session_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class TokenPair:
     access_token: str
     expires_in: int
@@ -58,6 +69,8 @@ class TokenPair:
     scope: str
     session_id: str
     token_type: str = "Bearer"
+    #: OpenID Connect: the ID token issued with the pair (authorization code grant with the ``openid`` scope)
+    id_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +108,30 @@ class SessionService:
         self._revocations = revocations
         self._learn_key = learn_key
 
-    async def start(self, user: User, *, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
+    async def start(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        context: RequestContext,
+        grant: ClientGrant | None = None,
+    ) -> TokenPair:
+        """A new session: a sign-in now, or (``grant``) a client's session from an authorization code."""
         now = self._clock.now()
         session = Session(
-            id=str(uuid4()),
+            id=grant.session_id if grant else str(uuid4()),
             user_id=user.id,
             family_id=str(uuid4()),
             created_at=now,
             last_used_at=now,
             expires_at=now + self._settings.absolute_ttl,
-            auth_time=now,
+            auth_time=grant.auth_time if grant else now,
             amr=amr,
-            scope=self._settings.default_scope,
+            scope=grant.scope if grant else self._settings.default_scope,
             ip=context.ip,
             user_agent=(context.user_agent or "")[:_USER_AGENT_MAX] or None,
+            client_id=grant.client_id if grant else None,
+            browser_session_id=grant.browser_session_id if grant else None,
         )
         refresh_token = new_refresh_token()
         # sign before storing: a signing failure must not leave a session without tokens behind
@@ -116,7 +139,11 @@ class SessionService:
         await self._sessions.create(session, self._refresh_record(refresh_token, session))
         return pair
 
-    async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+    async def refresh(
+        self, refresh_token: str, context: RequestContext, *, client_id: str | None = None
+    ) -> TokenPair:
+        """Rotate the refresh token; ``client_id`` is the client the request authenticated as (``None``: this
+        server's own API), and must be the one the token was issued to."""
         if not looks_like_refresh_token(refresh_token):
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
@@ -127,6 +154,8 @@ class SessionService:
         record, session = found
         if record.revoked_at is not None or not session.active:
             raise InvalidGrant("The refresh token is invalid")
+        if session.client_id != client_id:
+            raise InvalidGrant("The refresh token was not issued to this client")
         if record.rotated_at is not None:
             await self._rotated_token_presented(record, session, context)
         if self._expired(record, session):
@@ -282,6 +311,30 @@ class SessionService:
             by_session=principal.session.id,
         )
 
+    async def end_client_session(self, session_id: str, reason: str, context: RequestContext) -> None:
+        """End a client's session (a replayed authorization code, a signed-out browser) and deny its tokens."""
+        if await self._revoke(session_id, reason):
+            await self._audit.record(
+                AuditEventType.SESSION_REVOKED, context, session_id=session_id, reason=reason
+            )
+
+    async def end_browser_session(
+        self, user_id: str, browser_session_id: str, context: RequestContext
+    ) -> int:
+        """Sign a browser out: its session and every client session started from it; returns how many ended."""
+        ended = 0
+        for session in await self._sessions.list_for_user(user_id):
+            if browser_session_id in (session.id, session.browser_session_id):
+                ended += int(await self._revoke(session.id, RevokeReason.BROWSER_SIGNED_OUT))
+        await self._audit.record(
+            AuditEventType.OIDC_LOGOUT,
+            context,
+            user_id=user_id,
+            session_id=browser_session_id,
+            sessions_ended=ended,
+        )
+        return ended
+
     async def _revoke(self, session_id: str, reason: str) -> bool:
         """End one session and its family and deny it (even if it had already ended: denying is harmless)."""
         ended = await self._sessions.revoke(session_id, self._clock.now(), reason)
@@ -333,6 +386,7 @@ class SessionService:
             scope=session.scope,
             amr=session.amr,
             auth_time=session.auth_time,
+            client_id=session.client_id,
         )
         return TokenPair(
             access_token=issued.token,
