@@ -13,10 +13,21 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
-from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
+from tokenward.api.routes import (
+    accounts,
+    health,
+    mfa,
+    oauth,
+    oauth_lifecycle,
+    oidc_authorize,
+    oidc_session,
+    password_reset,
+    wellknown,
+)
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
@@ -38,6 +49,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
     app.state.transports = Transports(BearerTransport())
+    # who is signed in on a browser, for the authorization endpoint: the hosted pages install theirs
+    app.state.browser_sessions = NoBrowserSessions()
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
@@ -45,6 +58,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(password_reset.router)
     app.include_router(oauth.router)
     app.include_router(oauth_lifecycle.router)
+    app.include_router(oidc_authorize.router)
+    app.include_router(oidc_session.router)
     app.include_router(session_routes.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)

@@ -118,7 +118,10 @@ class ClientRegistry:
         self._known: OrderedDict[str, tuple[Client, datetime]] = OrderedDict()
 
     async def create(
-        self, name: str, client_type: ClientType, settings: ClientSettings | None = None
+        self,
+        name: str,
+        client_type: ClientType = ClientType.CONFIDENTIAL,
+        settings: ClientSettings | None = None,
     ) -> NewClient:
         """A new client; a public one without secret, with ``openid email profile`` unless scopes are given."""
         settings = settings or ClientSettings()

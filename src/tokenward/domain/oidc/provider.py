@@ -54,6 +54,16 @@ class LogoutRequest:
     post_logout_redirect_uri: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SignInNeeded:
+    """The browser must sign in (again) before a code is issued; ``force``: even though someone is signed in
+    (``prompt=login``, ``max_age`` exceeded); ``login_after``: the sign-in must be at least this recent (Unix
+    seconds), carried in the URL the hosted page returns to so the new sign-in is not asked for again."""
+
+    force: bool
+    login_after: int | None
+
+
 class OidcProvider:
     def __init__(
         self,
@@ -73,6 +83,23 @@ class OidcProvider:
         self._id_tokens = id_tokens
         self._audit = audit
         self._clock = clock
+
+    def sign_in_needed(
+        self, request: AuthorizationRequest, signed_in: BrowserSignIn | None
+    ) -> SignInNeeded | None:
+        """Whether the browser's sign-in satisfies ``prompt`` and ``max_age`` (OpenID Core §3.1.2.1)."""
+        now = int(self._clock.now().timestamp())
+        if request.prompt == "login" and request.login_after is None:
+            return SignInNeeded(force=signed_in is not None, login_after=now)
+        if signed_in is None:
+            return SignInNeeded(force=False, login_after=request.login_after)
+        # a request back from a forced sign-in carries the moment it was forced, which covers max_age too
+        fresh_after = request.login_after
+        if fresh_after is None and request.max_age is not None:
+            fresh_after = now - request.max_age
+        if fresh_after is not None and int(signed_in.auth_time.timestamp()) < fresh_after:
+            return SignInNeeded(force=True, login_after=now)
+        return None
 
     async def issue_code(
         self, request: AuthorizationRequest, sign_in: BrowserSignIn, context: RequestContext

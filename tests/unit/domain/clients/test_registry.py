@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import FakeApiClientRepository, FakeAuditRepository
+from tests.fakes import FakeAuditRepository, FakeClientRepository
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
-from tokenward.domain.clients.api_clients import ApiClientService, hash_client_secret
+from tokenward.domain.clients import ClientRegistry, hash_client_secret
 from tokenward.domain.clock import FrozenClock
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound
 
 
 @pytest.fixture
-def parts() -> tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository]:
-    repository, events = FakeApiClientRepository(), FakeAuditRepository()
+def parts() -> tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository]:
+    repository, events = FakeClientRepository(), FakeAuditRepository()
     clock = FrozenClock()
-    return ApiClientService(repository, AuditTrail([events], clock), clock), repository, events
+    return ClientRegistry(repository, AuditTrail([events], clock), clock), repository, events
 
 
 async def test_create_returns_the_secret_once_and_stores_its_hash(
-    parts: tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository],
+    parts: tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository],
 ) -> None:
     service, repository, events = parts
     created = await service.create("  orders api ")
@@ -35,7 +35,7 @@ async def test_create_returns_the_secret_once_and_stores_its_hash(
 
 
 async def test_authenticate_accepts_the_right_secret_only(
-    parts: tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository],
+    parts: tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository],
 ) -> None:
     service, _, _ = parts
     created = await service.create("billing")
@@ -47,7 +47,7 @@ async def test_authenticate_accepts_the_right_secret_only(
 
 @pytest.mark.parametrize("client_id", ["twapi-unknown", "", "x" * 65])
 async def test_unknown_and_absurd_ids_are_refused_like_a_wrong_secret(
-    parts: tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository], client_id: str
+    parts: tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository], client_id: str
 ) -> None:
     service, repository, _ = parts
     with pytest.raises(InvalidClient) as refused:
@@ -58,7 +58,7 @@ async def test_unknown_and_absurd_ids_are_refused_like_a_wrong_secret(
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201, "tab\there"])
 async def test_bad_names_are_refused(
-    parts: tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository], name: str
+    parts: tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository], name: str
 ) -> None:
     service, repository, _ = parts
     with pytest.raises(InvalidRequest):
@@ -66,7 +66,7 @@ async def test_bad_names_are_refused(
     assert await repository.list_clients() == []
 
 
-async def test_delete(parts: tuple[ApiClientService, FakeApiClientRepository, FakeAuditRepository]) -> None:
+async def test_delete(parts: tuple[ClientRegistry, FakeClientRepository, FakeAuditRepository]) -> None:
     service, _, events = parts
     created = await service.create("temporary")
     await service.delete(created.client.id)
@@ -78,8 +78,8 @@ async def test_delete(parts: tuple[ApiClientService, FakeApiClientRepository, Fa
 
 
 async def test_a_known_client_is_read_from_storage_at_most_once_per_cache_period() -> None:
-    repository, clock = FakeApiClientRepository(), FrozenClock()
-    service = ApiClientService(repository, AuditTrail([FakeAuditRepository()], clock), clock, cache_seconds=5)
+    repository, clock = FakeClientRepository(), FrozenClock()
+    service = ClientRegistry(repository, AuditTrail([FakeAuditRepository()], clock), clock, cache_seconds=5)
     created = await service.create("introspector")
     for _ in range(10):
         await service.authenticate(created.client.id, created.secret)
@@ -96,8 +96,8 @@ async def test_a_known_client_is_read_from_storage_at_most_once_per_cache_period
 
 
 async def test_unknown_clients_are_never_cached() -> None:
-    repository = FakeApiClientRepository()
-    service = ApiClientService(repository, AuditTrail([FakeAuditRepository()]), FrozenClock())
+    repository = FakeClientRepository()
+    service = ClientRegistry(repository, AuditTrail([FakeAuditRepository()]), FrozenClock())
     for _ in range(3):
         with pytest.raises(InvalidClient):
             await service.authenticate("twapi-unknown", "tws_x")
