@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, make_settings, running_app
-from tokenward.domain.clients import ClientType, NewClient
+from tokenward.domain.clients import NewClient
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 
 @pytest.fixture(scope="module")
 async def client(api: RunningApp) -> NewClient:
-    return await api.container.clients.create("orders api", ClientType.CONFIDENTIAL)
+    return await api.container.clients.create("orders api")
 
 
 async def _introspect(api: RunningApp, client: NewClient, token: str, **extra: str) -> Any:
@@ -108,7 +108,7 @@ async def test_two_authentication_methods_at_once_are_refused(api: RunningApp, c
 
 
 async def test_a_deleted_client_can_no_longer_introspect(api: RunningApp) -> None:
-    created = await api.container.clients.create("short-lived", ClientType.CONFIDENTIAL)
+    created = await api.container.clients.create("short-lived")
     await api.container.clients.delete(created.client.id)
 
     response = await _introspect(api, created, "anything")

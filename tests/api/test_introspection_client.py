@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
-from tokenward.domain.clients import ClientType, NewClient
+from tokenward.domain.clients import NewClient
 from tokenward_client import IntrospectingVerifier, InvalidToken, KeyUnavailable
 
 BASE = "https://auth.example.test"
@@ -25,7 +25,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 
 @pytest.fixture(scope="module")
 async def registered(api: RunningApp) -> NewClient:
-    return await api.container.clients.create("strict resource server", ClientType.CONFIDENTIAL)
+    return await api.container.clients.create("strict resource server")
 
 
 def strict(api: RunningApp, client_id: str, secret: str, http: httpx.AsyncClient) -> IntrospectingVerifier:

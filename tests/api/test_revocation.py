@@ -92,7 +92,7 @@ async def test_a_missing_token_is_invalid_request(api: RunningApp) -> None:
 
 
 async def test_a_registered_client_may_revoke_with_its_credentials(api: RunningApp) -> None:
-    created = await api.container.clients.create("billing", ClientType.CONFIDENTIAL)
+    created = await api.container.clients.create("billing")
     _, tokens = await api.new_user()
 
     response = await api.client.post(

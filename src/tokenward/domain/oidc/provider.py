@@ -57,8 +57,8 @@ class LogoutRequest:
 @dataclass(frozen=True, slots=True)
 class SignInNeeded:
     """The browser must sign in (again) before a code is issued; ``force``: even though someone is signed in
-    (``prompt=login``, ``max_age`` exceeded); ``login_after``: the sign-in must be at least this recent (Unix
-    seconds), carried in the URL the hosted page returns to so the new sign-in is not asked for again."""
+    (``prompt=login``, ``max_age`` exceeded); ``login_after``: the sign-in must be newer than this (Unix
+    milliseconds), carried in the URL the hosted page returns to so the new sign-in is not asked for again."""
 
     force: bool
     login_after: int | None
@@ -87,19 +87,23 @@ class OidcProvider:
     def sign_in_needed(
         self, request: AuthorizationRequest, signed_in: BrowserSignIn | None
     ) -> SignInNeeded | None:
-        """Whether the browser's sign-in satisfies ``prompt`` and ``max_age`` (OpenID Core §3.1.2.1)."""
-        now = int(self._clock.now().timestamp())
+        """Whether the browser's sign-in satisfies ``prompt`` and ``max_age`` (OpenID Core §3.1.2.1).
+
+        ``login_after`` is in milliseconds and a sign-in must come strictly after it: a request back from a
+        forced sign-in accepts only the sign-in that happened since (it covers ``max_age`` too).
+        """
+        now = self._clock.now()
+        now_ms = int(now.timestamp() * 1000)
         if request.prompt == "login" and request.login_after is None:
-            return SignInNeeded(force=signed_in is not None, login_after=now)
+            return SignInNeeded(force=signed_in is not None, login_after=now_ms)
         if signed_in is None:
             return SignInNeeded(force=False, login_after=request.login_after)
-        # a request back from a forced sign-in carries the moment it was forced, which covers max_age too
-        fresh_after = request.login_after
-        if fresh_after is None and request.max_age is not None:
-            fresh_after = now - request.max_age
-        if fresh_after is not None and int(signed_in.auth_time.timestamp()) < fresh_after:
-            return SignInNeeded(force=True, login_after=now)
-        return None
+        if request.login_after is not None:
+            stale = int(signed_in.auth_time.timestamp() * 1000) <= request.login_after
+        else:
+            age = (now - signed_in.auth_time).total_seconds()
+            stale = request.max_age is not None and age > request.max_age
+        return SignInNeeded(force=True, login_after=now_ms) if stale else None
 
     async def issue_code(
         self, request: AuthorizationRequest, sign_in: BrowserSignIn, context: RequestContext

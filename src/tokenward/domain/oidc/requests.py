@@ -71,7 +71,7 @@ async def client_and_redirect(
 def _optional_int(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 10:
+    if not value.isdigit() or len(value) > 15:
         raise InvalidRequest(f"{name} must be a non-negative integer")
     return int(value)
 
