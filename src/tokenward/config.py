@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 MAX_ACCESS_TOKEN_TTL = 3600
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:]+\](:[0-9]{1,5})?")
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
 FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password")
 
@@ -50,6 +52,11 @@ def parse_rates(text: str) -> list[tuple[int, int]]:
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a rate such as '5/minute;100/hour'") from exc
     return [(item.amount, item.get_expiry()) for item in items]
+
+
+def is_exact_origin(text: str) -> bool:
+    """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``: lower case, nothing after it."""
+    return bool(_ORIGIN.fullmatch(text))
 
 
 def _valid_rates(text: str) -> str:
@@ -181,7 +188,16 @@ class Settings(BaseSettings):
     #: how recent a sign-in must be to enrol or remove a factor or regenerate recovery codes
     reauthentication_window: int = Field(default=600, ge=60, le=3600)
 
-    @field_validator("audiences", "trusted_proxies", mode="before")
+    # browser apps (README "Browser apps"): CORS, the cookie transport and the hosted pages
+    #: exact origins (``https://app.example.com``) whose scripts may call the API with credentials
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: exact URLs the hosted sign-in page may send the browser back to (``?return_to=``)
+    return_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: a path on this server or a ``data:image/...`` URI (pages load nothing from another origin)
+    brand_logo_url: str | None = None
+    brand_accent_color: str = "#2f5bd3"
+
+    @field_validator("audiences", "trusted_proxies", "cors_origins", "return_urls", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -217,6 +233,44 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not is_exact_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an exact origin such as https://app.example.com "
+                    "(scheme, host and optional port; no path, no wildcard)"
+                )
+        return value
+
+    @field_validator("return_urls")
+    @classmethod
+    def _return_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")) or "#" in url or "*" in url:
+                raise ValueError(f"{url!r} must be an absolute http(s) URL without a fragment or wildcard")
+        return value
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        same_origin_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
+        if not (
+            same_origin_path or re.fullmatch(r"data:image/(png|svg\+xml|webp);base64,[A-Za-z0-9+/=]+", value)
+        ):
+            raise ValueError("must be a path on this server (/...) or a data:image/...;base64 URI")
+        return value
+
+    @field_validator("brand_accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour such as #2f5bd3")
         return value
 
     @field_validator("audiences")
@@ -326,6 +380,9 @@ class Settings(BaseSettings):
             )
         if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
             problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
+        for origin in [*self.cors_origins, *self.return_urls]:
+            if not origin.startswith("https://"):
+                problems.append(f"TOKENWARD_CORS_ORIGINS and TOKENWARD_RETURN_URLS need https:// ({origin})")
         if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append(
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
+from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import (
@@ -31,7 +32,7 @@ from tokenward.api.routes import (
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
-from tokenward.api.transport import BearerTransport, Transports
+from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -47,8 +48,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
-    # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
-    app.state.transports = Transports(BearerTransport())
+    # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
+    app.state.transports = Transports(BearerTransport(), CookieTransport(config.browser))
     # who is signed in on a browser, for the authorization endpoint: the hosted pages install theirs
     app.state.browser_sessions = NoBrowserSessions()
     install_error_handlers(app)
@@ -73,5 +74,6 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
         max_header_bytes=config.max_header_bytes,
     )
+    app.add_middleware(CorsMiddleware, config=config.browser)
     app.add_middleware(ResponseHeadersMiddleware, hsts=config.hsts)
     return app
