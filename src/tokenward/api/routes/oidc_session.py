@@ -24,7 +24,8 @@ from tokenward.errors import InvalidRequest
 router = APIRouter(tags=["openid"])
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"], dependencies=[Depends(rate_limited("userinfo"))])
+@router.get("/userinfo", operation_id="userinfo", dependencies=[Depends(rate_limited("userinfo"))])
+@router.post("/userinfo", operation_id="userinfo_post", dependencies=[Depends(rate_limited("userinfo"))])
 async def userinfo(services: Services, principal: CurrentPrincipal) -> JSONResponse:
     """The signed-in user's claims: ``sub``; ``email`` and ``email_verified`` (scope ``email``); ``name``
     (scope ``profile``)."""
@@ -41,7 +42,10 @@ async def _logout_parameters(request: Request) -> dict[str, str]:
     return dict(items)
 
 
-@router.api_route("/oauth/logout", methods=["GET", "POST"], dependencies=[Depends(rate_limited("userinfo"))])
+@router.get("/oauth/logout", operation_id="end_session", dependencies=[Depends(rate_limited("userinfo"))])
+@router.post(
+    "/oauth/logout", operation_id="end_session_post", dependencies=[Depends(rate_limited("userinfo"))]
+)
 async def end_session(request: Request, services: Services, context: Context) -> Response:
     """RP-initiated logout: ``id_token_hint`` (required), ``client_id``, ``post_logout_redirect_uri``,
     ``state``."""
