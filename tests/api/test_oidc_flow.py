@@ -3,77 +3,30 @@ grant, ID token claims, userinfo, refresh bound to its client, prompt and max_ag
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
-import httpx
 import pytest
 
 from tests.harness import TEST_ISSUER, RunningApp, bearer
-from tests.oidc_support import FakeBrowser, jwt_parts, pkce_pair, query_of
-from tokenward.domain.clients import ClientSettings, ClientType, NewClient
+from tests.oidc_support import (
+    LOGGED_OUT,
+    REDIRECT,
+    FakeBrowser,
+    authorize_params,
+    code_for,
+    exchange,
+    install_fake_browser,
+    jwt_parts,
+    pkce_pair,
+    query_of,
+    register,
+    signed_in_user,
+)
+from tokenward.domain.clients import ClientType
 from tokenward.domain.oidc.id_tokens import half_hash
-
-REDIRECT = "https://app.example/callback"
-LOGGED_OUT = "https://app.example/bye"
 
 
 @pytest.fixture
 def browser(api: RunningApp) -> FakeBrowser:
-    fake = FakeBrowser()
-    api.app.state.browser_sessions = fake
-    return fake
-
-
-async def register(api: RunningApp, client_type: ClientType = ClientType.PUBLIC, **changes: Any) -> NewClient:
-    settings = ClientSettings(
-        redirect_uris=(REDIRECT,), post_logout_redirect_uris=(LOGGED_OUT,), first_party=True
-    )
-    return await api.container.clients.create("web app", client_type, replace(settings, **changes))
-
-
-async def signed_in_user(api: RunningApp, browser: FakeBrowser) -> tuple[str, dict[str, Any]]:
-    email, tokens = await api.new_user()
-    principal = await api.container.sessions.authenticate(tokens["access_token"])
-    browser.sign_in(principal.user.id, principal.session.id, principal.session.auth_time)
-    return email, tokens
-
-
-def authorize_params(client_id: str, challenge: str, **extra: str) -> dict[str, str]:
-    return {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "openid email profile",
-        "state": "st-123",
-        "nonce": "n-456",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-
-
-async def code_for(api: RunningApp, client_id: str, challenge: str, **extra: str) -> str:
-    response = await api.client.get(
-        "/oauth/authorize", params=authorize_params(client_id, challenge, **extra)
-    )
-    assert response.status_code == 302, response.text
-    answer = query_of(response)
-    assert answer["state"] == "st-123"
-    assert answer["iss"] == TEST_ISSUER
-    return answer["code"]
-
-
-async def exchange(api: RunningApp, client_id: str, code: str, verifier: str, **extra: str) -> httpx.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-        "client_id": client_id,
-        **extra,
-    }
-    return await api.client.post("/oauth/token", data=data)
+    return install_fake_browser(api)
 
 
 async def test_discovery_advertises_the_code_flow_and_nothing_else(api: RunningApp) -> None:

@@ -164,6 +164,7 @@ def _signs_in_refreshes_and_signs_out(
     assert "csrf_token" in browser.open(url, stop_at=provider.redirect_uri).text
 
 
+@pytest.mark.threat("T-OIDC-06")
 def test_a_stale_state_is_refused_by_the_library(provider: Provider) -> None:
     """``state`` is the client's defence against cross-site request forgery on its redirect URI: the server
     returns it unchanged, the library compares it with the one it stored. An answer carrying an older state
