@@ -116,6 +116,7 @@ class ClientRegistry:
         self._clock = clock
         self._cache_for = timedelta(seconds=cache_seconds)
         self._known: OrderedDict[str, tuple[Client, datetime]] = OrderedDict()
+        self._public_uris: tuple[frozenset[str], datetime] | None = None
 
     async def create(
         self,
@@ -137,6 +138,7 @@ class ClientRegistry:
         )
         client = _apply(blank, settings)
         await self._repository.add(client)
+        self._public_uris = None
         await self._record(AuditEventType.API_CLIENT_CREATED, client, name=client.name)
         return NewClient(client=client, secret=secret if client.confidential else None)
 
@@ -168,6 +170,7 @@ class ClientRegistry:
 
     async def delete(self, client_id: str) -> None:
         self._known.pop(client_id, None)
+        self._public_uris = None
         if not await self._repository.delete(client_id):
             raise NotFound("No client with that id")
         await self._audit.record(
@@ -190,6 +193,21 @@ class ClientRegistry:
                 self._known.popitem(last=False)
         return client
 
+    async def public_redirect_uris(self) -> frozenset[str]:
+        """Every redirect URI of every public client (their origins may call the token endpoint from a
+        browser), read from storage at most once per cache period."""
+        now = self._clock.now()
+        if self._public_uris is not None and now - self._public_uris[1] < self._cache_for:
+            return self._public_uris[0]
+        uris = frozenset(
+            uri
+            for client in await self._repository.list_clients()
+            if not client.confidential
+            for uri in client.redirect_uris
+        )
+        self._public_uris = (uris, now)
+        return uris
+
     async def authenticate(self, client_id: str, secret: str) -> Client:
         """A confidential client by its secret, or ``InvalidClient`` with one answer for every failure."""
         client = await self.find(client_id)
@@ -208,6 +226,7 @@ class ClientRegistry:
 
     async def _store(self, client: Client) -> None:
         self._known.pop(client.id, None)
+        self._public_uris = None
         if not await self._repository.replace(client):
             raise NotFound("No client with that id")
 
