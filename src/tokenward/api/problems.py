@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from structlog import get_logger
 
-from tokenward.adapters.logging import get_logger
 from tokenward.api.problem_body import is_oauth_path, problem_body
 from tokenward.errors import InvalidRequest, MethodNotAllowed, NotFound, RequestTooLarge, TokenwardError
 

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
+from tokenward.domain.audit.ports import AuditRepository as AuditRepository
+from tokenward.domain.audit.ports import AuditSink as AuditSink
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.context import RequestContext
 
@@ -117,18 +119,6 @@ def redact(event: AuditEvent) -> AuditEvent:
         details=redact_any(dict(event.details)),
         user_agent=redact_any(event.user_agent) if event.user_agent else None,
     )
-
-
-class AuditSink(Protocol):
-    async def record(self, event: AuditEvent) -> None: ...
-
-
-class AuditRepository(AuditSink, Protocol):
-    async def list_events(
-        self, *, user_id: str | None = None, event_type: str | None = None, limit: int = 100
-    ) -> list[AuditEvent]:
-        """Newest first."""
-        ...
 
 
 class AuditTrail:

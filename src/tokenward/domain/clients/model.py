@@ -1,5 +1,5 @@
 """Registered clients: the applications that may ask for tokens (OpenID Connect relying parties) or call the
-introspection endpoint (resource servers), and the storage port.
+introspection endpoint (resource servers). Their storage port is in ``ports``.
 
 A *public* client (a single-page or native app) cannot keep a secret, so it has none and proves nothing but
 PKCE; a *confidential* client (a server) holds a secret, stored only as its SHA-256 hash. A *first-party*
@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from tokenward.domain.clients.redirect_uris import matches_redirect_uri
 
@@ -63,21 +62,3 @@ class NewClient:
 
     def __repr__(self) -> str:
         return f"NewClient(client={self.client!r}, secret=[redacted])"
-
-
-class ClientRepository(Protocol):
-    async def add(self, client: Client) -> None: ...
-
-    async def get(self, client_id: str) -> Client | None: ...
-
-    async def list_clients(self) -> list[Client]:
-        """Oldest first."""
-        ...
-
-    async def replace(self, client: Client) -> bool:
-        """Store ``client`` over the one with its id; ``False`` when no such client existed."""
-        ...
-
-    async def delete(self, client_id: str) -> bool:
-        """``False`` when no such client existed."""
-        ...

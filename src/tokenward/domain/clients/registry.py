@@ -19,14 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
-from tokenward.domain.clients.model import (
-    DEFAULT_SCOPES,
-    KNOWN_SCOPES,
-    Client,
-    ClientRepository,
-    ClientType,
-    NewClient,
-)
+from tokenward.domain.clients.model import DEFAULT_SCOPES, KNOWN_SCOPES, Client, ClientType, NewClient
+from tokenward.domain.clients.ports import ClientRepository
 from tokenward.domain.clients.redirect_uris import check_redirect_uri
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keys.ring import KeyService
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.domain.mfa import MfaService
 from tokenward.errors import ConfigurationError
 

@@ -27,12 +27,13 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
 from tokenward.domain.mfa.recovery_codes import (
     hash_recovery_code,
     new_recovery_codes,
     normalize_recovery_code,
 )
-from tokenward.domain.mfa.storage import MfaChallenge, MfaChallengeRepository, MfaRepository, TotpFactor
 from tokenward.domain.mfa.totp import (
     looks_like_totp,
     matching_step,

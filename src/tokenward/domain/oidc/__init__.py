@@ -1,9 +1,10 @@
 """OpenID Connect provider: authorization requests, single-use codes with PKCE S256, ID tokens, consent,
 userinfo and RP-initiated logout; RFC 9700 (OAuth 2.0 Security Best Current Practice) is the rule book."""
 
-from tokenward.domain.oidc.codes import AuthorizationCode, AuthorizationCodeRepository, Redemption
-from tokenward.domain.oidc.consents import Consent, ConsentRepository, Consents
+from tokenward.domain.oidc.codes import AuthorizationCode, Redemption
+from tokenward.domain.oidc.consents import Consent, Consents
 from tokenward.domain.oidc.id_tokens import IdTokenHint, IdTokenIssuer, IdTokenSettings
+from tokenward.domain.oidc.ports import AuthorizationCodeRepository, ConsentRepository
 from tokenward.domain.oidc.provider import BrowserSignIn, LogoutRequest, OidcProvider
 from tokenward.domain.oidc.requests import (
     LOGIN_AFTER,

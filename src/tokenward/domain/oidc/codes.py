@@ -13,7 +13,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+
+from tokenward.domain.oidc.ports import AuthorizationCodeRepository
 
 CODE_PREFIX = "twa_"
 CODE_LIFETIME = timedelta(seconds=60)
@@ -54,19 +55,6 @@ class Redemption:
 
     code: AuthorizationCode
     first_use: bool
-
-
-class AuthorizationCodeRepository(Protocol):
-    async def add(self, code: AuthorizationCode) -> None: ...
-
-    async def consume(self, code_hash: str, now: datetime, token_session_id: str) -> Redemption | None:
-        """Atomically mark the code used at ``now`` for ``token_session_id`` if it was unused; ``None`` if
-        there is no such code. A code already used comes back with ``first_use=False`` and unchanged."""
-        ...
-
-    async def delete_expired(self, before: datetime) -> int:
-        """Clean-up: delete codes that expired before ``before`` (used or not); return how many."""
-        ...
 
 
 class ExpiredAuthorizationCodes:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clients import Client
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
+from tokenward.domain.oidc.ports import ConsentRepository
 from tokenward.errors import NotFound
 
 
@@ -23,18 +23,6 @@ class Consent:
     client_id: str
     scopes: frozenset[str]
     granted_at: datetime
-
-
-class ConsentRepository(Protocol):
-    async def save(self, consent: Consent) -> None:
-        """Store or replace the user's consent for the client."""
-        ...
-
-    async def get(self, user_id: str, client_id: str) -> Consent | None: ...
-
-    async def list_for_user(self, user_id: str) -> list[Consent]: ...
-
-    async def delete(self, user_id: str, client_id: str) -> bool: ...
 
 
 class Consents:

@@ -18,18 +18,14 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clients import Client, ClientRegistry
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.oidc.codes import (
-    CODE_LIFETIME,
-    AuthorizationCode,
-    AuthorizationCodeRepository,
-    hash_code,
-    new_code,
-)
+from tokenward.domain.oidc.codes import CODE_LIFETIME, AuthorizationCode, hash_code, new_code
 from tokenward.domain.oidc.id_tokens import IdTokenIssuer
 from tokenward.domain.oidc.pkce import verify_code_verifier
+from tokenward.domain.oidc.ports import AuthorizationCodeRepository
 from tokenward.domain.oidc.requests import AuthorizationRequest
+from tokenward.domain.sessions.client_grants import ClientGrant
 from tokenward.domain.sessions.model import RevokeReason
-from tokenward.domain.sessions.service import ClientGrant, Principal, SessionService, TokenPair
+from tokenward.domain.sessions.service import Principal, SessionService, TokenPair
 from tokenward.errors import InsufficientScope, InvalidGrant, InvalidRequest
 
 MAX_CODE_CHARS = 128
