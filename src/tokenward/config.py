@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -38,8 +39,6 @@ def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import json
-
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
@@ -121,6 +120,10 @@ class Settings(BaseSettings):
     cleanup_interval: int = Field(default=3600, ge=60)
     #: revoked sessions and expired refresh-token hashes are kept this long before clean-up deletes them
     cleanup_retention: int = Field(default=7 * 24 * 3600, ge=0)
+    #: personal fields (IP address, user agent) of audit events older than this are deleted by the clean-up
+    audit_retention_days: int = Field(default=365, ge=1, le=3650)
+    #: how often each server process logs the audit chain's head (seq and hash), so a cut-off tail shows
+    audit_head_log_interval: int = Field(default=3600, ge=10)
     #: run the periodic tasks (key rotation step, key-ring reload, clean-up) inside the server
     background_tasks: bool = True
 
@@ -149,7 +152,6 @@ class Settings(BaseSettings):
     rate_limit_password_reset: Rates = "5/minute;20/hour"
     rate_limit_refresh: Rates = "60/minute;1000/hour"
     rate_limit_revoke: Rates = "60/minute;1000/hour"
-    #: OpenID Connect: authorization requests and userinfo/logout calls, per client address
     rate_limit_authorize: Rates = "60/minute;1000/hour"
     rate_limit_userinfo: Rates = "120/minute;3000/hour"
     rate_limit_introspect: Rates = "6000/minute"

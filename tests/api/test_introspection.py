@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, make_settings, running_app
 from tokenward.domain.clients import NewClient
 
@@ -27,7 +28,7 @@ async def client(api: RunningApp) -> NewClient:
 
 async def _introspect(api: RunningApp, client: NewClient, token: str, **extra: str) -> Any:
     return await api.client.post(
-        "/oauth/introspect", data={"token": token, **extra}, auth=(client.client.id, client.secret)
+        "/oauth/introspect", data={"token": token, **extra}, auth=(client.client.id, secret_of(client))
     )
 
 
@@ -92,7 +93,11 @@ async def test_credentials_may_come_in_the_body(api: RunningApp, client: NewClie
     _, tokens = await api.new_user()
     response = await api.client.post(
         "/oauth/introspect",
-        data={"token": tokens["access_token"], "client_id": client.client.id, "client_secret": client.secret},
+        data={
+            "token": tokens["access_token"],
+            "client_id": client.client.id,
+            "client_secret": secret_of(client),
+        },
     )
     assert response.json()["active"] is True
 
@@ -100,8 +105,8 @@ async def test_credentials_may_come_in_the_body(api: RunningApp, client: NewClie
 async def test_two_authentication_methods_at_once_are_refused(api: RunningApp, client: NewClient) -> None:
     response = await api.client.post(
         "/oauth/introspect",
-        data={"token": "x", "client_id": client.client.id, "client_secret": client.secret},
-        auth=(client.client.id, client.secret),
+        data={"token": "x", "client_id": client.client.id, "client_secret": secret_of(client)},
+        auth=(client.client.id, secret_of(client)),
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
 from tokenward.domain.clients import NewClient
 from tokenward_client import IntrospectingVerifier, InvalidToken, KeyUnavailable
@@ -49,7 +50,7 @@ async def http(api: RunningApp) -> AsyncIterator[httpx.AsyncClient]:
 async def test_a_revoked_token_is_refused_once_the_short_cache_runs_out(
     api: RunningApp, registered: NewClient, http: httpx.AsyncClient
 ) -> None:
-    verifier = strict(api, registered.client.id, registered.secret, http)
+    verifier = strict(api, registered.client.id, secret_of(registered), http)
     _, tokens = await api.new_user()
     assert (await verifier.verify(tokens["access_token"])).session_id == tokens["session_id"]
 
@@ -68,7 +69,7 @@ async def test_local_refusals_never_reach_the_issuer(
 ) -> None:
     calls: list[str] = []
     http.event_hooks["request"].append(lambda request: _count(calls, request))
-    verifier = strict(api, registered.client.id, registered.secret, http)
+    verifier = strict(api, registered.client.id, secret_of(registered), http)
 
     with pytest.raises(InvalidToken) as refused:
         await verifier.verify("not.a.token")

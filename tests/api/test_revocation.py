@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import RunningApp, bearer, make_settings, running_app
 
 
@@ -98,7 +99,7 @@ async def test_a_registered_client_may_revoke_with_its_credentials(api: RunningA
     response = await api.client.post(
         "/oauth/revoke",
         data={"token": tokens["refresh_token"]},
-        auth=(created.client.id, created.secret),
+        auth=(created.client.id, secret_of(created)),
     )
 
     assert response.status_code == 200

@@ -6,6 +6,7 @@ import base64
 from collections.abc import AsyncIterator
 
 import pytest
+from tests.client_support import secret_of
 from tests.harness import RunningApp, make_settings, running_app
 
 from tokenward.domain.clients import hash_client_secret
@@ -71,10 +72,10 @@ async def test_client_secrets_are_stored_only_as_hashes(api: RunningApp) -> None
 
     stored = next(c for c in await api.container.clients.list_clients() if c.id == created.client.id)
 
-    assert stored.secret_hash == hash_client_secret(created.secret)
-    assert created.secret not in repr(stored)
-    assert created.secret not in repr(created)
-    assert len(created.secret) >= 4 + 43  # 256 random bits
+    assert stored.secret_hash == hash_client_secret(secret_of(created))
+    assert secret_of(created) not in repr(stored)
+    assert secret_of(created) not in repr(created)
+    assert len(secret_of(created)) >= 4 + 43  # 256 random bits
 
 
 @pytest.mark.threat("T-LIF-04")
@@ -99,7 +100,7 @@ async def test_introspection_never_says_why_a_token_is_inactive(api: RunningApp)
     bodies = [
         (
             await api.client.post(
-                "/oauth/introspect", data={"token": token}, auth=(created.client.id, created.secret)
+                "/oauth/introspect", data={"token": token}, auth=(created.client.id, secret_of(created))
             )
         ).text
         for token in (tokens["access_token"], tokens["refresh_token"], forged, "nonsense")

@@ -149,6 +149,36 @@ async def test_an_unknown_client_gets_an_error_page_not_a_redirect(
     assert "location" not in response.headers
 
 
+@pytest.mark.threat("T-OIDC-02")
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"state": "é"},
+        {"state": "x" * 513},
+        {"nonce": "\x00"},
+        {"redirect_uri": "https://app.example/" + "a" * 2048},
+    ],
+)
+async def test_an_odd_or_oversized_parameter_gets_the_error_page_and_no_code(
+    api: RunningApp, browser: FakeBrowser, changed: dict[str, str]
+) -> None:
+    """Attack: smuggle a control character, a non-ASCII state or a huge value through the authorization
+    request (a state the client cannot compare, a URL over the header limit on the way back)."""
+    await signed_in_user(api, browser)
+    client = (await register(api)).client
+    _, challenge = pkce_pair()
+
+    response = await api.client.get(
+        "/oauth/authorize", params={**authorize_params(client.id, challenge), **changed}
+    )
+
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "not printable ASCII" in response.text
+    issued = await api.container.audit_log.list_events(event_type="authorization_code_issued")
+    assert [event for event in issued if event.details["client_id"] == client.id] == []
+
+
 @pytest.mark.threat("T-OIDC-04")
 async def test_a_code_issued_to_one_client_is_refused_to_another(
     api: RunningApp, browser: FakeBrowser
@@ -299,13 +329,13 @@ async def test_every_authorization_response_names_the_issuer_and_returns_state_u
 ) -> None:
     client = (await register(api)).client
     _, challenge = pkce_pair()
-    params = authorize_params(client.id, challenge, state="a b&c=d/é")
+    params = authorize_params(client.id, challenge, state="a b&c=d/~%+")
 
     success = query_of(await api.client.get("/oauth/authorize", params=params))
     failure = query_of(await api.client.get("/oauth/authorize", params={**params, "scope": "openid admin"}))
 
     assert success["iss"] == failure["iss"] == api.settings.issuer
-    assert success["state"] == failure["state"] == "a b&c=d/é"
+    assert success["state"] == failure["state"] == "a b&c=d/~%+"
     assert failure["error"] == "invalid_scope"
 
 

@@ -27,7 +27,10 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 #: offender -> why it is allowed for now; ``path`` for a module, ``path::function`` for a function
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "src/tokenward/bootstrap/container.py::_wire": "grew with the admin wiring; split once the feature branches land",
+    "src/tokenward/errors.py": "grew with the admin errors; split into a package once the feature branches land",
+}
 
 
 def offenders_in(source: str, name: str) -> Iterator[tuple[str, int]]:

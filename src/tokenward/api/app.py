@@ -17,9 +17,11 @@ from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
+from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import (
     accounts,
+    admin,
     health,
     mfa,
     oauth,
@@ -27,10 +29,12 @@ from tokenward.api.routes import (
     oidc_authorize,
     oidc_session,
     password_reset,
+    privacy,
     wellknown,
 )
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import sessions as session_routes
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig
 from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 
@@ -46,6 +50,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # every route reads JSON bodies with the one decoder (api.routing); routers say so with route_class too
+    app.router.route_class = JsonBodyRoute
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
@@ -53,6 +59,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     # who is signed in on a browser, for the authorization endpoint: the hosted pages install theirs
     app.state.browser_sessions = NoBrowserSessions()
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
     app.include_router(email_routes.router)
@@ -62,6 +69,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(oidc_authorize.router)
     app.include_router(oidc_session.router)
     app.include_router(session_routes.router)
+    app.include_router(privacy.router)
+    app.include_router(admin.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)
 

@@ -23,7 +23,8 @@ from tokenward.errors import InvalidClient, InvalidRequest
 BASIC_CHALLENGE = 'Basic realm="tokenward", charset="UTF-8"'
 
 
-def _basic_credentials(authorization: str) -> tuple[str, str]:
+def basic_credentials(authorization: str) -> tuple[str, str]:
+    """``(client_id, secret)`` from an HTTP Basic header (each form-urlencoded, RFC 6749 §2.3.1)."""
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         raise InvalidClient("Use HTTP Basic client authentication")
@@ -37,22 +38,23 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def client_credentials(request: Request, parameters: dict[str, str]) -> tuple[str, str | None] | None:
-    """``(client_id, secret)`` as the request presents them (secret ``None``: a public client naming itself),
-    or ``None`` when the request names no client."""
-    authorization = request.headers.get("authorization")
+def client_credentials(
+    authorization: str | None, parameters: dict[str, str]
+) -> tuple[str, str | None] | None:
+    """``(client_id, secret)`` as the request presents them in its ``Authorization`` header or its body (secret
+    ``None``: a public client naming itself), or ``None`` when the request names no client."""
     in_body = "client_id" in parameters or "client_secret" in parameters
     if authorization and in_body and "client_secret" in parameters:
         raise InvalidRequest("Use one client authentication method, not two")
     if authorization and authorization.lower().startswith("basic"):
-        client_id, secret = _basic_credentials(authorization)
+        client_id, secret = basic_credentials(authorization)
         if parameters.get("client_id", client_id) != client_id:
             raise InvalidRequest("client_id differs from the authenticated client")
         return client_id, secret
     if authorization and in_body:
         raise InvalidRequest("Use one client authentication method, not two")
     if authorization:
-        return _basic_credentials(authorization)
+        return basic_credentials(authorization)
     if in_body:
         return parameters.get("client_id", ""), parameters.get("client_secret")
     return None

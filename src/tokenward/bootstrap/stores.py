@@ -19,7 +19,8 @@ from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, re
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.adapters.sql import (
     Database,
-    SqlAuditRepository,
+    SqlAuditStore,
+    SqlDataKeyRepository,
     SqlKeyRepository,
     SqlSessionRepository,
     SqlUserRepository,
@@ -31,6 +32,7 @@ from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.oidc import SqlAuthorizationCodeRepository, SqlConsentRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
@@ -76,7 +78,8 @@ async def open_stores(settings: Settings) -> Stores:
 class SqlRepositories:
     """Every repository the services keep in the database, all on one connection pool."""
 
-    audit: SqlAuditRepository
+    audit: SqlAuditStore
+    audit_keys: SqlDataKeyRepository
     users: SqlUserRepository
     keys: SqlKeyRepository
     leases: SqlLeaseRepository
@@ -87,11 +90,13 @@ class SqlRepositories:
     clients: SqlClientRepository
     authorization_codes: SqlAuthorizationCodeRepository
     consents: SqlConsentRepository
+    directory: SqlUserDirectory
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
         return cls(
-            audit=SqlAuditRepository(database),
+            audit=SqlAuditStore(database),
+            audit_keys=SqlDataKeyRepository(database),
             users=SqlUserRepository(database),
             keys=SqlKeyRepository(database),
             leases=SqlLeaseRepository(database),
@@ -102,6 +107,7 @@ class SqlRepositories:
             clients=SqlClientRepository(database),
             authorization_codes=SqlAuthorizationCodeRepository(database),
             consents=SqlConsentRepository(database),
+            directory=SqlUserDirectory(database),
         )
 
 

@@ -8,57 +8,49 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from tokenward.api.auth import Context, RequestTransports, Services
+from tokenward.api.auth import ClientAuthorization, Context, RequestTransports, Services
 from tokenward.api.client_auth import authenticate_client, client_credentials, client_error
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.oauth_parameters import read_oauth_parameters
+from tokenward.api.refusals import BODY_REFUSALS, refuses
+from tokenward.api.routes.oauth_parameters import oauth_body_schema, read_oauth_parameters
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import TokenResponse
 from tokenward.api.transport import BearerTransport
-from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedGrantType
+from tokenward.errors import InvalidClient, InvalidGrant, InvalidRequest, KeyUnavailable, UnsupportedGrantType
 
-router = APIRouter(prefix="/oauth", tags=["oauth"])
-_TOKEN_PROPERTIES = {
-    "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
-    "refresh_token": {"type": "string"},
-    "code": {"type": "string"},
-    "redirect_uri": {"type": "string"},
-    "code_verifier": {"type": "string"},
-    "client_id": {"type": "string"},
-    "client_secret": {"type": "string"},
-}
+router = APIRouter(prefix="/oauth", tags=["oauth"], route_class=JsonBodyRoute)
 GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
 #: registered clients are OAuth clients: their tokens travel in the JSON body
 BEARER = BearerTransport()
+_CLIENT_POST = "client_secret_post (a confidential client) or the public client's id"
 
 
 @router.post(
     "/token",
     response_model=TokenResponse,
     dependencies=[Depends(rate_limited("refresh"))],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["grant_type"],
-                        "properties": _TOKEN_PROPERTIES,
-                    }
-                },
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["grant_type"],
-                        "properties": _TOKEN_PROPERTIES,
-                    }
-                },
-            },
-            "required": True,
-        }
-    },
+    # client authentication is optional (a public client or the refresh grant): the empty requirement says so
+    openapi_extra=oauth_body_schema(
+        ["grant_type"],
+        {
+            "grant_type": {"enum": sorted(GRANT_TYPES)},
+            "refresh_token": {"minLength": 1, "description": "grant_type=refresh_token"},
+            "code": {"description": "grant_type=authorization_code"},
+            "redirect_uri": {"description": "grant_type=authorization_code: as in the authorization request"},
+            "code_verifier": {"description": "grant_type=authorization_code: the PKCE verifier"},
+            "client_id": {"description": _CLIENT_POST},
+            "client_secret": {"description": "client_secret_post: only without an Authorization header"},
+        },
+    )
+    | {"security": [{}]},
 )
+@refuses(*BODY_REFUSALS, InvalidClient, InvalidGrant, UnsupportedGrantType, KeyUnavailable)
 async def token(
-    request: Request, services: Services, transports: RequestTransports, context: Context
+    request: Request,
+    services: Services,
+    transports: RequestTransports,
+    context: Context,
+    authorization: ClientAuthorization,
 ) -> Response:
     """The authorization code grant (for registered clients), or a refresh (the old refresh token stops
     working). A client's refresh token is redeemed only by that client."""
@@ -69,7 +61,7 @@ async def token(
     if grant_type not in GRANT_TYPES:
         raise UnsupportedGrantType("Only grant_type=authorization_code and refresh_token are supported")
     try:
-        client = await authenticate_client(services.clients, client_credentials(request, parameters))
+        client = await authenticate_client(services.clients, client_credentials(authorization, parameters))
         if client is None and grant_type == "authorization_code":
             raise InvalidClient("Client authentication is required")
     except InvalidClient as exc:

@@ -18,38 +18,30 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from tokenward.api.auth import Context, Services
+from tokenward.api.auth import ClientAuthorization, Context, Services
 from tokenward.api.client_auth import authenticate_client, client_credentials, client_error
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.oauth_parameters import read_oauth_parameters
+from tokenward.api.refusals import BODY_REFUSALS, refuses
+from tokenward.api.routes.oauth_parameters import oauth_body_schema, read_oauth_parameters
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiServices
 from tokenward.api.transport import NO_STORE
 from tokenward.domain.clients import Client
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
-router = APIRouter(prefix="/oauth", tags=["oauth"])
+router = APIRouter(prefix="/oauth", tags=["oauth"], route_class=JsonBodyRoute)
 
 TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 
-_FORM_BODY = {
-    "requestBody": {
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["token"],
-                    "properties": {
-                        "token": {"type": "string"},
-                        "token_type_hint": {"type": "string", "enum": sorted(TOKEN_TYPE_HINTS)},
-                        "client_id": {"type": "string"},
-                        "client_secret": {"type": "string"},
-                    },
-                }
-            }
-        },
-        "required": True,
-    }
-}
+_TOKEN_BODY = oauth_body_schema(
+    ["token"],
+    {
+        "token": {"minLength": 1},
+        "token_type_hint": {"enum": sorted(TOKEN_TYPE_HINTS)},
+        "client_id": {"description": "client_secret_post: only without an Authorization header"},
+        "client_secret": {"description": "client_secret_post: only without an Authorization header"},
+    },
+)
 
 
 async def _authenticate(services: ApiServices, credentials: tuple[str, str | None] | None) -> Client:
@@ -61,29 +53,37 @@ async def _authenticate(services: ApiServices, credentials: tuple[str, str | Non
     return client
 
 
-def _token(parameters: dict[str, str]) -> tuple[str, str | None]:
+def _token(parameters: dict[str, str]) -> str:
+    """The token, once the parameters are known good: a token is required, and a hint must be one this
+    server knows (RFC 7009 §2.2.1); what the hint says does not matter otherwise (see ``revoke``)."""
     token = parameters.get("token")
     if not token:
         raise InvalidRequest("token is required")
-    return token, parameters.get("token_type_hint")
+    hint = parameters.get("token_type_hint")
+    if hint is not None and hint not in TOKEN_TYPE_HINTS:
+        raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
+    return token
 
 
 @router.post(
     "/revoke",
-    openapi_extra=_FORM_BODY,
+    # client authentication is optional here: the empty requirement says so
+    openapi_extra=_TOKEN_BODY | {"security": [{}]},
     dependencies=[Depends(rate_limited("revoke"))],
-    responses={200: {"description": "Revoked, or there was nothing to revoke"}},
+    response_class=Response,
+    responses={200: {"description": "Revoked, or there was nothing to revoke (an empty body)"}},
 )
-async def revoke(request: Request, services: Services, context: Context) -> Response:
+@refuses(*BODY_REFUSALS, InvalidClient, UnsupportedTokenType)
+async def revoke(
+    request: Request, services: Services, context: Context, authorization: ClientAuthorization
+) -> Response:
     """Revoke a refresh token (ends its session and every token of it) or an access token (that token only)."""
     parameters = await read_oauth_parameters(request)
     try:
-        await authenticate_client(services.clients, client_credentials(request, parameters))
+        await authenticate_client(services.clients, client_credentials(authorization, parameters))
     except InvalidClient as exc:
         return client_error(exc, request)
-    token, hint = _token(parameters)
-    if hint is not None and hint not in TOKEN_TYPE_HINTS:
-        raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
+    token = _token(parameters)
     # the kinds cannot be mistaken for each other (JWT vs. opaque twr_ string): the shape decides, so a wrong
     # hint still finds the token (§2.1)
     if token.count(".") == 2:
@@ -95,17 +95,20 @@ async def revoke(request: Request, services: Services, context: Context) -> Resp
 
 @router.post(
     "/introspect",
-    openapi_extra=_FORM_BODY,
+    openapi_extra=_TOKEN_BODY,
     dependencies=[Depends(rate_limited("introspect"))],
     responses={200: {"description": "The token's state: {active: false} or its claims"}},
 )
-async def introspect(request: Request, services: Services) -> JSONResponse:
+@refuses(*BODY_REFUSALS, InvalidClient, UnsupportedTokenType)
+async def introspect(
+    request: Request, services: Services, authorization: ClientAuthorization
+) -> JSONResponse:
     """For registered API clients: whether a token is active now, and if so what it carries."""
     parameters = await read_oauth_parameters(request)
     try:
-        await _authenticate(services, client_credentials(request, parameters))
+        await _authenticate(services, client_credentials(authorization, parameters))
     except InvalidClient as exc:
         return client_error(exc, request)
-    token, _hint = _token(parameters)
+    token = _token(parameters)
     answer: dict[str, Any] = await services.introspector.introspect(token)
     return JSONResponse(answer, headers=NO_STORE)

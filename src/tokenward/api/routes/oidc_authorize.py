@@ -16,7 +16,15 @@ from fastapi.responses import Response
 from tokenward.api.auth import Context, Services
 from tokenward.api.browser_sign_in import browser_sessions
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.oidc_redirects import error_page, redirect, redirect_error, with_query
+from tokenward.api.routes.oidc_query import QueryParameter, QuerySpec
+from tokenward.api.routes.oidc_redirects import (
+    BROWSER_RESPONSES,
+    error_page,
+    redirect,
+    redirect_error,
+    with_query,
+)
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig, ApiServices
 from tokenward.domain.context import RequestContext
 from tokenward.domain.oidc import (
@@ -29,16 +37,8 @@ from tokenward.domain.oidc import (
 )
 from tokenward.domain.oidc.provider import SignInNeeded
 
-router = APIRouter(prefix="/oauth", tags=["openid"])
+router = APIRouter(prefix="/oauth", tags=["openid"], route_class=JsonBodyRoute)
 AUTHORIZE_PATH = "/oauth/authorize"
-MAX_PARAMETERS = 30
-
-
-def _single_valued(request: Request) -> dict[str, str] | None:
-    """The query parameters, or ``None`` when one is repeated (parsers disagree on which copy counts)."""
-    items = request.query_params.multi_items()
-    params = dict(items)
-    return None if len(params) != len(items) or len(items) > MAX_PARAMETERS else params
 
 
 def return_path(params: dict[str, str], needed: SignInNeeded) -> str:
@@ -50,13 +50,41 @@ def return_path(params: dict[str, str], needed: SignInNeeded) -> str:
     return with_query(AUTHORIZE_PATH, again)
 
 
-@router.get("/authorize", dependencies=[Depends(rate_limited("authorize"))])
+AUTHORIZE_QUERY = QuerySpec(
+    QueryParameter("response_type", 16, required=True, schema={"enum": ["code"]}),
+    QueryParameter("client_id", 64, required=True, schema={"description": "a registered client"}),
+    QueryParameter(
+        "redirect_uri", 2048, required=True, schema={"description": "exactly a registered redirect URI"}
+    ),
+    QueryParameter("scope", 512, schema={"description": "some of the client's scopes: openid email profile"}),
+    QueryParameter("state", 512),
+    QueryParameter("nonce", 512, schema={"description": "carried into the ID token"}),
+    QueryParameter(
+        "code_challenge", 128, required=True, schema={"description": "BASE64URL(SHA-256(verifier))"}
+    ),
+    QueryParameter("code_challenge_method", 16, required=True, schema={"enum": ["S256"]}),
+    QueryParameter("prompt", 32, schema={"enum": ["login", "none", "consent"]}),
+    QueryParameter("max_age", 10, schema={"description": "seconds since the last sign-in"}),
+)
+
+
+@router.get(
+    "/authorize",
+    dependencies=[Depends(rate_limited("authorize"))],
+    status_code=302,
+    response_class=Response,
+    responses=BROWSER_RESPONSES,
+    openapi_extra=AUTHORIZE_QUERY.openapi(),
+)
 async def authorize(request: Request, services: Services, context: Context) -> Response:
     """Start an OpenID Connect sign-in: on success, back to the client's redirect URI with a code."""
     config: ApiConfig = request.app.state.config
-    params = _single_valued(request)
+    params = AUTHORIZE_QUERY.read(request)
     if params is None:
-        return error_page("Invalid request", "A parameter of the sign-in request was repeated or too many.")
+        return error_page(
+            "Invalid request",
+            "A parameter of the sign-in request is repeated, too long or not printable ASCII, or there are too many.",
+        )
     try:
         client, redirect_uri = await client_and_redirect(params, services.clients.find)
     except BadClient as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -51,3 +52,17 @@ def error_page(title: str, detail: str, status: int = 400) -> HTMLResponse:
     )
     headers = NO_STORE | {"Content-Security-Policy": _PAGE_POLICY}
     return HTMLResponse(body, status_code=status, headers=headers)
+
+
+#: how the OpenAPI document describes the answers of a browser-facing endpoint
+BROWSER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    302: {
+        "description": "Back to the client's registered redirect URI (or to the hosted sign-in page)",
+        "headers": {"Location": {"description": "Where the browser goes next", "schema": {"type": "string"}}},
+    },
+    400: {
+        "description": "An HTML error page: the client, its redirect URI or the ID token hint is not one this "
+        "server knows (or the query breaks its rules), so there is nowhere safe to send the browser back to",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
+}

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from tokenward.api.auth import Services
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig, ApiServices
 
-router = APIRouter(tags=["discovery"])
+router = APIRouter(tags=["discovery"], route_class=JsonBodyRoute)
 
 #: short enough that a new key is learnt well before it signs, long enough to spare the server
 JWKS_MAX_AGE = 300

@@ -80,6 +80,15 @@ class AuditEventType(StrEnum):
     PASSWORD_RESET = "password_reset"
     SIGN_IN_DEVICE_CHECKED = "sign_in_device_checked"
     SIGN_IN_REPORTED_NOT_ME = "sign_in_reported_not_me"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported"
+    ACCOUNT_ERASED = "account_erased"
+    ADMIN_ACCESS_DENIED = "admin_access_denied"
+    ADMIN_USERS_LISTED = "admin_users_listed"
+    ADMIN_USER_VIEWED = "admin_user_viewed"
+    ADMIN_AUDIT_READ = "admin_audit_read"
+    ADMIN_SESSIONS_ENDED = "admin_sessions_ended"
+    ADMIN_FACTOR_REMOVED = "admin_factor_removed"
+    ADMIN_VERIFICATION_RESENT = "admin_verification_resent"
 
 
 @dataclass(frozen=True, slots=True)

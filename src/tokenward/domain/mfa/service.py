@@ -170,6 +170,13 @@ class MfaService:
             AuditEventType.MFA_DISABLED, context, user_id=principal.user.id, sessions_lowered=lowered
         )
 
+    async def remove_totp_for_user(self, user_id: str) -> bool:
+        """An operator's removal (a lost authenticator): no code is asked; sessions then claim only ``pwd``."""
+        if not await self._factors.remove_totp(user_id):
+            return False
+        await self._sessions.set_amr_for_user(user_id, (AMR_PASSWORD,))
+        return True
+
     async def regenerate_recovery_codes(
         self, principal: Principal, code: str | None, context: RequestContext
     ) -> list[str]:

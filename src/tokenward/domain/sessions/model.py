@@ -30,6 +30,7 @@ class RevokeReason(StrEnum):
     CODE_REPLAYED = "code_replayed"
     #: the browser session it came from was signed out (RP-initiated logout)
     BROWSER_SIGNED_OUT = "browser_signed_out"
+    ACCOUNT_ERASED = "account_erased"
 
 
 @dataclass(frozen=True, slots=True)

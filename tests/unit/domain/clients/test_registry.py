@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.fakes import FakeAuditRepository, FakeClientRepository
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clients import ClientRegistry, hash_client_secret
@@ -27,11 +28,11 @@ async def test_create_returns_the_secret_once_and_stores_its_hash(
     stored = await repository.get(created.client.id)
     assert stored is not None
     assert stored.name == "orders api"
-    assert stored.secret_hash == hash_client_secret(created.secret)
-    assert created.secret.startswith("tws_")
-    assert created.secret not in repr(created)
+    assert stored.secret_hash == hash_client_secret(secret_of(created))
+    assert secret_of(created).startswith("tws_")
+    assert secret_of(created) not in repr(created)
     assert [e.type for e in await events.list_events()] == [AuditEventType.API_CLIENT_CREATED]
-    assert created.secret not in str(await events.list_events())
+    assert secret_of(created) not in str(await events.list_events())
 
 
 async def test_authenticate_accepts_the_right_secret_only(
@@ -40,9 +41,9 @@ async def test_authenticate_accepts_the_right_secret_only(
     service, _, _ = parts
     created = await service.create("billing")
 
-    assert (await service.authenticate(created.client.id, created.secret)).id == created.client.id
+    assert (await service.authenticate(created.client.id, secret_of(created))).id == created.client.id
     with pytest.raises(InvalidClient):
-        await service.authenticate(created.client.id, created.secret + "x")
+        await service.authenticate(created.client.id, secret_of(created) + "x")
 
 
 @pytest.mark.parametrize("client_id", ["twapi-unknown", "", "x" * 65])
@@ -73,7 +74,7 @@ async def test_delete(parts: tuple[ClientRegistry, FakeClientRepository, FakeAud
     with pytest.raises(NotFound):
         await service.delete(created.client.id)
     with pytest.raises(InvalidClient):
-        await service.authenticate(created.client.id, created.secret)
+        await service.authenticate(created.client.id, secret_of(created))
     assert (await events.list_events())[0].type == AuditEventType.API_CLIENT_DELETED  # newest first
 
 
@@ -82,17 +83,17 @@ async def test_a_known_client_is_read_from_storage_at_most_once_per_cache_period
     service = ClientRegistry(repository, AuditTrail([FakeAuditRepository()], clock), clock, cache_seconds=5)
     created = await service.create("introspector")
     for _ in range(10):
-        await service.authenticate(created.client.id, created.secret)
+        await service.authenticate(created.client.id, secret_of(created))
     assert repository.lookups == [created.client.id]
     with pytest.raises(InvalidClient):
         await service.authenticate(created.client.id, "tws_wrong")  # the cache never skips the secret check
 
     # deleted elsewhere (another process): refused once the cached entry is older than the period
     assert await repository.delete(created.client.id)
-    await service.authenticate(created.client.id, created.secret)
+    await service.authenticate(created.client.id, secret_of(created))
     clock.advance(5)
     with pytest.raises(InvalidClient):
-        await service.authenticate(created.client.id, created.secret)
+        await service.authenticate(created.client.id, secret_of(created))
 
 
 async def test_unknown_clients_are_never_cached() -> None:

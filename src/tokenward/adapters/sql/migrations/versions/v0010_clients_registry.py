@@ -1,12 +1,12 @@
 """One client registry for OpenID Connect: clients, authorization codes, consents; client sessions.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-05
 
 The ``api_clients`` rows (resource servers that introspect tokens) become confidential clients of the new
 ``clients`` table with the same id, name, secret hash and creation time, no redirect URI, and whatever scopes
-they had (the ``scopes`` column, when an earlier migration added one). Sessions learn which client their
+they had (the ``scopes`` column revision 0005 added; ``admin`` opens the admin API). Sessions learn which client their
 tokens were issued to and which browser session they came from. Written out by hand: a migration is history.
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -55,9 +55,9 @@ def _create_clients() -> None:
 
 
 def _move_api_clients() -> None:
-    columns = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("api_clients")}
-    names = ["id", "name", "secret_hash", "created_at"] + (["scopes"] if "scopes" in columns else [])
-    old = sa.table("api_clients", *(sa.column(name) for name in names))
+    old = sa.table(
+        "api_clients", *(sa.column(name) for name in ("id", "name", "secret_hash", "created_at", "scopes"))
+    )
     new = sa.table(
         "clients",
         *(sa.column(name) for name in ("id", "name", "type", "secret_hash", "created_at")),
@@ -74,7 +74,7 @@ def _move_api_clients() -> None:
         old.c.created_at,
         sa.literal([], _json()),
         sa.literal([], _json()),
-        old.c.scopes if "scopes" in columns else sa.literal(""),
+        old.c.scopes,
         sa.false(),
     )
     op.execute(sa.insert(new).from_select([column.name for column in new.columns], rows))
@@ -141,10 +141,14 @@ def downgrade() -> None:
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("secret_hash", sa.Text(), nullable=False),
         _ts("created_at"),
+        sa.Column("scopes", sa.Text(), nullable=False, server_default=""),
         sa.PrimaryKeyConstraint("id", name="pk_api_clients"),
     )
     op.execute(
-        "INSERT INTO api_clients (id, name, secret_hash, created_at) "
-        "SELECT id, name, secret_hash, created_at FROM clients WHERE type = 'confidential'"
+        "INSERT INTO api_clients (id, name, secret_hash, created_at, scopes) "
+        # revision 0005 knew one scope, admin; the OpenID Connect ones stay behind
+        "SELECT id, name, secret_hash, created_at, "
+        "CASE WHEN ' ' || scopes || ' ' LIKE '% admin %' THEN 'admin' ELSE '' END "
+        "FROM clients WHERE type = 'confidential'"
     )
     op.drop_table("clients")
