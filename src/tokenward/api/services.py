@@ -16,6 +16,7 @@ from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.clients.api_clients import ApiClientService
+from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
@@ -46,6 +47,7 @@ class ApiServices:
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
+    email_change: EmailChange
     #: registered resource servers (introspection, revocation)
     api_clients: ApiClientService
     introspector: Introspector

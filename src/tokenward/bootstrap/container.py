@@ -45,6 +45,7 @@ from tokenward.domain.audit.personal import PersonalDataVault
 from tokenward.domain.cleanup import CleanupService
 from tokenward.domain.clients.api_clients import ApiClientService
 from tokenward.domain.clock import Clock, SystemClock
+from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
 from tokenward.domain.email.sign_in_notices import SignInNotices
@@ -83,6 +84,7 @@ class Container:
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
+    email_change: EmailChange
     mailer: Mailer
     api_clients: ApiClientService
     introspector: Introspector
@@ -134,6 +136,7 @@ class Container:
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
+            email_change=self.email_change,
             api_clients=self.api_clients,
             introspector=self.introspector,
             privacy=self.privacy,
@@ -254,6 +257,7 @@ def _wire(
         email_verification=email.verification,
         password_reset=email.reset,
         sign_in_notices=email.notices,
+        email_change=email.change,
         mailer=mailer,
         api_clients=ApiClientService(repositories.api_clients, audit, clock),
         introspector=Introspector(sessions),
