@@ -1,4 +1,5 @@
-"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``).
+"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``), users
+import (``cli_import``).
 
 Exit codes: 0 success, 1 the action was refused (for example no such user), 2 usage or configuration error.
 Errors are one plain line on stderr, never a stack trace.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tokenward import cli_admin
+from tokenward import cli_admin, cli_import
 from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
 from tokenward.domain.keys.encryption import KeyEncryptor
@@ -293,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("email")
         command.set_defaults(func=_set_disabled(disabled))
     cli_admin.register(sub, users, _with_container)
+    cli_import.register(users, _with_container)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("list", help="list signing keys and their states").set_defaults(func=cmd_keys_list)

@@ -57,6 +57,7 @@ class AuditEventType(StrEnum):
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
     USER_CREATED_BY_ADMIN = "user_created_by_admin"
+    USERS_IMPORTED = "users_imported"
     PROFILE_UPDATED = "profile_updated"
     RATE_LIMITED = "rate_limited"
     ACCOUNT_THROTTLED = "account_throttled"
