@@ -82,7 +82,7 @@ def test_every_format_imports_signs_in_and_is_replaced_by_argon2id(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hashes = _hashes()
-    rows = [{"email": f"{name}@example.com", "hash": h} for name, h in hashes.items()]
+    rows: list[dict[str, Any]] = [{"email": f"{name}@example.com", "hash": h} for name, h in hashes.items()]
     rows[0] |= {"display_name": "Ada", "email_verified": True}
     source = _write_jsonl(tmp_path / "users.jsonl", rows)
 
