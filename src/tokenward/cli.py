@@ -1,8 +1,9 @@
 """The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``), users
 import (``cli_import``).
 
-Exit codes: 0 success, 1 the action was refused (for example no such user), 2 usage or configuration error.
-Errors are one plain line on stderr, never a stack trace.
+Exit codes: 0 success (for ``serve``, also a stop by SIGTERM), 1 the action was refused (for example no such
+user), 2 usage or configuration error, 3 ``serve`` gave up waiting for the database at start-up, 130
+interrupted (Ctrl-C). Errors are one plain line on stderr, never a stack trace.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import asyncio
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from pydantic import ValidationError
 
@@ -28,6 +31,8 @@ from tokenward.errors import ConfigurationError, TokenwardError
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+#: ``serve`` waited ``TOKENWARD_STARTUP_TIMEOUT`` seconds and the database never answered
+EXIT_DATABASE_UNAVAILABLE = 3
 
 
 def _settings() -> Settings:
@@ -48,6 +53,8 @@ def _with_container(action: Callable[[Container], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tokenward.adapters.logging import configure_logging
+    from tokenward.adapters.startup import DatabaseNotAnswering, wait_for_database
     from tokenward.http_server import BoundedHttpToolsProtocol, HttpLimits
 
     settings = _settings()
@@ -56,8 +63,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # the application (in each worker process) reads its settings from the environment
         os.environ["TOKENWARD_ISSUER"] = issuer
         settings = _settings()
-    # open everything once before serving: a wrong KEK or an unreachable database is one clear line and
-    # exit code 2 here, not a stack trace from inside the server's start-up
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(
+            wait_for_database(
+                settings.effective_database_url,
+                within=settings.startup_timeout,
+                connect_timeout=settings.database_connect_timeout,
+            )
+        )
+    except DatabaseNotAnswering as exc:
+        print(f"tokenward: {exc}", file=sys.stderr)
+        return EXIT_DATABASE_UNAVAILABLE
+    # open everything once before serving: a wrong KEK is one clear line and exit code 2 here, not a stack
+    # trace from inside the server's start-up
     asyncio.run(preflight(settings))
     limits = HttpLimits(
         max_head_bytes=settings.max_header_bytes,
@@ -65,6 +84,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         body_timeout=settings.http_body_timeout,
         keepalive_timeout=settings.http_keepalive_timeout,
     )
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again so that the default action (death
+    # by SIGTERM, status 143) ends the process; a handler of our own makes that second delivery a no-op, so a
+    # requested stop that went well exits 0
+    signal.signal(signal.SIGTERM, _stopped_by_sigterm)
     uvicorn.run(
         "tokenward.bootstrap:app_from_environment",
         factory=True,
@@ -77,8 +100,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http=BoundedHttpToolsProtocol.with_limits(limits),
         log_level=settings.log_level.lower(),
         access_log=False,
+        # after SIGTERM: stop accepting, let requests already received finish for at most this long
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
     return EXIT_OK
+
+
+def _stopped_by_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM delivered again by uvicorn after its graceful shutdown: nothing left to do."""
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenward.api.browser import BrowserConfig
+from tokenward.api.last_resort import Triage, log_unhandled
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
@@ -35,6 +36,8 @@ class ApiConfig:
     hsts: bool = False
     scopes_supported: tuple[str, ...] = ("openid", "profile")
     browser: BrowserConfig = field(default_factory=BrowserConfig)
+    #: what an exception that escaped every route becomes (``api.last_resort``); bootstrap passes the adapters'
+    triage: Triage = log_unhandled
 
 
 @dataclass(slots=True)

@@ -280,6 +280,7 @@ def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupS
             ExpiredOneTimeTokens(repositories.one_time_tokens),
             ExpiredMfaChallenges(repositories.mfa),
             ExpiredAuditPersonalData(audit_log.store, audit_retention),
+            repositories.revocations,
         ],
         leases,
         cleanup_policy(basis.settings),

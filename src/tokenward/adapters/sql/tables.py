@@ -234,6 +234,17 @@ known_devices = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
 )
 
+revocations = Table(
+    "revocations",
+    metadata,
+    #: the durable record of the deny-list (``domain.sessions.durable_denylist``); Redis holds the fast copy
+    Column("kind", Text, primary_key=True),
+    #: a session id (kind ``session``) or an access token's ``jti`` (kind ``token``)
+    Column("revoked_id", Text, primary_key=True),
+    #: when the entry stops mattering: the last expiry of a token it refuses; clean-up deletes it after that
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 ALL_TABLES = (
     users,
     sessions,
@@ -250,4 +261,5 @@ ALL_TABLES = (
     mfa_challenges,
     one_time_tokens,
     known_devices,
+    revocations,
 )
