@@ -211,7 +211,7 @@ async def test_oauth_json_values_must_be_strings(api: RunningApp) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "/v1/me", "GET, PATCH"),
+        ("PUT", "/v1/me", "DELETE, GET, PATCH"),
         ("GET", "/v1/me/mfa/totp", "DELETE, POST"),
         ("GET", "/oauth/token", "POST"),
         ("PUT", "/oauth/introspect", "POST"),
@@ -221,7 +221,7 @@ async def test_oauth_json_values_must_be_strings(api: RunningApp) -> None:
 async def test_405_allows_every_method_of_the_path(
     api: RunningApp, method: str, path: str, allow: str
 ) -> None:
-    """Two routes on one path (GET and PATCH /v1/me): Allow names both, not just the first route's."""
+    """Several routes on one path (GET, PATCH and DELETE /v1/me): Allow names them all, not just the first's."""
     response = await api.client.request(method, path)
     assert response.status_code == 405
     assert response.headers["allow"] == allow

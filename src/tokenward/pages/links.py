@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.email_change import EmailChangeReverted
 from tokenward.api.schemas import NotMeDone
+from tokenward.domain.email.address_change import REVERTED
 from tokenward.errors import InvalidOneTimeToken, PasswordRejected
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
@@ -172,4 +172,4 @@ async def revert_change(page: CurrentPage) -> Response:
     except InvalidOneTimeToken as exc:
         return _form(page, REVERT_CHANGE, exc.status, {"token": exc.detail})
     page.sign_out()
-    return _done(page, "Your account is secured", EmailChangeReverted.model_fields["detail"].default)
+    return _done(page, "Your account is secured", REVERTED)

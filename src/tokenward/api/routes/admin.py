@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tokenward.api.auth import Context, Services
+from tokenward.api.refusals import refuses
 from tokenward.api.routes.oauth_lifecycle import _basic_credentials
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.domain.accounts.administration import user_summary
@@ -23,6 +24,7 @@ ADMIN_SCOPE = "admin"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+@refuses(InvalidClient, InsufficientScope)
 async def admin_actor(request: Request, services: Services, context: Context) -> Actor:
     authorization = request.headers.get("authorization")
     if not authorization:

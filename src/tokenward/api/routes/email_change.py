@@ -6,21 +6,22 @@ The steps and why each is needed are in ``domain.email.address_change``.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.refusals import refuses
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import Accepted, LinkTokenRequest, StrictModel
-from tokenward.domain.email.address_change import REQUEST_ANSWER
+from tokenward.domain.email.address_change import REQUEST_ANSWER, REVERTED
 from tokenward.errors import InvalidOneTimeToken, RecentSignInRequired
 
 router = APIRouter(prefix="/v1", tags=["email"], route_class=JsonBodyRoute)
 
 
 class EmailChangeRequest(StrictModel):
-    email: str = Field(min_length=1, max_length=320)
+    #: the same field as sign-up's; the sign-up address rules (look-alike domains ...) apply after it
+    email: EmailStr = Field(max_length=254)
 
 
 class EmailChanged(BaseModel):
@@ -31,10 +32,7 @@ class EmailChanged(BaseModel):
 class EmailChangeReverted(BaseModel):
     status: str = "email_change_reverted"
     sessions_ended: int
-    detail: str = (
-        "The earlier address is back, every session was ended and the password removed; a reset link was "
-        "sent to the address."
-    )
+    detail: str = REVERTED
 
 
 @router.post(
