@@ -281,18 +281,17 @@ def cmd_clients_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
+    from tokenward.bootstrap.doctor import passes, settings_checks
+    from tokenward.bootstrap.doctor_database import database_checks
+    from tokenward.domain.clock import SystemClock
+
     settings = _settings()
-    problems = settings.insecure_settings()
     print(f"mode: {settings.mode.value}")
     print(f"database: {settings.effective_database_url.split('@')[-1]}")
-    if not problems:
-        print("no insecure settings found")
-        return EXIT_OK
-    label = "refuses to start" if settings.is_production else "would be refused in production"
-    print(f"{len(problems)} setting(s) {label}:")
-    for problem in problems:
-        print(f"  - {problem}")
-    return EXIT_USAGE if settings.is_production else EXIT_OK
+    checks = settings_checks(settings) + asyncio.run(database_checks(settings, SystemClock()))
+    for check in checks:
+        print(f"{check.status.value:<5} {check.name}: {check.explanation}")
+    return EXIT_OK if passes(checks) else EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
-    sub.add_parser("doctor", help="explain insecure settings").set_defaults(func=cmd_doctor)
+    sub.add_parser(
+        "doctor", help="check the deployment: settings, TLS, KEK, database role and clock"
+    ).set_defaults(func=cmd_doctor)
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(
         dest="users_command", required=True

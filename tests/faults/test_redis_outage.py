@@ -96,6 +96,7 @@ async def test_after_a_restart_the_first_request_is_served(stack: FaultyStack) -
     assert (await _sign_in(stack, email)).status_code == 200
 
 
+@pytest.mark.threat("T-LIF-02")
 async def test_a_jti_revocation_survives_redis_coming_back_empty(stack: FaultyStack) -> None:
     """Attack: a revoked access token replayed after Redis restarted without its data. Refused: the database
     is the record, and Redis is refilled from it before it is trusted again."""

@@ -32,6 +32,7 @@ def api_config(settings: Settings) -> ApiConfig:
         max_header_bytes=settings.max_header_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),
+        explain_token_refusals=not settings.is_production,
         browser=browser_config(settings),
         triage=last_resort_refusal,
     )

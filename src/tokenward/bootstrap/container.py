@@ -59,6 +59,7 @@ from tokenward.domain.mfa import MfaService
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.domain.tokens.refusals import TokenRefusals
 from tokenward.pages import derive_page_secret
 
 _log = get_logger("tokenward.audit")
@@ -145,6 +146,7 @@ class Container:
             admin=self.admin,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            token_refusals=TokenRefusals(self.audit, self.clock),
             page_secret=self.page_secret,
         )
 
