@@ -1,4 +1,5 @@
-"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``).
+"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``), users
+import (``cli_import``).
 
 Exit codes: 0 success (for ``serve``, also a stop by SIGTERM), 1 the action was refused (for example no such
 user), 2 usage or configuration error, 3 ``serve`` gave up waiting for the database at start-up, 130
@@ -20,7 +21,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from tokenward import cli_admin, cli_clients
+from tokenward import cli_admin, cli_clients, cli_import
 from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
 from tokenward.domain.keys.encryption import KeyEncryptor
@@ -278,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("email")
         command.set_defaults(func=_set_disabled(disabled))
     cli_admin.register(sub, users, _with_container)
+    cli_import.register(users, _with_container)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("list", help="list signing keys and their states").set_defaults(func=cmd_keys_list)

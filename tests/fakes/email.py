@@ -38,9 +38,14 @@ class FakeOneTimeTokenRepository:
             return None
         return record
 
-    async def discard_for_user(self, user_id: str, purpose: str, now: datetime) -> int:
+    async def discard_for_user(
+        self, user_id: str, purpose: str, now: datetime, *, created_after: datetime | None = None
+    ) -> int:
         unused = [
-            r for r in self._records.values() if (r.user_id, r.purpose, r.used_at) == (user_id, purpose, None)
+            r
+            for r in self._records.values()
+            if (r.user_id, r.purpose, r.used_at) == (user_id, purpose, None)
+            and (created_after is None or r.created_at > created_after)
         ]
         for record in unused:
             self._records[record.token_hash] = replace(record, used_at=now)

@@ -23,6 +23,7 @@ from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import (
     accounts,
     admin,
+    email_change,
     health,
     mfa,
     oauth,
@@ -64,6 +65,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(mfa.router)
     app.include_router(email_routes.router)
+    app.include_router(email_change.router)
     app.include_router(password_reset.router)
     app.include_router(oauth.router)
     app.include_router(oauth_lifecycle.router)

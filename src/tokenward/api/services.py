@@ -17,6 +17,7 @@ from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.clients import ClientRegistry
+from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
@@ -57,6 +58,7 @@ class ApiServices:
     clients: ClientRegistry
     oidc: OidcProvider
     consents: Consents
+    email_change: EmailChange
     introspector: Introspector
     privacy: PrivacyService
     admin: AdminService

@@ -48,6 +48,7 @@ from tokenward.domain.audit.personal import PersonalDataVault
 from tokenward.domain.cleanup import CleanupService
 from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock, SystemClock
+from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
 from tokenward.domain.email.sign_in_notices import SignInNotices
@@ -88,6 +89,7 @@ class Container:
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
+    email_change: EmailChange
     mailer: Mailer
     clients: ClientRegistry
     oidc: OidcProvider
@@ -144,6 +146,7 @@ class Container:
             clients=self.clients,
             oidc=self.oidc,
             consents=self.consents,
+            email_change=self.email_change,
             introspector=self.introspector,
             privacy=self.privacy,
             admin=self.admin,
@@ -265,6 +268,7 @@ def _wire(
         email_verification=email.verification,
         password_reset=email.reset,
         sign_in_notices=email.notices,
+        email_change=email.change,
         mailer=mailer,
         clients=openid.clients,
         oidc=openid.provider,

@@ -49,6 +49,7 @@ from tokenward.domain.cleanup import (
 )
 from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock
+from tokenward.domain.email.address_change import EmailChange, EmailChangeSettings
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
 from tokenward.domain.email.one_time_tokens import OneTimeTokens
@@ -127,11 +128,13 @@ def build_sessions(basis: Basis, key_holder: KeyRingHolder, deny_list: DenyList)
 
 @dataclass(frozen=True, slots=True)
 class EmailFlows:
-    """The flows that send a one-time link: verify an address, reset a password, "was this you?" notices."""
+    """The flows that send a one-time link: verify an address, reset a password, "was this you?" notices,
+    change the address."""
 
     verification: EmailVerification
     reset: PasswordReset
     notices: SignInNotices
+    change: EmailChange
 
 
 def build_email_flows(
@@ -170,7 +173,21 @@ def build_email_flows(
         clock=clock,
         settings=NoticeSettings(links=links),
     )
-    return EmailFlows(verification, reset, notices)
+    change = EmailChange(
+        users=users,
+        tokens=tokens,
+        sessions=sessions,
+        reset=reset,
+        mailer=mailer,
+        audit=audit,
+        clock=clock,
+        settings=EmailChangeSettings(
+            links=links,
+            confirm_lifetime=links.verification_lifetime,
+            recent_sign_in=timedelta(seconds=basis.settings.reauthentication_window),
+        ),
+    )
+    return EmailFlows(verification, reset, notices, change)
 
 
 def build_mfa(

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
+from tokenward.domain.email.address_change import REQUEST_ANSWER
 from tokenward.domain.mfa.totp import qr_code_svg
 from tokenward.domain.sessions.model import Session
 from tokenward.domain.sessions.service import Principal
@@ -26,11 +27,13 @@ from tokenward.domain.sessions.user_agents import device_name
 from tokenward.errors import (
     InvalidCredentials,
     InvalidMfaCode,
+    InvalidRequest,
     MfaCodeReplayed,
     MfaStateConflict,
     NotFound,
     PasswordRejected,
     ReauthenticationRequired,
+    RecentSignInRequired,
 )
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
@@ -126,6 +129,22 @@ async def update_profile(page: CurrentPage) -> Response:
         principal, display_name=values["display_name"].strip() or None
     )
     return back_to_account(page, "Profile saved.")
+
+
+@router.post("/email", dependencies=[Depends(rate_limited("password_reset"))])
+async def change_email(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("new_email",))
+    if errors:
+        return await render_account(page, principal, 400, errors=errors)
+    try:
+        await page.services.email_change.request(principal, values["new_email"], page.context)
+    except (InvalidRequest, RecentSignInRequired) as exc:
+        return await render_account(page, principal, exc.status, errors={"new_email": exc.detail})
+    return back_to_account(page, REQUEST_ANSWER)
 
 
 @router.post("/password", dependencies=[Depends(rate_limited("login"))])

@@ -12,6 +12,7 @@ from tokenward.pages.oidc import is_authorization_return
 #: the same bounds as the API's request bodies (api.schemas)
 LIMITS = {
     "email": 320,
+    "new_email": 320,
     "password": MAX_PASSWORD_CHARS,
     "current_password": MAX_PASSWORD_CHARS,
     "new_password": MAX_PASSWORD_CHARS,
@@ -23,6 +24,7 @@ LIMITS = {
 }
 MISSING = {
     "email": "Enter your e-mail address",
+    "new_email": "Enter the new e-mail address",
     "password": "Enter your password",
     "current_password": "Enter your current password",
     "new_password": "Enter a new password",

@@ -1,4 +1,5 @@
-"""The pages the e-mailed links open: reset the password, confirm the address, "this was not me".
+"""The pages the e-mailed links open: reset the password, confirm the address, "this was not me", confirm or
+undo a change of address.
 
 The links carry their single-use code after ``#`` (``domain.email.flows``), which browsers never send to a
 server; a small script of this server's own (``static/link-token.js``) moves it into the form. Without
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import NotMeDone
+from tokenward.domain.email.address_change import REVERTED
 from tokenward.errors import InvalidOneTimeToken, PasswordRejected
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
@@ -42,6 +44,24 @@ NOT_ME = {
     ),
     "action": "/account/not-me",
     "button": "Secure my account",
+    "new_password": False,
+    "danger": True,
+}
+CONFIRM_CHANGE = {
+    "title": "Confirm your new e-mail address",
+    "explanation": "Press the button to move your account to this address.",
+    "action": "/account/confirm-email-change",
+    "button": "Use this address",
+    "new_password": False,
+}
+REVERT_CHANGE = {
+    "title": "This was not me",
+    "explanation": (
+        "If you did not change the address of your account, press the button: your earlier address comes back, "
+        "every session is signed out, the password is removed, and a link to choose a new one is sent to you."
+    ),
+    "action": "/account/revert-email-change",
+    "button": "Undo the change and secure my account",
     "new_password": False,
     "danger": True,
 }
@@ -118,3 +138,38 @@ async def not_me(page: CurrentPage) -> Response:
         return _form(page, NOT_ME, exc.status, {"token": exc.detail})
     page.sign_out()
     return _done(page, "Your account is secured", NotMeDone().detail)
+
+
+@router.get("/confirm-email-change")
+async def confirm_change_page(page: CurrentPage) -> Response:
+    return _form(page, CONFIRM_CHANGE)
+
+
+@router.post("/confirm-email-change", dependencies=[Depends(rate_limited("password_reset"))])
+async def confirm_change(page: CurrentPage) -> Response:
+    values, errors = read_fields(await page.form(), ("token",))
+    if errors:
+        return _form(page, CONFIRM_CHANGE, 400, errors)
+    try:
+        address = await page.services.email_change.confirm(values["token"], page.context)
+    except InvalidOneTimeToken as exc:
+        return _form(page, CONFIRM_CHANGE, exc.status, {"token": exc.detail})
+    return _done(page, "Address changed", f"Your account now uses {address}.")
+
+
+@router.get("/revert-email-change")
+async def revert_change_page(page: CurrentPage) -> Response:
+    return _form(page, REVERT_CHANGE)
+
+
+@router.post("/revert-email-change", dependencies=[Depends(rate_limited("password_reset"))])
+async def revert_change(page: CurrentPage) -> Response:
+    values, errors = read_fields(await page.form(), ("token",))
+    if errors:
+        return _form(page, REVERT_CHANGE, 400, errors)
+    try:
+        await page.services.email_change.revert(values["token"], page.context)
+    except InvalidOneTimeToken as exc:
+        return _form(page, REVERT_CHANGE, exc.status, {"token": exc.detail})
+    page.sign_out()
+    return _done(page, "Your account is secured", REVERTED)

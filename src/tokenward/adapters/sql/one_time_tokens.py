@@ -67,17 +67,18 @@ class SqlOneTimeTokenRepository:
             result = await conn.execute(delete(one_time_tokens).where(one_time_tokens.c.expires_at < before))
         return int(result.rowcount)
 
-    async def discard_for_user(self, user_id: str, purpose: str, now: datetime) -> int:
+    async def discard_for_user(
+        self, user_id: str, purpose: str, now: datetime, *, created_after: datetime | None = None
+    ) -> int:
+        conditions = [
+            one_time_tokens.c.user_id == user_id,
+            one_time_tokens.c.purpose == purpose,
+            one_time_tokens.c.used_at.is_(None),
+        ]
+        if created_after is not None:
+            conditions.append(one_time_tokens.c.created_at > created_after)
         async with self._db.write() as conn:
-            result = await conn.execute(
-                update(one_time_tokens)
-                .where(
-                    one_time_tokens.c.user_id == user_id,
-                    one_time_tokens.c.purpose == purpose,
-                    one_time_tokens.c.used_at.is_(None),
-                )
-                .values(used_at=now)
-            )
+            result = await conn.execute(update(one_time_tokens).where(*conditions).values(used_at=now))
         return int(result.rowcount)
 
 

@@ -7,6 +7,7 @@ other has not committed yet, but only one of them can pass the constraint.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
@@ -20,6 +21,8 @@ from tokenward.errors import EmailTaken, NotFound
 
 #: how each backend names the violated constraint in its error message
 _EMAIL_CONSTRAINT_MARKERS = ("uq_users_email_normalized", "users.email_normalized")
+#: addresses per ``IN (...)`` look-up: below SQLite's and asyncpg's limits on bound parameters
+_LOOKUP_CHUNK = 500
 
 
 class SqlUserRepository:
@@ -33,6 +36,28 @@ class SqlUserRepository:
         except IntegrityError as error:
             _raise_if_email_taken(error)
             raise
+
+    async def add_many(self, batch: Sequence[User]) -> None:
+        """Insert every user in one statement and one transaction; ``EmailTaken`` (and nothing stored) if any
+        address already has an account (``tokenward users import``)."""
+        if not batch:
+            return
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(insert(users), [_values(user) for user in batch])
+        except IntegrityError as error:
+            _raise_if_email_taken(error)
+            raise
+
+    async def existing_emails(self, canonical: Sequence[str]) -> set[str]:
+        """Which of these canonical addresses already have an account."""
+        found: set[str] = set()
+        async with self._db.read() as conn:
+            for start in range(0, len(canonical), _LOOKUP_CHUNK):
+                chunk = canonical[start : start + _LOOKUP_CHUNK]
+                statement = select(users.c.email_normalized).where(users.c.email_normalized.in_(chunk))
+                found.update((await conn.execute(statement)).scalars())
+        return found
 
     async def get(self, user_id: str) -> User | None:
         async with self._db.read() as conn:

@@ -1,7 +1,8 @@
-"""Single-use tokens sent by e-mail: address verification, password reset, and "this was not me".
+"""Single-use tokens sent by e-mail: address verification, password reset, "this was not me", and the two
+links of a change of address.
 
 Each token is 256 random bits behind a prefix naming its purpose (``twv_`` verification, ``twp_`` reset,
-``twn_`` not me), shown once in an e-mail and stored only as a SHA-256 hash together with its purpose, user,
+``twn_`` not me, ``twc_`` confirm a new address, ``twr_`` revert a change of address), shown once in an e-mail and stored only as a SHA-256 hash together with its purpose, user,
 expiry and use. A fast hash is right: the token is uniformly random, so a leaked hash cannot be brute-forced.
 
 A token only ever works for its own purpose: the look-up matches the hash *and* the purpose, and the prefix is
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tokenward.domain.clock import Clock
@@ -32,12 +33,16 @@ class TokenPurpose(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     PASSWORD_RESET = "password_reset"
     NOT_ME = "not_me"
+    EMAIL_CHANGE = "email_change"
+    EMAIL_CHANGE_REVERT = "email_change_revert"
 
 
 PREFIXES: dict[TokenPurpose, str] = {
     TokenPurpose.EMAIL_VERIFICATION: "twv_",
     TokenPurpose.PASSWORD_RESET: "twp_",
     TokenPurpose.NOT_ME: "twn_",
+    TokenPurpose.EMAIL_CHANGE: "twc_",
+    TokenPurpose.EMAIL_CHANGE_REVERT: "twr_",
 }
 
 
@@ -91,6 +96,14 @@ class OneTimeTokens:
             )
         )
         return token
+
+    async def discard(
+        self, user_id: str, purpose: TokenPurpose, *, created_after: datetime | None = None
+    ) -> int:
+        """Make the user's unused tokens of this purpose (only those newer than ``created_after``) unusable."""
+        return await self._repository.discard_for_user(
+            user_id, purpose, self._clock.now(), created_after=created_after
+        )
 
     async def peek(self, purpose: TokenPurpose, token: str) -> OneTimeTokenRecord:
         """The usable token's record without using it (to check input before spending the token)."""

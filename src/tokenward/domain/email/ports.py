@@ -34,8 +34,13 @@ class OneTimeTokenRepository(Protocol):
         """The token if it has this purpose, is unused and unexpired, without using it."""
         ...
 
-    async def discard_for_user(self, user_id: str, purpose: str, now: datetime) -> int:
-        """Mark every unused token of this purpose for the user used (a newer one replaces them)."""
+    async def discard_for_user(
+        self, user_id: str, purpose: str, now: datetime, *, created_after: datetime | None = None
+    ) -> int:
+        """Mark every unused token of this purpose for the user used (a newer one replaces them).
+
+        With ``created_after``, only the tokens created after that moment.
+        """
         ...
 
     async def delete_expired(self, before: datetime) -> int:

@@ -1,5 +1,7 @@
 """Argon2id password hashing, verification of imported hashes, and the dummy verification for unknown users.
 
+Imported hashes of other schemes (bcrypt, PBKDF2, scrypt) are parsed and verified by ``foreign``.
+
 Argon2id is memory-hard, which makes offline cracking of a leaked database expensive on GPUs; the defaults are
 the OWASP Password Storage Cheat Sheet's (19 MiB, 2 passes, 1 lane). Hashes made with other parameters or
 another scheme still verify and report ``needs_rehash`` so the account service upgrades them at the next
@@ -14,15 +16,13 @@ These calls are CPU- and memory-heavy: run them through :class:`~tokenward.domai
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from tokenward.domain.accounts.passwords.foreign import foreign_hash_problem, verify_foreign
 
 #: argon2's own lower bound: 8 KiB of memory per lane
 _ARGON2_MIN_KIB_PER_LANE = 8
@@ -34,10 +34,8 @@ _HASH_LEN = 32
 _MAX_STORED_MEMORY_KIB = 1024 * 1024
 _MAX_STORED_TIME_COST = 64
 _MAX_STORED_PARALLELISM = 64
-_MAX_PBKDF2_ITERATIONS = 10_000_000
 
 _ARGON2_PREFIXES = ("$argon2id$", "$argon2i$")
-_DJANGO_PBKDF2 = "pbkdf2_sha256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +72,29 @@ class VerifyResult:
 _FAILED = VerifyResult(ok=False)
 
 
+def imported_hash_problem(stored_hash: str) -> str | None:
+    """Why a hash from another system cannot be imported (never repeating it), or ``None`` when it can."""
+    if not stored_hash.startswith(_ARGON2_PREFIXES):
+        return foreign_hash_problem(stored_hash)
+    try:
+        stored = argon2.extract_parameters(stored_hash)
+    except InvalidHashError:
+        return "argon2: not a well-formed $argon2id$ or $argon2i$ hash"
+    if _too_costly(stored):
+        return "argon2: the cost parameters are above what this server verifies"
+    return None
+
+
+def _too_costly(stored: argon2.Parameters) -> bool:
+    return (
+        stored.memory_cost > _MAX_STORED_MEMORY_KIB
+        or stored.time_cost > _MAX_STORED_TIME_COST
+        or stored.parallelism > _MAX_STORED_PARALLELISM
+    )
+
+
 class PasswordHasher:
-    """Hashes new passwords with Argon2id and verifies stored Argon2 and Django PBKDF2-SHA256 hashes."""
+    """Hashes new passwords with Argon2id and verifies stored Argon2 hashes and imported ones (``foreign``)."""
 
     def __init__(self, params: Argon2Parameters | None = None) -> None:
         self.params = params or Argon2Parameters()
@@ -100,8 +119,8 @@ class PasswordHasher:
             return _FAILED
         if stored_hash.startswith(_ARGON2_PREFIXES):
             return self._verify_argon2(stored_hash, password)
-        if stored_hash.startswith(_DJANGO_PBKDF2 + "$"):
-            return _verify_django_pbkdf2(stored_hash, password)
+        if verify_foreign(stored_hash, _encode(password)):
+            return VerifyResult(ok=True, needs_rehash=True)
         return _FAILED
 
     def dummy_verify(self, password: str) -> None:
@@ -117,11 +136,7 @@ class PasswordHasher:
             stored = argon2.extract_parameters(stored_hash)
         except InvalidHashError:
             return _FAILED
-        if (
-            stored.memory_cost > _MAX_STORED_MEMORY_KIB
-            or stored.time_cost > _MAX_STORED_TIME_COST
-            or stored.parallelism > _MAX_STORED_PARALLELISM
-        ):
+        if _too_costly(stored):
             return _FAILED
         try:
             self._argon2.verify(stored_hash, _encode(password))
@@ -136,26 +151,3 @@ def _encode(password: str) -> bytes:
     The policy refuses surrogates in new passwords, so such input can never match a stored hash.
     """
     return password.encode("utf-8", "surrogatepass")
-
-
-def _verify_django_pbkdf2(stored_hash: str, password: str) -> VerifyResult:
-    """Django's ``pbkdf2_sha256$<iterations>$<salt>$<base64 sha256 digest>``; always needs a rehash."""
-    parts = stored_hash.split("$", 3)
-    if len(parts) != 4:
-        return _FAILED
-    _, iterations_text, salt, encoded = parts
-    if not iterations_text.isdigit() or not salt:
-        return _FAILED
-    iterations = int(iterations_text)
-    if not 1 <= iterations <= _MAX_PBKDF2_ITERATIONS:
-        return _FAILED
-    try:
-        expected = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        return _FAILED
-    if len(expected) != hashlib.sha256().digest_size:
-        return _FAILED
-    actual = hashlib.pbkdf2_hmac("sha256", _encode(password), salt.encode("ascii"), iterations)
-    if not hmac.compare_digest(actual, expected):
-        return _FAILED
-    return VerifyResult(ok=True, needs_rehash=True)
