@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -38,8 +39,6 @@ def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import json
-
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
@@ -167,6 +166,8 @@ class Settings(BaseSettings):
     rate_limit_password_reset: Rates = "5/minute;20/hour"
     rate_limit_refresh: Rates = "60/minute;1000/hour"
     rate_limit_revoke: Rates = "60/minute;1000/hour"
+    rate_limit_authorize: Rates = "60/minute;1000/hour"
+    rate_limit_userinfo: Rates = "120/minute;3000/hour"
     rate_limit_introspect: Rates = "6000/minute"
     account_limit_per_address: Rates = "5/minute;20/hour"
     account_limit: Rates = "10/minute;100/hour"

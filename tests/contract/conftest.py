@@ -30,7 +30,7 @@ from tokenward.adapters.sql import (
     SqlUserRepository,
     migrate,
 )
-from tokenward.adapters.sql.clients import SqlApiClientRepository
+from tokenward.adapters.sql.clients import SqlClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
@@ -38,7 +38,7 @@ from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.tables import metadata
 from tokenward.domain.accounts.users import UserRepository
 from tokenward.domain.audit.events import AuditRepository
-from tokenward.domain.clients.api_clients import ApiClientRepository
+from tokenward.domain.clients import ClientRepository
 from tokenward.domain.clock import SystemClock
 from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
@@ -73,7 +73,7 @@ class Stores:
     mfa_challenges: MfaChallengeRepository
     devices: KnownDeviceRepository
     leases: LeaseRepository
-    api_clients: ApiClientRepository
+    clients: ClientRepository
 
     @classmethod
     def fake(cls) -> Stores:
@@ -89,7 +89,7 @@ class Stores:
             mfa_challenges=fakes.FakeMfaChallengeRepository(),
             devices=fakes.FakeKnownDeviceRepository(),
             leases=fakes.FakeLeaseRepository(),
-            api_clients=fakes.FakeApiClientRepository(),
+            clients=fakes.FakeClientRepository(),
         )
 
     @classmethod
@@ -106,7 +106,7 @@ class Stores:
             mfa_challenges=mfa,
             devices=SqlKnownDeviceRepository(db),
             leases=SqlLeaseRepository(db),
-            api_clients=SqlApiClientRepository(db),
+            clients=SqlClientRepository(db),
         )
 
 

@@ -42,6 +42,10 @@ PERSONAL_TABLES: dict[str, PersonalTable] = {
     "mfa_challenges": PersonalTable("user_id", {"token_hash": "a secret (proof of a pending sign-in)"}),
     "one_time_tokens": PersonalTable("user_id", {"token_hash": "a secret (proof of an e-mailed link)"}),
     "known_devices": PersonalTable("user_id"),
+    "consents": PersonalTable("user_id"),
+    "authorization_codes": PersonalTable(
+        "user_id", {"code_hash": "a secret (proof of an authorization code)"}
+    ),
 }
 
 #: tables with a user column that the directory does not export, and why
