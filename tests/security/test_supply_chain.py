@@ -32,6 +32,7 @@ SERVER_DEPENDENCIES = {
     "asyncpg",
     "redis",
     "argon2-cffi",
+    "bcrypt",
     "cryptography",
     "joserfc",
     "structlog",
