@@ -14,16 +14,18 @@ import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from limits import parse_many
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
+from tokenward.domain.mfa.webauthn_rp import canonical_origin, relying_party_problems
 
 MAX_ACCESS_TOKEN_TTL = 3600
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
-FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password")
+FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password", "sms_webhook_secret")
 
 
 class Mode(StrEnum):
@@ -172,7 +174,24 @@ class Settings(BaseSettings):
     #: how recent a sign-in must be to enrol or remove a factor or regenerate recovery codes
     reauthentication_window: int = Field(default=600, ge=60, le=3600)
 
-    @field_validator("audiences", "trusted_proxies", mode="before")
+    # passkeys (WebAuthn) and one-time codes by SMS and e-mail (README, "Multi-factor sign-in")
+    #: the relying-party id passkeys are scoped to (a domain); defaults to the host of the public URL
+    webauthn_rp_id: str | None = None
+    #: the page origins allowed to use passkeys; defaults to the origin of the public URL
+    webauthn_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: SMS codes are "restricted" under NIST SP 800-63B (SIM swap, interception): off unless turned on
+    sms_enabled: bool = False
+    #: the operator's SMS gateway; without it (development only) texts go to the outbox folder
+    sms_webhook_url: str | None = None
+    sms_webhook_secret: SecretStr | None = None
+    sms_webhook_timeout: float = Field(default=5.0, gt=0, le=30)
+    sms_webhook_retries: int = Field(default=2, ge=0, le=5)
+    email_otp_enabled: bool = True
+    #: how many codes may be sent per account, and per phone number or address (toll-fraud protection)
+    otp_send_limit_account: Rates = "3/minute;10/hour"
+    otp_send_limit_destination: Rates = "3/minute;10/hour"
+
+    @field_validator("audiences", "trusted_proxies", "webauthn_origins", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -244,6 +263,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _relying_party(self) -> Settings:
+        """Passkeys only work where the RP id covers every origin: a mismatch stops start-up, not sign-ins."""
+        problems = relying_party_problems(self.effective_webauthn_rp_id, self.effective_webauthn_origins)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _smtp_security(self) -> Settings:
         if self.smtp_tls and self.smtp_starttls and "smtp_starttls" in self.model_fields_set:
             raise ValueError("choose one of smtp_tls (implicit TLS) and smtp_starttls, not both")
@@ -258,6 +285,16 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def effective_webauthn_rp_id(self) -> str:
+        if self.webauthn_rp_id:
+            return self.webauthn_rp_id
+        return urlsplit(self.effective_public_url).hostname or "localhost"
+
+    @property
+    def effective_webauthn_origins(self) -> tuple[str, ...]:
+        return tuple(canonical_origin(o) for o in self.webauthn_origins or [self.effective_public_url])
 
     @property
     def effective_mfa_issuer(self) -> str:
@@ -308,10 +345,26 @@ class Settings(BaseSettings):
             )
         if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
             problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
+        problems.extend(self._insecure_factors())
         if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append(
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
             )
+        return problems
+
+    def _insecure_factors(self) -> list[str]:
+        problems = [
+            f"TOKENWARD_WEBAUTHN_ORIGINS: {origin} must be https in production"
+            for origin in self.effective_webauthn_origins
+            if not origin.startswith("https://")
+        ]
+        if self.sms_enabled and not (self.sms_webhook_url and self.sms_webhook_secret):
+            problems.append(
+                "TOKENWARD_SMS_ENABLED needs TOKENWARD_SMS_WEBHOOK_URL and TOKENWARD_SMS_WEBHOOK_SECRET in "
+                "production: without them codes would only be written to the development outbox"
+            )
+        if self.sms_webhook_url and not self.sms_webhook_url.startswith("https://"):
+            problems.append("TOKENWARD_SMS_WEBHOOK_URL must be an https:// URL in production")
         return problems
 
 

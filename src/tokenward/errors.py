@@ -369,3 +369,92 @@ class DependencyUnavailable(RetryLater):
     def __init__(self, dependency: str, retry_after: int = 1) -> None:
         self.retry_after = retry_after
         super().__init__(f"{dependency} is not answering; retry shortly")
+
+
+class InvalidPasskey(TokenwardError):
+    """A WebAuthn response was refused: malformed, a bad signature, or user verification missing where it is
+    required. The subclasses name the checks a client or an attacker most needs told apart."""
+
+    code = "invalid_passkey"
+    status = 401
+    title = "Passkey response refused"
+    oauth_error = "invalid_grant"
+
+
+class PasskeyOriginMismatch(InvalidPasskey):
+    """The browser reported an origin that is not one of the configured WebAuthn origins (a phishing page)."""
+
+    code = "passkey_origin_mismatch"
+    title = "Passkey used on another origin"
+
+
+class PasskeyRpIdMismatch(InvalidPasskey):
+    """The authenticator scoped the response to another relying party id."""
+
+    code = "passkey_rp_id_mismatch"
+    title = "Passkey made for another relying party"
+
+
+class PasskeyChallengeInvalid(InvalidPasskey):
+    """The challenge is unknown, expired, already used, or was issued for another ceremony or user."""
+
+    code = "passkey_challenge_invalid"
+    title = "Invalid or used passkey challenge"
+
+
+class PasskeyUnknown(InvalidPasskey):
+    """The credential is not registered here, or not to the user this ceremony is for."""
+
+    code = "passkey_unknown"
+    title = "Unknown passkey"
+
+
+class PasskeyCounterRegressed(InvalidPasskey):
+    """The authenticator's sign counter did not move forward: a possible clone of the authenticator."""
+
+    code = "passkey_counter_regressed"
+    title = "Passkey sign counter went backwards"
+
+
+class MfaCodeExpired(TokenwardError):
+    """No live one-time code: none was sent, it expired, was used, or five wrong tries ended it."""
+
+    code = "mfa_code_expired"
+    status = 401
+    title = "No valid code; request a new one"
+    oauth_error = "invalid_grant"
+
+
+class MfaMethodUnavailable(TokenwardError):
+    """The second-factor method is turned off on this server or not set up for this account."""
+
+    code = "mfa_method_unavailable"
+    status = 403
+    title = "Second-factor method unavailable"
+    oauth_error = "invalid_request"
+
+
+class SmsUnavailable(RetryLater):
+    """The SMS gateway did not accept the message; nothing was enrolled or changed."""
+
+    code = "sms_unavailable"
+    status = 503
+    title = "Text messages cannot be sent right now"
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 30) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail or "The SMS gateway did not accept the message; try again shortly")
+
+
+class CodeSendLimited(RetryLater):
+    """Too many one-time codes were sent to this account or this number lately (toll-fraud protection)."""
+
+    code = "code_send_limited"
+    status = 429
+    title = "Too many codes sent"
+    oauth_error = "slow_down"
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(retry_after, 1)
+        super().__init__(f"Too many codes were sent; retry after {self.retry_after} seconds")

@@ -16,6 +16,7 @@ from tokenward.domain.clients.api_clients import ApiClientService
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
 
@@ -39,6 +40,8 @@ class ApiServices:
     #: the current JWKS document (public keys only)
     jwks: Callable[[], dict[str, Any]]
     mfa: MfaService
+    #: passkeys and SMS/e-mail factors
+    factors: FactorManagement
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices

@@ -48,6 +48,7 @@ from tokenward.domain.keys.kek_rotation import KekRotation
 from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
@@ -71,6 +72,7 @@ class Container:
     users: SqlUserRepository
     throttle: Throttle
     mfa: MfaService
+    factors: FactorManagement
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
@@ -112,6 +114,7 @@ class Container:
             sessions=self.sessions,
             jwks=lambda: self.key_ring.jwks(),
             mfa=self.mfa,
+            factors=self.factors,
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
@@ -184,7 +187,8 @@ def _wire(
     email = build_email_flows(
         basis, mailer=mailer, throttle=throttle, credentials=credentials, sessions=sessions
     )
-    mfa = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions)
+    factors = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions, mailer=mailer)
+    mfa = factors.mfa
     return Container(
         settings=settings,
         clock=clock,
@@ -207,6 +211,7 @@ def _wire(
         users=repositories.users,
         throttle=throttle,
         mfa=mfa,
+        factors=factors.management,
         email_verification=email.verification,
         password_reset=email.reset,
         sign_in_notices=email.notices,

@@ -68,6 +68,13 @@ class AuditEventType(StrEnum):
     PASSWORD_RESET = "password_reset"
     SIGN_IN_DEVICE_CHECKED = "sign_in_device_checked"
     SIGN_IN_REPORTED_NOT_ME = "sign_in_reported_not_me"
+    MFA_FACTOR_ADDED = "mfa_factor_added"
+    MFA_FACTOR_REMOVED = "mfa_factor_removed"
+    MFA_CODE_SENT = "mfa_code_sent"
+    MFA_CODE_SEND_LIMITED = "mfa_code_send_limited"
+    PASSKEY_RENAMED = "passkey_renamed"
+    PASSKEY_REFUSED = "passkey_refused"
+    PASSKEY_CLONE_SUSPECTED = "passkey_clone_suspected"
 
 
 @dataclass(frozen=True, slots=True)
