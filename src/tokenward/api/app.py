@@ -18,6 +18,8 @@ from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeaders
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
 from tokenward.api.routes import email as email_routes
+from tokenward.api.routes import factors as factor_routes
+from tokenward.api.routes import passkeys as passkey_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
 from tokenward.api.transport import BearerTransport, Transports
@@ -41,6 +43,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
+    app.include_router(factor_routes.router)
+    app.include_router(passkey_routes.router)
     app.include_router(email_routes.router)
     app.include_router(password_reset.router)
     app.include_router(oauth.router)

@@ -27,9 +27,10 @@ OptionalFactor = Annotated[CurrentFactor | None, Body()]
 async def login_mfa(
     body: MfaLoginRequest, services: Services, transports: RequestTransports, context: Context
 ) -> Response:
-    """The second step of a sign-in: the MFA token from /v1/login and a TOTP or recovery code."""
+    """The second step of a sign-in: the MFA token from /v1/login and a second factor: a TOTP, recovery, SMS or
+    e-mail code, or a passkey's response."""
     transport = transports.for_sign_in()
-    pair = await services.accounts.sign_in_mfa(body.mfa_token, body.code, context)
+    pair = await services.accounts.sign_in_mfa(body.mfa_token, body.proof(), context)
     return transport.write_token_response(pair)
 
 
@@ -47,7 +48,7 @@ async def start_totp_enrolment(
     body: OptionalFactor = None,
 ) -> TotpEnrolmentResponse:
     """Start enrolment: a new secret, its ``otpauth://`` URI and the QR code (SVG). Needs a recent sign-in."""
-    enrolment = await services.mfa.start_enrolment(principal, body.code if body else None, context)
+    enrolment = await services.mfa.start_enrolment(principal, body.proof() if body else None, context)
     response.headers.update(NO_STORE)
     return TotpEnrolmentResponse(
         secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
@@ -75,7 +76,7 @@ async def remove_totp(
     principal: CurrentPrincipal, services: Services, context: Context, body: OptionalFactor = None
 ) -> MfaRemoved:
     """Turn MFA off (recent sign-in and a current code). Existing sessions then claim only ``pwd``."""
-    await services.mfa.remove_totp(principal, body.code if body else None, context)
+    await services.mfa.remove_totp(principal, body.proof() if body else None, context)
     return MfaRemoved()
 
 
@@ -90,6 +91,6 @@ async def regenerate_recovery_codes(
     body: OptionalFactor = None,
 ) -> RecoveryCodes:
     """Replace every recovery code (recent sign-in and a current code); the new ones are shown this once."""
-    codes = await services.mfa.regenerate_recovery_codes(principal, body.code if body else None, context)
+    codes = await services.mfa.regenerate_recovery_codes(principal, body.proof() if body else None, context)
     response.headers.update(NO_STORE)
     return RecoveryCodes(recovery_codes=codes)
