@@ -1,4 +1,4 @@
-"""Phone numbers: parsed with the ``phonenumbers`` library and kept in E.164 (``+447700900123``).
+"""Phone numbers: parsed with the ``phonenumbers`` library and kept in E.164 (``+442079460958``).
 
 A number without a country code is refused rather than guessed: a wrong guess would send codes (and costs) to
 someone else's phone.
@@ -16,7 +16,7 @@ MAX_INPUT = 40
 def to_e164(text: str) -> str:
     """The number in E.164, or ``InvalidRequest`` when it is not a possible, valid number."""
     if not isinstance(text, str) or len(text) > MAX_INPUT or not text.strip().startswith(("+", "00")):
-        raise InvalidRequest("Give the phone number with its country code, e.g. +44 7700 900123")
+        raise InvalidRequest("Give the phone number with its country code, e.g. +44 20 7946 0958")
     cleaned = "+" + text.strip().removeprefix("+").removeprefix("00")
     try:
         number = phonenumbers.parse(cleaned, None)
