@@ -27,16 +27,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def tokenward_server(workdir: Path, settings: Mapping[str, str] | None = None) -> Iterator[str]:
+def tokenward_server(
+    workdir: Path, settings: Mapping[str, str] | None = None, *, set_issuer: bool = True
+) -> Iterator[str]:
     """Run ``tokenward serve`` in ``workdir`` with only ``settings`` (plus cheap Argon2) in its environment.
 
     Yields the base URL once ``/readyz`` answers 200; stops the process with SIGINT (like Ctrl-C) afterwards.
+    ``set_issuer=False`` leaves the issuer unset, for the server to choose.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")}
     env.update(CHEAP_ARGON2)
-    env["TOKENWARD_ISSUER"] = base
+    if set_issuer:
+        env["TOKENWARD_ISSUER"] = base
     env.update(settings or {})
     log_path = workdir / f"server-{port}.log"
     tokenward = Path(sys.executable).with_name("tokenward")

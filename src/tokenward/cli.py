@@ -46,12 +46,23 @@ def _with_container(action: Callable[[Container], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from tokenward.http_server import BoundedHeadHttpToolsProtocol
+    from tokenward.http_server import BoundedHttpToolsProtocol, HttpLimits
 
     settings = _settings()
+    issuer = settings.development_issuer(args.host, args.port)
+    if issuer is not None:
+        # the application (in each worker process) reads its settings from the environment
+        os.environ["TOKENWARD_ISSUER"] = issuer
+        settings = _settings()
     # open everything once before serving: a wrong KEK or an unreachable database is one clear line and
     # exit code 2 here, not a stack trace from inside the server's start-up
     asyncio.run(preflight(settings))
+    limits = HttpLimits(
+        max_head_bytes=settings.max_header_bytes,
+        head_timeout=settings.http_head_timeout,
+        body_timeout=settings.http_body_timeout,
+        keepalive_timeout=settings.http_keepalive_timeout,
+    )
     uvicorn.run(
         "tokenward.bootstrap:app_from_environment",
         factory=True,
@@ -60,10 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         server_header=False,
         workers=args.workers,
-        # httptools with a bound on buffered request heads (http_server); the bound travels as uvicorn's
-        # h11_max_incomplete_event_size setting so that worker processes get it too
-        http=BoundedHeadHttpToolsProtocol,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        # httptools with bounds on request heads, bodies and idle connections (http_server)
+        http=BoundedHttpToolsProtocol.with_limits(limits),
         log_level=settings.log_level.lower(),
         access_log=False,
     )

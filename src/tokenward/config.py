@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     auto_migrate: bool = True
 
+    #: in development, unset, ``tokenward serve`` uses the address it serves (``development_issuer``)
     issuer: str = "http://127.0.0.1:8000"
     #: base URL used in every link the server builds (e-mails); defaults to the issuer
     public_url: str | None = None
@@ -150,6 +151,11 @@ class Settings(BaseSettings):
     stuffing_window: int = Field(default=600, ge=10)
     stuffing_block: int = Field(default=900, ge=10)
     max_header_bytes: int = Field(default=16384, ge=4096, le=65536)
+    #: seconds a client has to send a whole request head, a whole body, and to start its next request on an
+    #: idle kept-alive connection (a load balancer in front should time out idle connections sooner)
+    http_head_timeout: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout: float = Field(default=30.0, gt=0, le=600)
+    http_keepalive_timeout: float = Field(default=5.0, gt=0, le=3600)
 
     # e-mail (SMTP when smtp_host is set, else the outbox folder) and the flows that send it
     smtp_host: str | None = None
@@ -285,6 +291,15 @@ class Settings(BaseSettings):
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or self.issuer).rstrip("/")
+
+    def development_issuer(self, host: str, port: int) -> str | None:
+        """The issuer of a development server started with no issuer set: the address being served, so that
+        discovery and the tokens name the port in use. ``None`` when the issuer is set or in production."""
+        if self.is_production or "issuer" in self.model_fields_set:
+            return None
+        if host in ("", "0.0.0.0", "::"):  # every interface: name the loopback one  # noqa: S104
+            host = "127.0.0.1"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     @property
     def effective_webauthn_rp_id(self) -> str:

@@ -89,6 +89,18 @@ class RequestHeadersTooLarge(TokenwardError):
         return cls(f"The request headers exceed {limit} bytes")
 
 
+class RequestTimeout(TokenwardError):
+    """A request head or body that did not arrive in time; the HTTP protocol answers and closes the connection."""
+
+    code = "request_timeout"
+    status = 408
+    title = "Request timeout"
+    oauth_error = "invalid_request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "The request did not arrive in time")
+
+
 class MethodNotAllowed(TokenwardError):
     """The path exists but not with this method; ``Allow`` lists the methods it has (RFC 9110 §15.5.6)."""
 

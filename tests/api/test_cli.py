@@ -28,7 +28,7 @@ def test_migrate_then_users_and_keys(
     monkeypatch.setattr("sys.stdin", io.StringIO("a long operator passphrase\n"))
     assert main(["users", "create", "Op@Example.com", "--password-stdin", "--verified"]) == EXIT_OK
     created = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert created["email"] == "op@example.com"
+    assert created["email"] == "Op@Example.com"  # kept as typed; found by any case of its ASCII letters
 
     assert main(["users", "disable", "op@example.com"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["disabled"] is True

@@ -1,9 +1,11 @@
-"""One repository contract suite, run against every SQL backend (the Kratos ``persistence`` pattern).
+"""One repository contract suite, run against the in-memory fakes and every SQL backend.
 
-Each test receives a ``Database`` for one backend: SQLite (a copy of a file migrated once per session) or
-PostgreSQL (a throw-away database created and migrated once per session, emptied before each test). The
-PostgreSQL parameter depends on the ``postgres_url`` fixture, so it is skipped without the server and fails
-under ``CI=true``.
+A test written against the domain's ports takes ``stores``: every repository of one backend, typed to the
+ports, so the same assertions hold for the fakes of ``tests.fakes`` (which keeps the service tests on fakes
+honest), SQLite (a copy of a file migrated once per session) and PostgreSQL (a throw-away database created and
+migrated once per session, emptied before each test). A test of something only SQL has (constraints, raw
+statements, connection pools) takes ``db``, a ``Database`` of the SQL backends only. The PostgreSQL parameter
+depends on the ``postgres_url`` fixture, so it is skipped without the server and fails under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -11,18 +13,99 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from tests import fakes
 from tests.databases import create_fresh_postgres_database, drop_postgres_database
-from tokenward.adapters.sql import Database, migrate
+from tokenward.adapters.sql import (
+    Database,
+    SqlAuditRepository,
+    SqlKeyRepository,
+    SqlSessionRepository,
+    SqlUserRepository,
+    migrate,
+)
+from tokenward.adapters.sql.clients import SqlApiClientRepository
+from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
+from tokenward.adapters.sql.leases import SqlLeaseRepository
+from tokenward.adapters.sql.mfa import SqlMfaRepository
+from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.tables import metadata
+from tokenward.domain.accounts.users import UserRepository
+from tokenward.domain.audit.events import AuditRepository
+from tokenward.domain.clients.api_clients import ApiClientRepository
+from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
+from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
+from tokenward.domain.keys.model import KeyRepository
+from tokenward.domain.leases import LeaseRepository
+from tokenward.domain.mfa.storage import MfaChallengeRepository, MfaRepository
+from tokenward.domain.sessions.model import SessionRepository
 
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+#: the fakes first: the fastest to fail when a contract test itself is wrong
+BACKENDS = ["fake", *SQL_BACKENDS]
 
-#: every table, emptied between tests; TRUNCATE is not stopped by the audit trail's row-level trigger
-_TRUNCATE = "TRUNCATE users, sessions, refresh_tokens, signing_keys, audit_events RESTART IDENTITY CASCADE"
+
+def truncate_every_table() -> str:
+    """Empties every table of the schema (taken from the metadata, so a new table cannot be forgotten);
+    TRUNCATE is not stopped by the audit trail's row-level trigger."""
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    return f"TRUNCATE {names} RESTART IDENTITY CASCADE"
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every repository of one backend, as the domain sees them: through its ports."""
+
+    backend: str
+    users: UserRepository
+    sessions: SessionRepository
+    keys: KeyRepository
+    audit: AuditRepository
+    one_time_tokens: OneTimeTokenRepository
+    mfa: MfaRepository
+    mfa_challenges: MfaChallengeRepository
+    devices: KnownDeviceRepository
+    leases: LeaseRepository
+    api_clients: ApiClientRepository
+
+    @classmethod
+    def fake(cls) -> Stores:
+        return cls(
+            backend="fake",
+            users=fakes.FakeUserRepository(),
+            sessions=fakes.FakeSessionRepository(),
+            keys=fakes.FakeKeyRepository(),
+            audit=fakes.FakeAuditRepository(),
+            one_time_tokens=fakes.FakeOneTimeTokenRepository(),
+            mfa=fakes.FakeMfaRepository(),
+            mfa_challenges=fakes.FakeMfaChallengeRepository(),
+            devices=fakes.FakeKnownDeviceRepository(),
+            leases=fakes.FakeLeaseRepository(),
+            api_clients=fakes.FakeApiClientRepository(),
+        )
+
+    @classmethod
+    def sql(cls, db: Database, backend: str) -> Stores:
+        mfa = SqlMfaRepository(db)
+        return cls(
+            backend=backend,
+            users=SqlUserRepository(db),
+            sessions=SqlSessionRepository(db),
+            keys=SqlKeyRepository(db),
+            audit=SqlAuditRepository(db),
+            one_time_tokens=SqlOneTimeTokenRepository(db),
+            mfa=mfa,
+            mfa_challenges=mfa,
+            devices=SqlKnownDeviceRepository(db),
+            leases=SqlLeaseRepository(db),
+            api_clients=SqlApiClientRepository(db),
+        )
 
 
 def sqlite_url(path: Path) -> str:
@@ -48,10 +131,8 @@ def postgres_contract_url(postgres_url: str) -> Iterator[str]:
         asyncio.run(drop_postgres_database(url))
 
 
-@pytest.fixture(params=BACKENDS)
-def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """URL of a migrated database holding no rows (sync, so it may call ``asyncio.run`` while setting up)."""
-    if request.param == "sqlite":
+def _migrated_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "tokenward.db"
         shutil.copyfile(template, path)
@@ -60,18 +141,48 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-async def db(backend_url: str) -> AsyncIterator[Database]:
-    # pool of 10 (+15 overflow) so concurrent tests really hold many PostgreSQL connections at once
-    database = Database(backend_url, pool_size=10, max_overflow=15)
-    if database.is_postgresql:
-        async with database.write() as conn:
-            await conn.execute(text(_TRUNCATE))
-    yield database
-    await database.dispose()
+@pytest.fixture(params=SQL_BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a migrated database holding no rows (sync, so it may call ``asyncio.run`` while setting up)."""
+    return _migrated_database_url(request, request.param, tmp_path)
 
 
 @pytest.fixture(params=BACKENDS)
+def stores_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """Like ``backend_url`` for the backends of ``stores``: ``None`` stands for the fakes."""
+    return None if request.param == "fake" else _migrated_database_url(request, request.param, tmp_path)
+
+
+@asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[Database]:
+    # pool of 10 (+15 overflow) so concurrent tests really hold many PostgreSQL connections at once
+    database = Database(url, pool_size=10, max_overflow=15)
+    try:
+        if database.is_postgresql:
+            async with database.write() as conn:
+                await conn.execute(text(truncate_every_table()))
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def db(backend_url: str) -> AsyncIterator[Database]:
+    async with _opened(backend_url) as database:
+        yield database
+
+
+@pytest.fixture
+async def stores(stores_url: str | None) -> AsyncIterator[Stores]:
+    """Every repository of one backend (the fakes, SQLite or PostgreSQL), starting empty."""
+    if stores_url is None:
+        yield Stores.fake()
+        return
+    async with _opened(stores_url) as database:
+        yield Stores.sql(database, "postgres" if database.is_postgresql else "sqlite")
+
+
+@pytest.fixture(params=SQL_BACKENDS)
 async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """URL of a database that has never been migrated (for the migration tests)."""
     if request.param == "sqlite":

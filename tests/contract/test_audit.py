@@ -7,17 +7,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.contract import records
+from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database, SqlAuditRepository
-from tokenward.domain.audit.events import AuditEvent
+from tokenward.domain.audit.events import AuditEvent, AuditRepository
 from tokenward.domain.clock import FrozenClock
 
 
 @pytest.fixture
-def repo(db: Database) -> SqlAuditRepository:
-    return SqlAuditRepository(db)
+def repo(stores: Stores) -> AuditRepository:
+    return stores.audit
 
 
-async def test_record_round_trips_every_field(repo: SqlAuditRepository, clock: FrozenClock) -> None:
+async def test_record_round_trips_every_field(repo: AuditRepository, clock: FrozenClock) -> None:
     event = AuditEvent(
         type="login_failed",
         at=clock.now(),
@@ -33,9 +34,7 @@ async def test_record_round_trips_every_field(repo: SqlAuditRepository, clock: F
     assert await repo.list_events() == [event]
 
 
-async def test_list_is_newest_first_with_filters_and_limit(
-    repo: SqlAuditRepository, clock: FrozenClock
-) -> None:
+async def test_list_is_newest_first_with_filters_and_limit(repo: AuditRepository, clock: FrozenClock) -> None:
     recorded = []
     for index in range(6):
         event = records.audit_event(
@@ -74,8 +73,9 @@ async def test_list_is_newest_first_with_filters_and_limit(
     ],
 )
 async def test_audit_trail_is_append_only_in_the_database(
-    repo: SqlAuditRepository, db: Database, clock: FrozenClock, statement: str
+    db: Database, clock: FrozenClock, statement: str
 ) -> None:
+    repo = SqlAuditRepository(db)
     event = records.audit_event(clock.now(), type="login_failed", outcome="failure", details={"ip_count": 1})
     await repo.record(event)
 
@@ -87,6 +87,6 @@ async def test_audit_trail_is_append_only_in_the_database(
 
 
 @pytest.mark.threat("T-AUD-01")
-def test_repository_offers_no_way_to_change_history() -> None:
-    public = {name for name in dir(SqlAuditRepository) if not name.startswith("_")}
+def test_repository_offers_no_way_to_change_history(repo: AuditRepository) -> None:
+    public = {name for name in dir(type(repo)) if not name.startswith("_")}
     assert public == {"record", "list_events"}

@@ -1,4 +1,4 @@
-"""One deny-list contract, run on the in-process adapter and on Redis (database 15, a unique prefix per test)."""
+"""One deny-list contract, run on the fake, the in-process adapter and Redis (a unique prefix per test)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
+from tests.fakes import FakeDenyList
 from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.sessions.denylist import DenyList, DenyPolicy, Revocations
 
-BACKENDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+BACKENDS = ["fake", "memory", pytest.param("redis", marks=pytest.mark.redis)]
 
 
 @pytest.fixture
@@ -26,6 +27,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
 
 @pytest.fixture(params=BACKENDS)
 async def deny_list(request: pytest.FixtureRequest, clock: FrozenClock) -> AsyncIterator[DenyList]:
+    if request.param == "fake":
+        yield FakeDenyList(clock)
+        return
     if request.param == "memory":
         yield MemoryDenyList(clock)
         return

@@ -7,18 +7,18 @@ import secrets
 import pytest
 
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlKeyRepository
+from tests.contract.conftest import Stores
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys.model import KeyState
+from tokenward.domain.keys.model import KeyRepository, KeyState
 from tokenward.errors import NotFound
 
 
 @pytest.fixture
-def repo(db: Database) -> SqlKeyRepository:
-    return SqlKeyRepository(db)
+def repo(stores: Stores) -> KeyRepository:
+    return stores.keys
 
 
-async def test_add_and_list_oldest_first(repo: SqlKeyRepository, clock: FrozenClock) -> None:
+async def test_add_and_list_oldest_first(repo: KeyRepository, clock: FrozenClock) -> None:
     assert await repo.list_keys() == []
     first = records.signing_key(clock.now(), kid="b-first")
     clock.advance(60)
@@ -30,7 +30,7 @@ async def test_add_and_list_oldest_first(repo: SqlKeyRepository, clock: FrozenCl
     assert await repo.list_keys() == [first, second]
 
 
-async def test_record_round_trips_exactly(repo: SqlKeyRepository, clock: FrozenClock) -> None:
+async def test_record_round_trips_exactly(repo: KeyRepository, clock: FrozenClock) -> None:
     key = records.signing_key(
         clock.now(),
         alg="RS256",
@@ -48,7 +48,7 @@ async def test_record_round_trips_exactly(repo: SqlKeyRepository, clock: FrozenC
     assert isinstance(stored.state, KeyState)
 
 
-async def test_set_state_records_the_transition_times(repo: SqlKeyRepository, clock: FrozenClock) -> None:
+async def test_set_state_records_the_transition_times(repo: KeyRepository, clock: FrozenClock) -> None:
     key = records.signing_key(clock.now())
     await repo.add(key)
 
@@ -73,12 +73,12 @@ async def test_set_state_records_the_transition_times(repo: SqlKeyRepository, cl
     assert (stored.state, stored.retired_at) == (KeyState.REVOKED, clock.now())
 
 
-async def test_set_state_of_unknown_key_raises_not_found(repo: SqlKeyRepository, clock: FrozenClock) -> None:
+async def test_set_state_of_unknown_key_raises_not_found(repo: KeyRepository, clock: FrozenClock) -> None:
     with pytest.raises(NotFound):
         await repo.set_state("no-such-kid", KeyState.ACTIVE, clock.now())
 
 
-async def test_replace_encrypted_private_key(repo: SqlKeyRepository, clock: FrozenClock) -> None:
+async def test_replace_encrypted_private_key(repo: KeyRepository, clock: FrozenClock) -> None:
     key = records.signing_key(clock.now())
     other = records.signing_key(clock.now())
     await repo.add(key)

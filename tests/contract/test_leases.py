@@ -1,4 +1,4 @@
-"""Leases, the key-rotation race and the clean-up queries, on SQLite and PostgreSQL.
+"""Leases, the key-rotation race and the clean-up queries, on the fakes, SQLite and PostgreSQL.
 
 With several processes on one database exactly one may rotate keys or run the clean-up at a time (T-LIF-07).
 Lease names are unique per test: the PostgreSQL contract database is shared by the session's tests.
@@ -14,8 +14,7 @@ from datetime import timedelta
 import pytest
 
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlKeyRepository, SqlSessionRepository, SqlUserRepository
-from tokenward.adapters.sql.leases import SqlLeaseRepository
+from tests.contract.conftest import Stores
 from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyEncryptor
@@ -30,8 +29,8 @@ def lease_name() -> str:
     return f"test-{secrets.token_hex(6)}"
 
 
-async def test_one_holder_at_a_time_until_release_or_expiry(db: Database, clock: FrozenClock) -> None:
-    repo = SqlLeaseRepository(db)
+async def test_one_holder_at_a_time_until_release_or_expiry(stores: Stores, clock: FrozenClock) -> None:
+    repo = stores.leases
     name = lease_name()
     until = clock.now() + timedelta(minutes=1)
 
@@ -45,9 +44,9 @@ async def test_one_holder_at_a_time_until_release_or_expiry(db: Database, clock:
     assert await repo.acquire(name, "b", clock.now(), until) is True
 
 
-async def test_an_expired_lease_can_be_taken_over(db: Database, clock: FrozenClock) -> None:
+async def test_an_expired_lease_can_be_taken_over(stores: Stores, clock: FrozenClock) -> None:
     """A holder that died frees the lease when it runs out."""
-    repo = SqlLeaseRepository(db)
+    repo = stores.leases
     name = lease_name()
     assert await repo.acquire(name, "dead", clock.now(), clock.now() + timedelta(minutes=1))
     clock.advance(60)
@@ -55,8 +54,8 @@ async def test_an_expired_lease_can_be_taken_over(db: Database, clock: FrozenClo
 
 
 @pytest.mark.threat("T-LIF-07")
-async def test_concurrent_acquirers_get_exactly_one_lease(db: Database, clock: FrozenClock) -> None:
-    repo = SqlLeaseRepository(db)
+async def test_concurrent_acquirers_get_exactly_one_lease(stores: Stores, clock: FrozenClock) -> None:
+    repo = stores.leases
     name = lease_name()
     until = clock.now() + timedelta(minutes=1)
 
@@ -69,20 +68,20 @@ async def test_concurrent_acquirers_get_exactly_one_lease(db: Database, clock: F
 
 @pytest.mark.threat("T-LIF-07")
 async def test_processes_racing_the_rotation_step_create_exactly_one_next_key(
-    db: Database, clock: FrozenClock
+    stores: Stores, clock: FrozenClock
 ) -> None:
     encryptor = KeyEncryptor(os.urandom(32))
     policy = RotationPolicy(interval=timedelta(days=30), publish_ahead=timedelta(days=1))
 
     def process() -> KeyService:
         return KeyService(
-            SqlKeyRepository(db),
+            stores.keys,
             encryptor,
             clock,
-            AuditTrail([]),
+            AuditTrail([], clock),
             "ES256",
             policy=policy,
-            leases=Leases(SqlLeaseRepository(db), clock),
+            leases=Leases(stores.leases, clock),
         )
 
     await process().ensure_active_key()
@@ -90,14 +89,14 @@ async def test_processes_racing_the_rotation_step_create_exactly_one_next_key(
 
     await asyncio.gather(*(process().scheduled_step() for _ in range(CONCURRENT_PROCESSES)))
 
-    states = sorted(k.state.value for k in await SqlKeyRepository(db).list_keys())
+    states = sorted(k.state.value for k in await stores.keys.list_keys())
     assert states == ["active", "next"]
 
 
 @pytest.mark.threat("T-LIF-07")
-async def test_a_conditional_transition_has_one_winner(db: Database, clock: FrozenClock) -> None:
+async def test_a_conditional_transition_has_one_winner(stores: Stores, clock: FrozenClock) -> None:
     """Even without the lease, two processes cannot both promote the same NEXT key."""
-    repo = SqlKeyRepository(db)
+    repo = stores.keys
     key = records.signing_key(clock.now(), state=KeyState.NEXT)
     await repo.add(key)
 
@@ -110,11 +109,11 @@ async def test_a_conditional_transition_has_one_winner(db: Database, clock: Froz
 
 @pytest.mark.threat("T-LIF-08")
 async def test_clean_up_deletes_ended_sessions_and_old_refresh_hashes(
-    db: Database, clock: FrozenClock
+    stores: Stores, clock: FrozenClock
 ) -> None:
-    sessions = SqlSessionRepository(db)
+    sessions = stores.sessions
     user = records.user(clock.now())
-    await SqlUserRepository(db).add(user)
+    await stores.users.add(user)
     now = clock.now()
     day = timedelta(days=1)
     kept = records.session(user.id, now)

@@ -11,29 +11,41 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.contract import records
+from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
 from tokenward.adapters.sql.tables import refresh_tokens
+from tokenward.domain.accounts.users import UserRepository
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
 
 CONCURRENT_CALLERS = 20
 
 
 @pytest.fixture
-def repo(db: Database) -> SqlSessionRepository:
-    return SqlSessionRepository(db)
+def repo(stores: Stores) -> SessionRepository:
+    return stores.sessions
+
+
+async def _start(
+    users: UserRepository, sessions: SessionRepository, clock: FrozenClock
+) -> tuple[Session, RefreshTokenRecord]:
+    user = records.user(clock.now())
+    await users.add(user)
+    session = records.session(user.id, clock.now())
+    token = records.refresh_token(session, clock.now())
+    await sessions.create(session, token)
+    return session, token
 
 
 @pytest.fixture
-async def started(
-    repo: SqlSessionRepository, db: Database, clock: FrozenClock
-) -> tuple[Session, RefreshTokenRecord]:
-    user = records.user(clock.now())
-    await SqlUserRepository(db).add(user)
-    session = records.session(user.id, clock.now())
-    token = records.refresh_token(session, clock.now())
-    await repo.create(session, token)
-    return session, token
+async def started(stores: Stores, clock: FrozenClock) -> tuple[Session, RefreshTokenRecord]:
+    return await _start(stores.users, stores.sessions, clock)
+
+
+@pytest.fixture
+async def started_in_sql(db: Database, clock: FrozenClock) -> tuple[Session, RefreshTokenRecord]:
+    """Like ``started``, for the tests of what only a database does (connection pools, locks)."""
+    return await _start(SqlUserRepository(db), SqlSessionRepository(db), clock)
 
 
 async def _tokens_of(db: Database, session_id: str) -> int:
@@ -43,7 +55,7 @@ async def _tokens_of(db: Database, session_id: str) -> int:
 
 
 async def test_rotate_winner_then_loser(
-    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    repo: SessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     session, old = started
     clock.advance(60)
@@ -60,7 +72,7 @@ async def test_rotate_winner_then_loser(
 
 
 async def test_successor_can_be_rotated_in_turn(
-    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    repo: SessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     session, old = started
     second = records.refresh_token(session, clock.now())
@@ -75,7 +87,7 @@ async def test_successor_can_be_rotated_in_turn(
 
 @pytest.mark.threat("T-REF-01")
 async def test_rotating_a_revoked_token_fails(
-    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    repo: SessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     session, old = started
     await repo.revoke(session.id, clock.now(), RevokeReason.REFRESH_TOKEN_REUSE)
@@ -90,7 +102,7 @@ async def test_rotating_a_revoked_token_fails(
 
 
 async def test_rotating_an_unknown_token_fails(
-    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    repo: SessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     session, _ = started
     successor = records.refresh_token(session, clock.now())
@@ -101,9 +113,9 @@ async def test_rotating_an_unknown_token_fails(
 
 @pytest.mark.threat("T-REF-02")
 async def test_concurrent_rotations_have_exactly_one_winner(
-    backend_url: str, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    backend_url: str, started_in_sql: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
-    session, old = started
+    session, old = started_in_sql
     # its own pool, large enough that on PostgreSQL every caller holds its own connection at the same time
     db = Database(backend_url, pool_size=CONCURRENT_CALLERS, max_overflow=0)
     try:
@@ -167,10 +179,10 @@ def _track_connections_in_use(db: Database) -> Callable[[], int]:
 
 @pytest.mark.threat("T-REF-01")
 async def test_rotation_racing_revocation_leaves_no_live_token(
-    backend_url: str, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    backend_url: str, started_in_sql: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     """A refresh in flight during a logout: no deadlock error, and nothing usable survives the logout."""
-    session, old = started
+    session, old = started_in_sql
     db = Database(backend_url, pool_size=CONCURRENT_CALLERS, max_overflow=0)
     try:
         repo = SqlSessionRepository(db)
@@ -195,7 +207,7 @@ async def test_rotation_racing_revocation_leaves_no_live_token(
 
 
 async def test_a_refresh_token_is_found_with_its_session(
-    repo: SqlSessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
+    repo: SessionRepository, started: tuple[Session, RefreshTokenRecord], clock: FrozenClock
 ) -> None:
     session, token = started
     assert await repo.find_refresh_token_and_session(token.token_hash) == (token, session)

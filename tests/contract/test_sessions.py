@@ -7,26 +7,26 @@ from dataclasses import replace
 import pytest
 
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
+from tests.contract.conftest import Stores
 from tokenward.domain.accounts.users import User
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
 
 
 @pytest.fixture
-def repo(db: Database) -> SqlSessionRepository:
-    return SqlSessionRepository(db)
+def repo(stores: Stores) -> SessionRepository:
+    return stores.sessions
 
 
 @pytest.fixture
-async def alice(db: Database, clock: FrozenClock) -> User:
+async def alice(stores: Stores, clock: FrozenClock) -> User:
     user = records.user(clock.now())
-    await SqlUserRepository(db).add(user)
+    await stores.users.add(user)
     return user
 
 
 async def _start(
-    repo: SqlSessionRepository, user: User, clock: FrozenClock
+    repo: SessionRepository, user: User, clock: FrozenClock
 ) -> tuple[Session, RefreshTokenRecord]:
     session = records.session(user.id, clock.now())
     token = records.refresh_token(session, clock.now())
@@ -35,7 +35,7 @@ async def _start(
 
 
 async def test_create_stores_session_and_first_token(
-    repo: SqlSessionRepository, alice: User, clock: FrozenClock
+    repo: SessionRepository, alice: User, clock: FrozenClock
 ) -> None:
     session, token = await _start(repo, alice, clock)
 
@@ -45,7 +45,7 @@ async def test_create_stores_session_and_first_token(
     assert await repo.find_refresh_token(records.token_hash()) is None
 
 
-async def test_session_fields_round_trip(repo: SqlSessionRepository, alice: User, clock: FrozenClock) -> None:
+async def test_session_fields_round_trip(repo: SessionRepository, alice: User, clock: FrozenClock) -> None:
     session = records.session(alice.id, clock.now(), amr=(), ip=None, user_agent=None, scope="")
     await repo.create(session, records.refresh_token(session, clock.now()))
 
@@ -55,7 +55,7 @@ async def test_session_fields_round_trip(repo: SqlSessionRepository, alice: User
     assert stored.amr == ()
 
 
-async def test_create_is_one_transaction(repo: SqlSessionRepository, alice: User, clock: FrozenClock) -> None:
+async def test_create_is_one_transaction(repo: SessionRepository, alice: User, clock: FrozenClock) -> None:
     first, token = await _start(repo, alice, clock)
     second = records.session(alice.id, clock.now())
 
@@ -67,10 +67,10 @@ async def test_create_is_one_transaction(repo: SqlSessionRepository, alice: User
 
 
 async def test_list_for_user(
-    repo: SqlSessionRepository, alice: User, db: Database, clock: FrozenClock
+    repo: SessionRepository, alice: User, stores: Stores, clock: FrozenClock
 ) -> None:
     bob = records.user(clock.now())
-    await SqlUserRepository(db).add(bob)
+    await stores.users.add(bob)
     older, _ = await _start(repo, alice, clock)
     clock.advance(10)
     newer, _ = await _start(repo, alice, clock)
@@ -83,7 +83,7 @@ async def test_list_for_user(
     assert await repo.list_for_user("nobody") == []
 
 
-async def test_touch_sets_last_used(repo: SqlSessionRepository, alice: User, clock: FrozenClock) -> None:
+async def test_touch_sets_last_used(repo: SessionRepository, alice: User, clock: FrozenClock) -> None:
     session, _ = await _start(repo, alice, clock)
     clock.advance(300)
 
@@ -93,7 +93,7 @@ async def test_touch_sets_last_used(repo: SqlSessionRepository, alice: User, clo
 
 
 async def test_revoke_marks_session_and_every_token(
-    repo: SqlSessionRepository, alice: User, clock: FrozenClock
+    repo: SessionRepository, alice: User, clock: FrozenClock
 ) -> None:
     session, first = await _start(repo, alice, clock)
     second = records.refresh_token(session, clock.now())
@@ -114,7 +114,7 @@ async def test_revoke_marks_session_and_every_token(
 
 
 async def test_revoke_twice_returns_false_and_keeps_first_reason(
-    repo: SqlSessionRepository, alice: User, clock: FrozenClock
+    repo: SessionRepository, alice: User, clock: FrozenClock
 ) -> None:
     session, _ = await _start(repo, alice, clock)
     assert await repo.revoke(session.id, clock.now(), RevokeReason.LOGOUT) is True
@@ -130,10 +130,10 @@ async def test_revoke_twice_returns_false_and_keeps_first_reason(
 
 
 async def test_revoke_all_for_user_except_one(
-    repo: SqlSessionRepository, alice: User, db: Database, clock: FrozenClock
+    repo: SessionRepository, alice: User, stores: Stores, clock: FrozenClock
 ) -> None:
     bob = records.user(clock.now())
-    await SqlUserRepository(db).add(bob)
+    await stores.users.add(bob)
     kept, kept_token = await _start(repo, alice, clock)
     gone_1, token_1 = await _start(repo, alice, clock)
     gone_2, token_2 = await _start(repo, alice, clock)
@@ -161,7 +161,7 @@ async def test_revoke_all_for_user_except_one(
 
 
 async def test_revoke_all_for_user_without_exception(
-    repo: SqlSessionRepository, alice: User, clock: FrozenClock
+    repo: SessionRepository, alice: User, clock: FrozenClock
 ) -> None:
     one, _ = await _start(repo, alice, clock)
     two, _ = await _start(repo, alice, clock)

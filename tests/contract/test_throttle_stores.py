@@ -1,6 +1,6 @@
-"""One contract for the rate limiter and the distinct counter, in process memory and in Redis.
+"""One contract for the rate limiter and the distinct counter: the fakes, process memory and Redis.
 
-The same tests run on both stores: counting, refusing, peeking without counting, resetting, windows sliding
+The same tests run on every store: counting, refusing, peeking without counting, resetting, windows sliding
 on a frozen clock, and atomicity under 50 concurrent acquires.
 """
 
@@ -14,23 +14,27 @@ from dataclasses import dataclass
 import pytest
 from redis.asyncio import Redis
 
+from tests.fakes import FakeDistinctCounter, FakeRateLimiter
 from tests.limits_time import run_limits_on
 from tokenward.adapters.distinct_counters import MemoryDistinctCounter, RedisDistinctCounter
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
-from tokenward.domain.abuse.throttle import DistinctCounter, Rate
+from tokenward.domain.abuse.throttle import DistinctCounter, Rate, RateLimiter
 from tokenward.domain.clock import FrozenClock
 
 
 @dataclass
 class Stores:
-    limiter: LimitsRateLimiter
+    limiter: RateLimiter
     distinct: DistinctCounter
     clock: FrozenClock
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["fake", "memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stores]:
     clock = FrozenClock()
+    if request.param == "fake":
+        yield Stores(FakeRateLimiter(clock), FakeDistinctCounter(clock), clock)
+        return
     run_limits_on(clock, monkeypatch)
 
     def now() -> float:

@@ -89,6 +89,18 @@ async def test_sign_up_delivers_a_verification_email_over_smtp(
     assert (await api.client.post("/v1/email/verify", json={"token": token.group(1)})).status_code == 200
 
 
+async def test_an_internationalised_domain_is_sent_to_as_a_labels(
+    api: RunningApp, smtp_server: tuple[Inbox, int]
+) -> None:
+    """Written as typed into the account, sent in the form every server accepts (no SMTPUTF8, no encoded
+    word in ``To:``)."""
+    inbox, _ = smtp_server
+    await api.sign_up("Idn-User@Bücher.example.com")
+    await api.container.drain_mail()
+    [message] = inbox.of_kind("email_verification", "Idn-User@xn--bcher-kva.example.com")
+    assert message["To"] == "Idn-User@xn--bcher-kva.example.com"
+
+
 @pytest.mark.threat("T-MFA-09")
 async def test_reset_email_links_use_the_public_url_whatever_the_host_header(
     api: RunningApp, smtp_server: tuple[Inbox, int]

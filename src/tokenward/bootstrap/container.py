@@ -92,7 +92,7 @@ class Container:
 
     def kek_rotation(self) -> KekRotation:
         """Everything the key-encryption key protects: signing keys and TOTP secrets."""
-        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit, clock=self.clock)
+        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit)
 
     def background_tasks(self) -> BackgroundTasks:
         """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""
@@ -156,7 +156,7 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
 
 async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes) -> Container:
     repositories = SqlRepositories.on(stores.database)
-    audit = AuditTrail([repositories.audit, LogAuditSink(), MetricsAuditSink()])
+    audit = AuditTrail([repositories.audit, LogAuditSink(), MetricsAuditSink()], clock)
     leases = Leases(repositories.leases, clock)
     #: one cipher for everything the KEK protects: signing keys and TOTP secrets
     encryptor = KeyEncryptor(kek)

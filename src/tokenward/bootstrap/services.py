@@ -94,7 +94,6 @@ def build_throttle(settings: Settings, *, audit: AuditTrail, clock: Clock, redis
         distinct=distinct,
         policy=throttle_policy(settings),
         audit=audit,
-        clock=clock,
         metrics=PrometheusThrottleMetrics(),
     )
 

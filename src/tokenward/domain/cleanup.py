@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.leases import Leases
@@ -79,9 +79,7 @@ class CleanupService:
                 return CleanupReport(ran=False, deleted={})
             now = self._clock.now()
             deleted = {store.name: await store.delete_expired(now, self._policy) for store in self._stores}
-        await self._audit.record(
-            AuditEvent(type=AuditEventType.CLEANUP_COMPLETED, at=now, details={"deleted": deleted})
-        )
+        await self._audit.record(AuditEventType.CLEANUP_COMPLETED, deleted=deleted)
         return CleanupReport(ran=True, deleted=deleted)
 
 

@@ -20,6 +20,7 @@ from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
 
 from tokenward.adapters.logging import get_logger
+from tokenward.domain.accounts.email_addresses import ascii_email
 from tokenward.domain.email.mail import EmailMessage
 
 
@@ -45,7 +46,8 @@ class SmtpMailer:
     async def send(self, message: EmailMessage) -> None:
         mime = MimeMessage()
         mime["From"] = self._settings.sender
-        mime["To"] = message.to
+        # an internationalised domain goes out as A-labels, which every server accepts without SMTPUTF8
+        mime["To"] = ascii_email(message.to)
         mime["Subject"] = message.subject
         mime["Message-ID"] = make_msgid(domain=self._settings.sender.rpartition("@")[2] or None)
         mime["X-Tokenward-Kind"] = message.kind

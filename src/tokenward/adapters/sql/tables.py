@@ -39,7 +39,7 @@ users = Table(
     Column("id", Text, primary_key=True),
     #: the address as the user wrote it, for display and e-mails
     Column("email", Text, nullable=False),
-    #: ``normalize_email(email)``: the one form used for look-ups and uniqueness
+    #: ``canonical_email(email)`` (domain/accounts/email_addresses): the one form for look-ups and uniqueness
     Column("email_normalized", Text, nullable=False, unique=True),
     Column("password_hash", Text, nullable=True),
     Column("email_verified", Boolean, nullable=False, default=False),

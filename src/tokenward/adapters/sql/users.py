@@ -1,6 +1,6 @@
 """``UserRepository`` on SQL.
 
-Uniqueness of the e-mail is enforced by the database (a unique constraint on the normalised form), not by a
+Uniqueness of the e-mail is enforced by the database (a unique constraint on the canonical form), not by a
 look-up before the insert: two simultaneous sign-ups with one address cannot both pass a check that the
 other has not committed yet, but only one of them can pass the constraint.
 """
@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import users
-from tokenward.domain.accounts.users import User, normalize_email
+from tokenward.domain.accounts.email_addresses import canonical_email
+from tokenward.domain.accounts.users import User
 from tokenward.errors import EmailTaken, NotFound
 
 #: how each backend names the violated constraint in its error message
@@ -40,7 +41,7 @@ class SqlUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         async with self._db.read() as conn:
-            statement = select(users).where(users.c.email_normalized == normalize_email(email))
+            statement = select(users).where(users.c.email_normalized == canonical_email(email))
             row = (await conn.execute(statement)).one_or_none()
         return None if row is None else _user(row)
 
@@ -67,8 +68,8 @@ def _values(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "email": user.email,
-        # normalised here as well, so uniqueness holds even if a caller forgot to normalise
-        "email_normalized": normalize_email(user.email),
+        # computed here, from the address itself, so uniqueness never depends on a caller
+        "email_normalized": canonical_email(user.email),
         "password_hash": user.password_hash,
         "email_verified": user.email_verified,
         "display_name": user.display_name,

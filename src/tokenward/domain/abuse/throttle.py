@@ -26,8 +26,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
-from tokenward.domain.clock import Clock
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.context import RequestContext
 from tokenward.errors import RateLimited, TooManyAttempts
 
@@ -111,14 +110,12 @@ class Throttle:
         distinct: DistinctCounter,
         policy: ThrottlePolicy,
         audit: AuditTrail,
-        clock: Clock,
         metrics: ThrottleMetrics | None = None,
     ) -> None:
         self._limiter = limiter
         self._distinct = distinct
         self._policy = policy
         self._audit = audit
-        self._clock = clock
         self._metrics = metrics or NoMetrics()
 
     @property
@@ -144,13 +141,10 @@ class Throttle:
             decision = await self._limiter.acquire(rate, f"route:{route}:{rate}:{address}")
             if not decision.allowed:
                 self._metrics.rejected("route", route)
-                await self._report_once(
-                    f"route:{route}:{address}",
-                    rate,
-                    AuditEventType.RATE_LIMITED,
-                    context,
-                    {"route": route, "limit": str(rate)},
-                )
+                if await self._first_refusal(f"route:{route}:{address}", rate):
+                    await self._audit.record(
+                        AuditEventType.RATE_LIMITED, context, outcome="refused", route=route, limit=str(rate)
+                    )
                 raise RateLimited(
                     policy=route, limit=rate.amount, window=rate.seconds, retry_after=decision.retry_after
                 )
@@ -182,13 +176,16 @@ class Throttle:
                 decision = await self._limiter.acquire(rate, f"attempts:{key}:{rate}")
                 if not decision.allowed:
                     self._metrics.rejected(scope, purpose)
-                    await self._report_once(
-                        f"throttled:{key}",
-                        rate,
-                        AuditEventType.ACCOUNT_THROTTLED,
-                        context,
-                        {"scope": scope, "purpose": purpose, "account": account, "limit": str(rate)},
-                    )
+                    if await self._first_refusal(f"throttled:{key}", rate):
+                        await self._audit.record(
+                            AuditEventType.ACCOUNT_THROTTLED,
+                            context,
+                            outcome="refused",
+                            scope=scope,
+                            purpose=purpose,
+                            account=account,
+                            limit=str(rate),
+                        )
                     raise TooManyAttempts(retry_after=decision.retry_after)
 
     async def attempt_failed(self, identifier: str, context: RequestContext) -> None:
@@ -201,18 +198,12 @@ class Throttle:
             started = await self._limiter.acquire(self._block_rate, f"stuffing-block:{address}")
             if started.allowed:
                 await self._audit.record(
-                    AuditEvent(
-                        type=AuditEventType.CREDENTIAL_STUFFING_DETECTED,
-                        at=self._clock.now(),
-                        outcome="source_blocked",
-                        ip=context.ip,
-                        user_agent=context.user_agent,
-                        details={
-                            "distinct_accounts": distinct,
-                            "window_seconds": self._policy.stuffing_window_seconds,
-                            "blocked_seconds": self._policy.stuffing_block_seconds,
-                        },
-                    )
+                    AuditEventType.CREDENTIAL_STUFFING_DETECTED,
+                    context,
+                    outcome="source_blocked",
+                    distinct_accounts=distinct,
+                    window_seconds=self._policy.stuffing_window_seconds,
+                    blocked_seconds=self._policy.stuffing_block_seconds,
                 )
 
     async def attempt_succeeded(
@@ -232,18 +223,7 @@ class Throttle:
     def _block_rate(self) -> Rate:
         return Rate(1, self._policy.stuffing_block_seconds)
 
-    async def _report_once(
-        self, key: str, rate: Rate, event_type: str, context: RequestContext, details: dict[str, object]
-    ) -> None:
+    async def _first_refusal(self, key: str, rate: Rate) -> bool:
+        """Whether this is the first refusal under ``key`` in the rate's window: only that one is audited."""
         first = await self._limiter.acquire(Rate(1, rate.seconds), f"reported:{key}:{rate}")
-        if first.allowed:
-            await self._audit.record(
-                AuditEvent(
-                    type=event_type,
-                    at=self._clock.now(),
-                    outcome="refused",
-                    ip=context.ip,
-                    user_agent=context.user_agent,
-                    details=details,
-                )
-            )
+        return first.allowed

@@ -15,8 +15,10 @@ from typing import Any
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
-from tokenward.domain.accounts.users import User, UserRepository, new_user_id, normalize_email
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.accounts.display_names import checked_display_name
+from tokenward.domain.accounts.email_addresses import MAX_EMAIL_LENGTH, canonical_email, checked_email
+from tokenward.domain.accounts.users import User, UserRepository, new_user_id
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailVerification
@@ -35,27 +37,9 @@ from tokenward.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidMfaToken,
-    InvalidRequest,
     NotFound,
     TokenwardError,
 )
-
-MAX_EMAIL_LENGTH = 254
-MAX_DISPLAY_NAME_LENGTH = 200
-
-
-def checked_email(email: str) -> str:
-    """Normalise and apply the minimal shape rules every entry point shares (the API validates more)."""
-    normalized = normalize_email(email)
-    local, _, domain = normalized.rpartition("@")
-    if (
-        not local
-        or "." not in domain
-        or len(normalized) > MAX_EMAIL_LENGTH
-        or any(c.isspace() for c in normalized)
-    ):
-        raise InvalidRequest("A valid e-mail address is required")
-    return normalized
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +94,14 @@ class AccountService:
 
     async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
         """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
-        normalized = checked_email(email)
-        password_hash = await self._credentials.hash_new_password(password, normalized)
-        existing = await self._users.get_by_email(normalized)
+        address = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, address)
+        existing = await self._users.get_by_email(canonical_email(address))
         if existing is None:
             now = self._clock.now()
             user = User(
                 id=new_user_id(),
-                email=normalized,
+                email=address,
                 password_hash=password_hash,
                 created_at=now,
                 updated_at=now,
@@ -126,13 +110,14 @@ class AccountService:
             try:
                 await self._users.add(user)
             except EmailTaken:
-                existing = await self._users.get_by_email(normalized)
+                existing = await self._users.get_by_email(canonical_email(address))
             else:
-                await self._record(AuditEventType.SIGNUP, context, user_id=user.id)
+                await self._audit.record(AuditEventType.SIGNUP, context, user_id=user.id)
                 await self._verification.send(user, context)
                 return
-        await self._mailer.send(self._account_exists_notice(normalized))
-        await self._record(
+        # to the address the account was registered with: the same mailbox, as its owner wrote it
+        await self._mailer.send(self._account_exists_notice(existing.email if existing else address))
+        await self._audit.record(
             AuditEventType.SIGNUP_EXISTING_EMAIL,
             context,
             user_id=existing.id if existing else None,
@@ -141,28 +126,29 @@ class AccountService:
 
     async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair | MfaRequired:
         """The password step. With MFA on, answers ``MfaRequired`` and the tokens come from ``sign_in_mfa``."""
-        normalized = normalize_email(email)
+        normalized = canonical_email(email)
         await self._throttle.before_attempt(normalized, context)
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         result = await self._credentials.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
             await self._throttle.attempt_failed(normalized, context)
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id if user else None,
                 outcome="failure",
-                details={"reason": "invalid_credentials", "known_account": user is not None},
+                reason="invalid_credentials",
+                known_account=user is not None,
             )
             raise InvalidCredentials()
         await self._throttle.attempt_succeeded(normalized, context)
         if user.disabled:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id,
                 outcome="failure",
-                details={"reason": "account_disabled"},
+                reason="account_disabled",
             )
             raise AccountDisabled()
         if result.needs_rehash:
@@ -170,14 +156,14 @@ class AccountService:
                 password_hash=await self._credentials.rehash(password), updated_at=self._clock.now()
             )
             await self._users.update(user)
-            await self._record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
+            await self._audit.record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
         if self._settings.require_verified_email and not user.email_verified:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=user.id,
                 outcome="failure",
-                details={"reason": "email_not_verified"},
+                reason="email_not_verified",
             )
             raise EmailNotVerified(
                 "Confirm your e-mail address first; POST /v1/email/resend sends a new link"
@@ -221,38 +207,39 @@ class AccountService:
         user = await self._users.get(passkey.user_id)
         # no password hash: the owner reported a sign-in as not theirs, and only a reset lets them in again
         if user is None or user.disabled or user.password_hash is None:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
                 context,
                 user_id=passkey.user_id,
                 outcome="failure",
-                details={"reason": "account_disabled", "method": "webauthn"},
+                reason="account_disabled",
+                method="webauthn",
             )
             raise AccountDisabled()
         return await self._signed_in(user, (key_amr(passkey), AMR_USER_VERIFIED, AMR_MULTI_FACTOR), context)
 
     async def _signed_in(self, user: User, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
         tokens = await self._sessions.start(user, amr=amr, context=context)
-        await self._record(
+        await self._audit.record(
             AuditEventType.LOGIN_SUCCEEDED,
             context,
             user_id=user.id,
             session_id=tokens.session_id,
-            details={"amr": list(amr)},
+            amr=list(amr),
         )
         await self._notices.after_sign_in(user, tokens.session_id, context, amr=amr)
         return tokens
 
     async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:
-        if display_name is not None and len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-            raise InvalidRequest(f"display_name must be at most {MAX_DISPLAY_NAME_LENGTH} characters")
+        if display_name is not None:
+            checked_display_name(display_name)
         user = principal.user.with_changes(display_name=display_name, updated_at=self._clock.now())
         await self._users.update(user)
-        await self._record(
+        await self._audit.record(
             AuditEventType.PROFILE_UPDATED,
             RequestContext(),
             user_id=user.id,
-            details={"fields": ["display_name"]},
+            fields=["display_name"],
         )
         return user
 
@@ -264,13 +251,13 @@ class AccountService:
         await self._throttle.before_attempt(user.email, context, purpose="change_password")
         result = await self._credentials.verify(user.password_hash, current_password)
         if not result.ok:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.PASSWORD_CHANGED,
                 context,
                 user_id=user.id,
                 session_id=principal.session.id,
                 outcome="failure",
-                details={"reason": "wrong_current_password"},
+                reason="wrong_current_password",
             )
             raise InvalidCredentials("The current password is wrong")
         # the attempt was counted before the check; a right current password ends the back-off
@@ -283,24 +270,24 @@ class AccountService:
         ended = await self._sessions.revoke_all(
             user.id, RevokeReason.PASSWORD_CHANGED, except_session_id=principal.session.id
         )
-        await self._record(
+        await self._audit.record(
             AuditEventType.PASSWORD_CHANGED,
             context,
             user_id=user.id,
             session_id=principal.session.id,
-            details={"other_sessions_ended": len(ended)},
+            other_sessions_ended=len(ended),
         )
         return len(ended)
 
     # operator actions (CLI, later the admin API) -------------------------------------------------------
 
     async def create_user(self, email: str, password: str, *, email_verified: bool = False) -> User:
-        normalized = checked_email(email)
-        password_hash = await self._credentials.hash_new_password(password, normalized)
+        address = checked_email(email)
+        password_hash = await self._credentials.hash_new_password(password, address)
         now = self._clock.now()
         user = User(
             id=new_user_id(),
-            email=normalized,
+            email=address,
             password_hash=password_hash,
             created_at=now,
             updated_at=now,
@@ -308,11 +295,13 @@ class AccountService:
             email_verified=email_verified,
         )
         await self._users.add(user)
-        await self._record(AuditEventType.USER_CREATED_BY_ADMIN, RequestContext.internal(), user_id=user.id)
+        await self._audit.record(
+            AuditEventType.USER_CREATED_BY_ADMIN, RequestContext.internal(), user_id=user.id
+        )
         return user
 
     async def set_disabled(self, email: str, disabled: bool) -> User:
-        user = await self._users.get_by_email(normalize_email(email))
+        user = await self._users.get_by_email(canonical_email(email))
         if user is None:
             raise NotFound("No user with that e-mail address")
         user = user.with_changes(disabled=disabled, updated_at=self._clock.now())
@@ -320,11 +309,11 @@ class AccountService:
         ended = 0
         if disabled:
             ended = len(await self._sessions.revoke_all(user.id, RevokeReason.USER_DISABLED))
-        await self._record(
+        await self._audit.record(
             AuditEventType.USER_DISABLED if disabled else AuditEventType.USER_ENABLED,
             RequestContext.internal(),
             user_id=user.id,
-            details={"sessions_ended": ended},
+            sessions_ended=ended,
         )
         return user
 
@@ -339,27 +328,4 @@ class AccountService:
                 f"it at {self._settings.public_url}.\n\nIf it was not you, you can ignore this message: "
                 "nothing about your account has changed."
             ),
-        )
-
-    async def _record(
-        self,
-        event_type: str,
-        context: RequestContext,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        outcome: str = "success",
-        details: dict[str, object] | None = None,
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                session_id=session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details or {},
-            )
         )

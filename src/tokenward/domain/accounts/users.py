@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
-
-
-def normalize_email(email: str) -> str:
-    """The one form of an address used for look-ups and uniqueness.
-
-    NFKC, surrounding space removed, case folded: ``" Alice@Example.COM"`` and ``"alice@example.com"`` are one
-    account, so neither a second sign-up nor a throttle counter can be split by changing case.
-    """
-    return unicodedata.normalize("NFKC", email).strip().casefold()
 
 
 def new_user_id() -> str:
@@ -41,13 +31,13 @@ class User:
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Store a new user; raise ``EmailTaken`` when the normalised e-mail exists."""
+        """Store a new user; raise ``EmailTaken`` when an account has the same canonical e-mail."""
         ...
 
     async def get(self, user_id: str) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None:
-        """Look up by the normalised e-mail (callers pass ``normalize_email(...)``)."""
+        """Look up by the canonical e-mail (``email_addresses.canonical_email``)."""
         ...
 
     async def update(self, user: User) -> None:

@@ -1,8 +1,9 @@
 """Security events: what happened, to whom, from where; never a secret.
 
-Every event goes to every configured sink (the append-only audit table and the structured log). ``redact``
-runs before any sink sees the event, and the log pipeline runs it again on every line, so a password, token,
-code or secret placed in ``details`` by mistake is replaced, not written.
+Services record an event through one entry point, ``AuditTrail.record(type, context, **details)``; the trail
+stamps it with its own clock and sends it to every configured sink (the append-only audit table and the
+structured log). ``redact`` runs before any sink sees the event, and the log pipeline runs it again on every
+line, so a password, token, code or secret placed in ``details`` by mistake is replaced, not written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+from tokenward.domain.clock import Clock, SystemClock
+from tokenward.domain.context import RequestContext
 
 REDACTED = "[redacted]"
 
@@ -129,12 +133,38 @@ class AuditRepository(AuditSink, Protocol):
 
 
 class AuditTrail:
-    """Sends each event, redacted, to every sink."""
+    """The one way a security event is recorded: stamped by the trail's clock, redacted, sent to every sink.
 
-    def __init__(self, sinks: Sequence[AuditSink]) -> None:
+    Services say what happened (``record(type, context, user_id=..., **details)``); when and from where is
+    filled in here, so no service builds an ``AuditEvent`` by hand or reads the clock for it.
+    """
+
+    def __init__(self, sinks: Sequence[AuditSink], clock: Clock | None = None) -> None:
         self._sinks = list(sinks)
+        self._clock = clock or SystemClock()
 
-    async def record(self, event: AuditEvent) -> None:
+    async def record(
+        self,
+        event_type: str,
+        context: RequestContext | None = None,
+        /,
+        *,
+        outcome: str = "success",
+        user_id: str | None = None,
+        session_id: str | None = None,
+        **details: object,
+    ) -> None:
+        """Record one event; ``context`` is who asked (``None``: no request, e.g. a scheduled job)."""
+        event = AuditEvent(
+            type=event_type,
+            at=self._clock.now(),
+            outcome=outcome,
+            user_id=user_id,
+            session_id=session_id,
+            ip=context.ip if context else None,
+            user_agent=context.user_agent if context else None,
+            details=details,
+        )
         safe = redact(event)
         for sink in self._sinks:
             await sink.record(safe)

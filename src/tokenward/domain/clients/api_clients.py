@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound
@@ -105,7 +105,9 @@ class ApiClientService:
             created_at=self._clock.now(),
         )
         await self._repository.add(client)
-        await self._record(AuditEventType.API_CLIENT_CREATED, client.id, name=name)
+        await self._audit.record(
+            AuditEventType.API_CLIENT_CREATED, RequestContext.internal(), client_id=client.id, name=name
+        )
         return NewApiClient(client=client, secret=secret)
 
     async def list_clients(self) -> list[ApiClient]:
@@ -115,7 +117,9 @@ class ApiClientService:
         self._known.pop(client_id, None)
         if not await self._repository.delete(client_id):
             raise NotFound("No API client with that id")
-        await self._record(AuditEventType.API_CLIENT_DELETED, client_id)
+        await self._audit.record(
+            AuditEventType.API_CLIENT_DELETED, RequestContext.internal(), client_id=client_id
+        )
 
     async def authenticate(self, client_id: str, secret: str) -> ApiClient:
         """The client, or ``InvalidClient`` with one answer for an unknown id and a wrong secret."""
@@ -138,14 +142,3 @@ class ApiClientService:
             while len(self._known) > _CLIENT_CACHE_SIZE:
                 self._known.popitem(last=False)
         return client
-
-    async def _record(self, event_type: str, client_id: str, **details: object) -> None:
-        context = RequestContext.internal()
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                user_agent=context.user_agent,
-                details={"client_id": client_id, **details},
-            )
-        )

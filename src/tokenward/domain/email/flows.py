@@ -19,8 +19,9 @@ from datetime import timedelta
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
-from tokenward.domain.accounts.users import User, UserRepository, normalize_email
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.accounts.email_addresses import canonical_email
+from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.mail import EmailMessage, Mailer
@@ -69,20 +70,6 @@ class _Flow:
         self._clock = clock
         self._settings = settings
 
-    async def _record(
-        self, event_type: str, user_id: str | None, context: RequestContext, **details: object
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details,
-            )
-        )
-
 
 class EmailVerification(_Flow):
     async def send(self, user: User, context: RequestContext) -> None:
@@ -111,7 +98,7 @@ class EmailVerification(_Flow):
                 ),
             )
         )
-        await self._record(AuditEventType.EMAIL_VERIFICATION_SENT, user.id, context)
+        await self._audit.record(AuditEventType.EMAIL_VERIFICATION_SENT, context, user_id=user.id)
 
     async def verify(self, token: str, context: RequestContext) -> None:
         record = await self._tokens.consume(TokenPurpose.EMAIL_VERIFICATION, token)
@@ -120,12 +107,12 @@ class EmailVerification(_Flow):
         if (
             user is None
             or record.email is None
-            or normalize_email(record.email) != normalize_email(user.email)
+            or canonical_email(record.email) != canonical_email(user.email)
         ):
             raise InvalidOneTimeToken()
         if not user.email_verified:
             await self._users.update(user.with_changes(email_verified=True, updated_at=self._clock.now()))
-        await self._record(AuditEventType.EMAIL_VERIFIED, user.id, context)
+        await self._audit.record(AuditEventType.EMAIL_VERIFIED, context, user_id=user.id)
 
 
 class PasswordReset(_Flow):
@@ -151,22 +138,24 @@ class PasswordReset(_Flow):
 
     async def forgot(self, email: str, context: RequestContext) -> None:
         """E-mail a reset link if the address has an enabled account; otherwise do the same work for nothing."""
-        normalized = normalize_email(email)
+        normalized = canonical_email(email)
         # one counter per address asked for, known or not: no mail bombing, and nothing learnt from a 429
         await self._throttle.before_attempt(normalized, context, purpose="password_reset")
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
         if user is None or user.disabled:
             # the token an account would get, generated and hashed, so both paths cost the same
             hash_opaque_token(new_opaque_token("twp_"))
-            await self._record(
+            await self._audit.record(
                 AuditEventType.PASSWORD_RESET_REQUESTED,
-                user.id if user else None,
                 context,
+                user_id=user.id if user else None,
                 known_account=False,
             )
             return
         await self.send_link(user)
-        await self._record(AuditEventType.PASSWORD_RESET_REQUESTED, user.id, context, known_account=True)
+        await self._audit.record(
+            AuditEventType.PASSWORD_RESET_REQUESTED, context, user_id=user.id, known_account=True
+        )
 
     async def send_link(self, user: User) -> None:
         """A fresh reset link (earlier ones stop working), also sent after a "this was not me" report."""
@@ -207,7 +196,9 @@ class PasswordReset(_Flow):
             )
         )
         ended = await self._sessions.revoke_all(user.id, RevokeReason.PASSWORD_RESET)
-        await self._record(AuditEventType.PASSWORD_RESET, user.id, context, sessions_ended=len(ended))
+        await self._audit.record(
+            AuditEventType.PASSWORD_RESET, context, user_id=user.id, sessions_ended=len(ended)
+        )
         return len(ended)
 
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from tokenward.domain.accounts.users import User, UserRepository
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailFlowSettings, PasswordReset
@@ -132,16 +132,12 @@ class SignInNotices:
         if new and not first:
             await self._send_notice(user, session_id, context, now, amr)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.SIGN_IN_DEVICE_CHECKED,
-                at=now,
-                outcome=outcome,
-                user_id=user.id,
-                session_id=session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"notice_sent": new and not first},
-            )
+            AuditEventType.SIGN_IN_DEVICE_CHECKED,
+            context,
+            outcome=outcome,
+            user_id=user.id,
+            session_id=session_id,
+            notice_sent=new and not first,
         )
         return new and not first
 
@@ -158,16 +154,12 @@ class SignInNotices:
         await self._users.update(user)
         await self._reset.send_link(user)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.SIGN_IN_REPORTED_NOT_ME,
-                at=now,
-                outcome="sessions_revoked",
-                user_id=user.id,
-                session_id=record.session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"sessions_ended": len(ended)},
-            )
+            AuditEventType.SIGN_IN_REPORTED_NOT_ME,
+            context,
+            outcome="sessions_revoked",
+            user_id=user.id,
+            session_id=record.session_id,
+            sessions_ended=len(ended),
         )
 
     async def _send_notice(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
-from tokenward.domain.clock import Clock
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keys.ring import KeyService
 from tokenward.domain.mfa import MfaService
@@ -25,11 +24,10 @@ class RewrapReport:
 
 
 class KekRotation:
-    def __init__(self, *, keys: KeyService, mfa: MfaService, audit: AuditTrail, clock: Clock) -> None:
+    def __init__(self, *, keys: KeyService, mfa: MfaService, audit: AuditTrail) -> None:
         self._keys = keys
         self._mfa = mfa
         self._audit = audit
-        self._clock = clock
 
     async def rewrap(self, new_encryptor: KeyEncryptor) -> RewrapReport:
         try:
@@ -43,10 +41,8 @@ class KekRotation:
         await self._mfa.store_rewrapped_secrets(totp_secrets)
         report = RewrapReport(signing_keys=len(signing_keys), totp_secrets=len(totp_secrets))
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.KEYS_REWRAPPED,
-                at=self._clock.now(),
-                details={"signing_keys": report.signing_keys, "mfa_factors": report.totp_secrets},
-            )
+            AuditEventType.KEYS_REWRAPPED,
+            signing_keys=report.signing_keys,
+            mfa_factors=report.totp_secrets,
         )
         return report

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import (
@@ -295,7 +295,9 @@ class KeyService:
         for key in keys:
             expired = key.retired_at is not None and now >= key.retired_at + self.policy.retain_retired
             if key.state is KeyState.RETIRED and expired and await self._repository.delete(key.kid):
-                await self._record(AuditEventType.KEY_REMOVED, key, reason="retention_ended")
+                await self._audit.record(
+                    AuditEventType.KEY_REMOVED, kid=key.kid, alg=key.alg, reason="retention_ended"
+                )
                 done.append(f"removed {key.kid}")
         return done
 
@@ -331,13 +333,23 @@ class KeyService:
             return None
         now = self._clock.now()
         await self._repository.set_state(kid, KeyState.REVOKED, now)
-        await self._record(AuditEventType.KEY_REVOKED, key, reason="operator", previous_state=key.state.value)
+        await self._audit.record(
+            AuditEventType.KEY_REVOKED,
+            kid=key.kid,
+            alg=key.alg,
+            reason="operator",
+            previous_state=key.state.value,
+        )
         if any(k.state is KeyState.ACTIVE and k.kid != kid for k in keys):
             return None
         for waiting in (k for k in keys if k.state is KeyState.NEXT):
             if await self._repository.set_state(waiting.kid, KeyState.REVOKED, now, expected=KeyState.NEXT):
-                await self._record(
-                    AuditEventType.KEY_REVOKED, waiting, reason="revoked_with_active", previous_state="next"
+                await self._audit.record(
+                    AuditEventType.KEY_REVOKED,
+                    kid=waiting.kid,
+                    alg=waiting.alg,
+                    reason="revoked_with_active",
+                    previous_state="next",
                 )
         return await self._new_key(KeyState.ACTIVE, reason="replaces_revoked")
 
@@ -361,7 +373,9 @@ class KeyService:
     async def _new_key(self, state: KeyState, *, reason: str) -> StoredKey:
         key = generate_key(self._algorithm, self._encryptor, self._clock.now(), state)
         await self._repository.add(key)
-        await self._record(AuditEventType.KEY_CREATED, key, reason=reason, state=state.value)
+        await self._audit.record(
+            AuditEventType.KEY_CREATED, kid=key.kid, alg=key.alg, reason=reason, state=state.value
+        )
         return key
 
     async def _transition(
@@ -370,15 +384,8 @@ class KeyService:
         if not await self._repository.set_state(key.kid, state, now, expected=expected):
             return False  # another process made this transition first
         event = AuditEventType.KEY_ACTIVATED if state is KeyState.ACTIVE else AuditEventType.KEY_RETIRED
-        await self._record(event, key, reason=reason)
+        await self._audit.record(event, kid=key.kid, alg=key.alg, reason=reason)
         return True
-
-    async def _record(self, event_type: str, key: StoredKey, **details: str) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type, at=self._clock.now(), details={"kid": key.kid, "alg": key.alg, **details}
-            )
-        )
 
 
 class KeyRingHolder:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.mfa.factor_storage import (
@@ -97,8 +97,13 @@ class FactorManagement:
     ) -> Passkey:
         """Store a new passkey; its challenge came from ``passkey_registration_options`` (after the step-up)."""
         passkey = await self._passkeys.register(principal.user, credential, passkey_name(name), context)
-        await self._record(
-            AuditEventType.MFA_FACTOR_ADDED, principal, context, method=WEBAUTHN, name=passkey.name
+        await self._audit.record(
+            AuditEventType.MFA_FACTOR_ADDED,
+            context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
+            method=WEBAUTHN,
+            name=passkey.name,
         )
         return passkey
 
@@ -106,7 +111,13 @@ class FactorManagement:
         new_name = passkey_name(name)
         if not await self._store.rename_passkey(principal.user.id, credential_id, new_name):
             raise NotFound("No such passkey on this account")
-        await self._record(AuditEventType.PASSKEY_RENAMED, principal, RequestContext(), name=new_name)
+        await self._audit.record(
+            AuditEventType.PASSKEY_RENAMED,
+            None,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
+            name=new_name,
+        )
         renamed = await self._store.passkey(credential_id)
         assert renamed is not None
         return renamed
@@ -121,10 +132,11 @@ class FactorManagement:
         if not await self._store.delete_passkey(principal.user.id, credential_id):
             raise NotFound("No such passkey on this account")
         lowered = await self._mfa.lower_sessions(principal.user.id)
-        await self._record(
+        await self._audit.record(
             AuditEventType.MFA_FACTOR_REMOVED,
-            principal,
             context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
             method=WEBAUTHN,
             name=passkey.name,
             sessions_lowered=lowered,
@@ -150,10 +162,11 @@ class FactorManagement:
         self, principal: Principal, channel: Channel, code: str, context: RequestContext
     ) -> OtpFactor:
         factor = await self._otp.enrol(principal.user.id, channel, code, context)
-        await self._record(
+        await self._audit.record(
             AuditEventType.MFA_FACTOR_ADDED,
-            principal,
             context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
             method=channel.value,
             to=shown_destination(factor),
         )
@@ -166,10 +179,11 @@ class FactorManagement:
         await self._mfa.authorise_change(principal, proof, context)
         await self._otp.remove(principal.user.id, channel)
         lowered = await self._mfa.lower_sessions(principal.user.id)
-        await self._record(
+        await self._audit.record(
             AuditEventType.MFA_FACTOR_REMOVED,
-            principal,
             context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
             method=channel.value,
             to=shown_destination(factor),
             sessions_lowered=lowered,
@@ -203,21 +217,6 @@ class FactorManagement:
 
     async def passwordless_options(self) -> dict[str, Any]:
         return await self._passkeys.assertion_options(Ceremony.SIGN_IN)
-
-    async def _record(
-        self, event_type: str, principal: Principal, context: RequestContext, **details: object
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                user_id=principal.user.id,
-                session_id=principal.session.id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details,
-            )
-        )
 
 
 class ExpiredFactorChallenges:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 from tokenward.domain.abuse.throttle import Rate, RateLimiter, account_key
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.mail import EmailMessage, Mailer
@@ -124,10 +124,10 @@ class OtpCodes:
         await self._deliver(channel, destination, code)
         await self._repository.add_otp_challenge(replace(challenge, code_hash=hash_code(challenge.id, code)))
         shown = masked(destination) if channel is Channel.SMS else destination
-        await self._record(
+        await self._audit.record(
             AuditEventType.MFA_CODE_SENT,
-            user_id,
             context,
+            user_id=user_id,
             channel=channel.value,
             purpose=purpose.value,
             to=masked(destination) if channel is Channel.SMS else "account address",
@@ -145,10 +145,10 @@ class OtpCodes:
         for rate, key in keys:
             decision = await self._limiter.acquire(rate, f"{key}:{rate}")
             if not decision.allowed:
-                await self._record(
+                await self._audit.record(
                     AuditEventType.MFA_CODE_SEND_LIMITED,
-                    user_id,
                     context,
+                    user_id=user_id,
                     outcome="refused",
                     channel=channel.value,
                     limit=str(rate),
@@ -199,10 +199,10 @@ class OtpCodes:
             raise MfaCodeExpired()
         if not looks_like_code(code) or not code_matches(challenge.id, code, challenge.code_hash):
             failures = await self._repository.count_otp_failure(challenge.id)
-            await self._record(
+            await self._audit.record(
                 AuditEventType.MFA_CODE_FAILED,
-                user_id,
                 context,
+                user_id=user_id,
                 outcome="failure",
                 channel=channel.value,
                 purpose=purpose.value,
@@ -247,24 +247,3 @@ class OtpCodes:
 
     async def remove(self, user_id: str, channel: Channel) -> bool:
         return await self._repository.delete_otp_factor(user_id, channel)
-
-    async def _record(
-        self,
-        event_type: str,
-        user_id: str,
-        context: RequestContext,
-        *,
-        outcome: str = "success",
-        **details: object,
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details,
-            )
-        )

@@ -23,7 +23,7 @@ from typing import Any
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from tokenward.domain.accounts.users import User
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.mfa.factor_storage import Ceremony, Passkey, PasskeyRepository, WebAuthnChallenge
@@ -180,8 +180,12 @@ class PasskeyCeremonies:
             if assertion.user_handle is not None and assertion.user_handle != passkey.user_handle:
                 raise PasskeyUnknown("The passkey answered for another account")
         except InvalidPasskey as refused:
-            await self._record(
-                AuditEventType.PASSKEY_REFUSED, user_id, context, "refused", reason=refused.code
+            await self._audit.record(
+                AuditEventType.PASSKEY_REFUSED,
+                context,
+                user_id=user_id,
+                outcome="refused",
+                reason=refused.code,
             )
             raise
         await self._advance_counter(passkey, assertion, context)
@@ -193,11 +197,11 @@ class PasskeyCeremonies:
             passkey.credential_id, stored, received, self._clock.now()
         )
         if not moved:
-            await self._record(
+            await self._audit.record(
                 AuditEventType.PASSKEY_CLONE_SUSPECTED,
-                passkey.user_id,
                 context,
-                "refused",
+                user_id=passkey.user_id,
+                outcome="refused",
                 passkey=passkey.name,
                 stored_count=stored,
                 received_count=received,
@@ -223,25 +227,14 @@ class PasskeyCeremonies:
             or found.user_id != user_id
             or found.binding != binding
         ):
-            await self._record(
-                AuditEventType.PASSKEY_REFUSED, user_id, context, "refused", reason="challenge"
+            await self._audit.record(
+                AuditEventType.PASSKEY_REFUSED,
+                context,
+                user_id=user_id,
+                outcome="refused",
+                reason="challenge",
             )
             raise PasskeyChallengeInvalid(
                 "The challenge is unknown, expired, already used, or belongs to another ceremony"
             )
         return found
-
-    async def _record(
-        self, event_type: str, user_id: str | None, context: RequestContext, outcome: str, **details: object
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details,
-            )
-        )

@@ -23,7 +23,7 @@ from uuid import uuid4
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.users import User
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
@@ -171,7 +171,7 @@ class MfaService:
                 created_at=factor.created_at,
             )
         )
-        await self._record(AuditEventType.MFA_ENROLMENT_STARTED, user.id, context)
+        await self._audit.record(AuditEventType.MFA_ENROLMENT_STARTED, context, user_id=user.id)
         uri = provisioning_uri(secret, user.email, self._settings.issuer)
         return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=qr_code_svg(uri))
 
@@ -183,15 +183,19 @@ class MfaService:
             raise MfaStateConflict("No TOTP enrolment is waiting for confirmation; start one first")
         step = matching_step(self._secret(factor), code, self._clock.now())
         if step is None:
-            await self._record(
-                AuditEventType.MFA_CODE_FAILED, user.id, context, outcome="failure", purpose="enrolment"
+            await self._audit.record(
+                AuditEventType.MFA_CODE_FAILED,
+                context,
+                user_id=user.id,
+                outcome="failure",
+                purpose="enrolment",
             )
             raise InvalidMfaCode()
         codes = new_recovery_codes()
         hashes = [hash_recovery_code(user.id, self._normalized(c)) for c in codes]
         if not await self._factors.activate_totp(factor.id, step, self._clock.now(), hashes):
             raise MfaStateConflict("The enrolment was replaced or confirmed by another request")
-        await self._record(AuditEventType.MFA_ENABLED, user.id, context, methods=list(METHODS))
+        await self._audit.record(AuditEventType.MFA_ENABLED, context, user_id=user.id, methods=list(METHODS))
         return codes
 
     async def remove_totp(
@@ -203,7 +207,9 @@ class MfaService:
         await self.authorise_change(principal, proof, context)
         await self._factors.remove_totp(principal.user.id)
         lowered = await self.lower_sessions(principal.user.id)
-        await self._record(AuditEventType.MFA_DISABLED, principal.user.id, context, sessions_lowered=lowered)
+        await self._audit.record(
+            AuditEventType.MFA_DISABLED, context, user_id=principal.user.id, sessions_lowered=lowered
+        )
 
     async def lower_sessions(self, user_id: str) -> int:
         """After a factor was removed: no session keeps claiming a second factor (refreshed tokens say ``pwd``)."""
@@ -218,7 +224,9 @@ class MfaService:
         codes = new_recovery_codes()
         hashes = [hash_recovery_code(principal.user.id, self._normalized(c)) for c in codes]
         await self._factors.replace_recovery_codes(principal.user.id, hashes, self._clock.now())
-        await self._record(AuditEventType.RECOVERY_CODES_REGENERATED, principal.user.id, context)
+        await self._audit.record(
+            AuditEventType.RECOVERY_CODES_REGENERATED, context, user_id=principal.user.id
+        )
         return codes
 
     # ---------------------------------------------------------------------------------- verifying a factor
@@ -268,8 +276,12 @@ class MfaService:
             if step is not None:
                 if await self._factors.claim_totp_step(factor.id, step):
                     return AMR_TOTP
-                await self._record(
-                    AuditEventType.MFA_CODE_REPLAYED, user.id, context, outcome="refused", time_step=step
+                await self._audit.record(
+                    AuditEventType.MFA_CODE_REPLAYED,
+                    context,
+                    user_id=user.id,
+                    outcome="refused",
+                    time_step=step,
                 )
                 raise MfaCodeReplayed()
         normalized = normalize_recovery_code(code)
@@ -277,9 +289,11 @@ class MfaService:
             now = self._clock.now()
             if await self._factors.use_recovery_code(user.id, hash_recovery_code(user.id, normalized), now):
                 remaining = await self._factors.unused_recovery_codes(user.id)
-                await self._record(AuditEventType.RECOVERY_CODE_USED, user.id, context, remaining=remaining)
+                await self._audit.record(
+                    AuditEventType.RECOVERY_CODE_USED, context, user_id=user.id, remaining=remaining
+                )
                 return AMR_RECOVERY_CODE
-        await self._record(AuditEventType.MFA_CODE_FAILED, user.id, context, outcome="failure")
+        await self._audit.record(AuditEventType.MFA_CODE_FAILED, context, user_id=user.id, outcome="failure")
         raise InvalidMfaCode()
 
     # ---------------------------------------------------------------------------------- sign-in challenges
@@ -373,24 +387,3 @@ class MfaService:
         normalized = normalize_recovery_code(code)
         assert normalized is not None
         return normalized
-
-    async def _record(
-        self,
-        event_type: str,
-        user_id: str,
-        context: RequestContext,
-        *,
-        outcome: str = "success",
-        **details: object,
-    ) -> None:
-        await self._audit.record(
-            AuditEvent(
-                type=event_type,
-                at=self._clock.now(),
-                outcome=outcome,
-                user_id=user_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details=details,
-            )
-        )

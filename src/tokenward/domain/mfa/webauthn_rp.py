@@ -17,7 +17,6 @@ when an authenticator sends one.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,7 +51,6 @@ from tokenward.errors import InvalidPasskey, PasskeyOriginMismatch, PasskeyRpIdM
 
 #: how long the browser is told to wait for the user (a hint); the server's challenge lives 5 minutes
 TIMEOUT_MS = 120_000
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +67,7 @@ def relying_party_problems(rp_id: str, origins: Sequence[str]) -> list[str]:
     rule browsers enforce). That origins are https is a production rule (``Settings.insecure_settings``).
     """
     problems: list[str] = []
-    if not rp_id or rp_id != rp_id.lower() or "/" in rp_id or ":" in rp_id.strip("[]"):
+    if not rp_id or rp_id != rp_id.lower() or "/" in rp_id:
         problems.append(f"the WebAuthn RP id must be a lower-case host name, got {rp_id!r}")
     if not origins:
         problems.append("at least one WebAuthn origin is required")
@@ -80,17 +78,7 @@ def relying_party_problems(rp_id: str, origins: Sequence[str]) -> list[str]:
             problems.append(f"the WebAuthn origin {origin!r} must be scheme://host[:port] without a path")
         elif host != rp_id and not host.endswith("." + rp_id):
             problems.append(f"the WebAuthn origin {origin!r} is not {rp_id} or a subdomain of it")
-    if _is_ip(rp_id) and rp_id not in _LOCAL_HOSTS:
-        problems.append(f"the WebAuthn RP id must be a domain name, not the address {rp_id}")
     return problems
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def canonical_origin(origin: str) -> str:

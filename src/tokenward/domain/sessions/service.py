@@ -21,7 +21,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 from tokenward.domain.accounts.users import User, UserRepository
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
@@ -200,15 +200,12 @@ class SessionService:
             return
         if await self._revoke(record.session_id, RevokeReason.TOKEN_REVOKED):
             await self._audit.record(
-                AuditEvent(
-                    type=AuditEventType.SESSION_REVOKED,
-                    at=self._clock.now(),
-                    user_id=record.user_id,
-                    session_id=record.session_id,
-                    ip=context.ip,
-                    user_agent=context.user_agent,
-                    details={"reason": RevokeReason.TOKEN_REVOKED.value, "via": "refresh_token"},
-                )
+                AuditEventType.SESSION_REVOKED,
+                context,
+                user_id=record.user_id,
+                session_id=record.session_id,
+                reason=RevokeReason.TOKEN_REVOKED.value,
+                via="refresh_token",
             )
 
     async def revoke_access_token(self, access_token: str, context: RequestContext) -> None:
@@ -222,34 +219,26 @@ class SessionService:
             return
         await self._revocations.token_revoked(claims.jti, claims.expires_at)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.TOKEN_REVOKED,
-                at=self._clock.now(),
-                user_id=claims.subject,
-                session_id=claims.session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"jti": claims.jti},
-            )
+            AuditEventType.TOKEN_REVOKED,
+            context,
+            user_id=claims.subject,
+            session_id=claims.session_id,
+            jti=claims.jti,
         )
 
     async def logout(self, principal: Principal, *, everywhere: bool, context: RequestContext) -> int:
         """End this session, or every session of the user; returns how many were ended."""
-        now = self._clock.now()
         if everywhere:
             ended = len(await self.revoke_all(principal.user.id, RevokeReason.LOGOUT_ALL))
         else:
             ended = int(await self._revoke(principal.session.id, RevokeReason.LOGOUT))
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.LOGOUT,
-                at=now,
-                user_id=principal.user.id,
-                session_id=principal.session.id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"everywhere": everywhere, "sessions_ended": ended},
-            )
+            AuditEventType.LOGOUT,
+            context,
+            user_id=principal.user.id,
+            session_id=principal.session.id,
+            everywhere=everywhere,
+            sessions_ended=ended,
         )
         return ended
 
@@ -284,17 +273,13 @@ class SessionService:
         if session is None or session.user_id != principal.user.id or not session.active:
             raise NotFound("No such session")
         await self._revoke(session_id, RevokeReason.USER_REQUEST)
-        context = context or RequestContext()
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.SESSION_REVOKED,
-                at=self._clock.now(),
-                user_id=principal.user.id,
-                session_id=session_id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={"reason": RevokeReason.USER_REQUEST.value, "by_session": principal.session.id},
-            )
+            AuditEventType.SESSION_REVOKED,
+            context,
+            user_id=principal.user.id,
+            session_id=session_id,
+            reason=RevokeReason.USER_REQUEST.value,
+            by_session=principal.session.id,
         )
 
     async def _revoke(self, session_id: str, reason: str) -> bool:
@@ -312,19 +297,13 @@ class SessionService:
             raise InvalidGrant("The refresh token was already used; use the newest refresh token")
         await self._revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSE)
         await self._audit.record(
-            AuditEvent(
-                type=AuditEventType.REFRESH_TOKEN_REUSE,
-                at=now,
-                outcome="session_revoked",
-                user_id=session.user_id,
-                session_id=session.id,
-                ip=context.ip,
-                user_agent=context.user_agent,
-                details={
-                    "family_id": session.family_id,
-                    "rotated_seconds_ago": int((now - record.rotated_at).total_seconds()),
-                },
-            )
+            AuditEventType.REFRESH_TOKEN_REUSE,
+            context,
+            outcome="session_revoked",
+            user_id=session.user_id,
+            session_id=session.id,
+            family_id=session.family_id,
+            rotated_seconds_ago=int((now - record.rotated_at).total_seconds()),
         )
         raise InvalidGrant("Refresh token reuse detected; the session has been revoked")
 

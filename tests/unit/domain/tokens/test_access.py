@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.security.jwt_attacks import key_material
 
+from tests.security.jwt_attacks import key_material
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.keys.ring import KeyRing

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 
+from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.tokens import AccessTokenVerifier, VerificationPolicy

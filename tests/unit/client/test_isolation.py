@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-CLIENT_PROJECT = Path(__file__).resolve().parents[2] / "clients" / "python" / "pyproject.toml"
+CLIENT_PROJECT = Path(__file__).resolve().parents[3] / "clients" / "python" / "pyproject.toml"
 SERVER_LIBRARIES = ("fastapi", "starlette", "sqlalchemy", "asyncpg", "redis", "argon2")
 #: libraries the server uses and the client does not even depend on
 NOT_DEPENDED_ON = ("joserfc", "pydantic", "structlog")

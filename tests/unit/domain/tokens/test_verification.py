@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.security.jwt_attacks import AUDIENCE, DROP, ISSUER, NOW, TokenFactory, json_text, key_material
 
+from tests.security.jwt_attacks import AUDIENCE, DROP, ISSUER, NOW, TokenFactory, json_text, key_material
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
 from tokenward.domain.keys.ring import KeyRing

@@ -8,8 +8,8 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 
+from tests.security.jwt_attacks import AUDIENCE, ISSUER, NOW, TokenFactory, key_material
 from tokenward.domain.clock import FrozenClock
 from tokenward_client import AccessTokenClaims, AsyncTokenVerifier
 from tokenward_client.fastapi import BearerTokenAuth

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey, import_key
 from joserfc.jws import JWSRegistry
-from tests.security.jwt_attacks import key_material
 
+from tests.security.jwt_attacks import key_material
 from tokenward_client.keys import (
     MIN_RSA_VERIFY_BITS,
     SUPPORTED_ALGORITHMS,

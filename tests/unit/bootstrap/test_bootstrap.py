@@ -13,8 +13,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from tests.harness import make_settings
 
+from tests.harness import make_settings
 from tokenward.api import routes as routes_package
 from tokenward.bootstrap import build_app, commands, run_migrations, startup, stores, throttle_policy
 from tokenward.config import RATE_LIMITED_ROUTES, Settings

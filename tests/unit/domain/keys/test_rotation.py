@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
+from tests.fakes import FakeAuditRepository, FakeKeyRepository
+from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keys.model import KeyState, StoredKey
+from tokenward.domain.keys.model import KeyState
 from tokenward.domain.keys.ring import KeyRingHolder, KeyService, RotationPolicy
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
@@ -30,70 +29,21 @@ POLICY = RotationPolicy(
 TOKEN_LIFETIME = 600
 
 
-class MemoryKeyRepository:
-    """An in-memory KeyRepository with the conditional transition the rotation relies on."""
-
-    def __init__(self) -> None:
-        self.keys: list[StoredKey] = []
-
-    async def list_keys(self) -> list[StoredKey]:
-        return sorted(self.keys, key=lambda k: (k.created_at, k.kid))
-
-    async def add(self, key: StoredKey) -> None:
-        self.keys.append(key)
-
-    async def set_state(
-        self, kid: str, state: KeyState, at: datetime, *, expected: KeyState | None = None
-    ) -> bool:
-        current = next((k for k in self.keys if k.kid == kid), None)
-        if current is None:
-            raise NotFound("signing key not found")
-        if expected is not None and current.state is not expected:
-            return False
-        changes: dict[str, object] = {"state": state}
-        if state is KeyState.ACTIVE:
-            changes["activated_at"] = at
-        if state in {KeyState.RETIRED, KeyState.REVOKED}:
-            changes["retired_at"] = at
-        self.keys = [dataclasses.replace(k, **changes) if k.kid == kid else k for k in self.keys]  # type: ignore[arg-type]
-        return True
-
-    async def delete(self, kid: str) -> bool:
-        before = len(self.keys)
-        self.keys = [k for k in self.keys if k.kid != kid]
-        return len(self.keys) < before
-
-    async def replace_encrypted_private_keys(self, encrypted: Mapping[str, bytes]) -> None:
-        self.keys = [
-            dataclasses.replace(k, encrypted_private_key=encrypted[k.kid]) if k.kid in encrypted else k
-            for k in self.keys
-        ]
-
-    def state_of(self, kid: str) -> KeyState | None:
-        return next((k.state for k in self.keys if k.kid == kid), None)
-
-
-class Recording:
-    def __init__(self) -> None:
-        self.events: list[AuditEvent] = []
-
-    async def record(self, event: AuditEvent) -> None:
-        self.events.append(event)
-
-    def types(self) -> list[str]:
-        return [event.type for event in self.events]
-
-
 class World:
     """A key service, this process's key ring, an issuer and a verifier, all on one frozen clock."""
 
     def __init__(self) -> None:
         self.clock = FrozenClock()
-        self.repository = MemoryKeyRepository()
-        self.audit = Recording()
+        self.repository = FakeKeyRepository()
+        self.audit = FakeAuditRepository()
         self.encryptor = KeyEncryptor(os.urandom(32))
         self.keys = KeyService(
-            self.repository, self.encryptor, self.clock, AuditTrail([self.audit]), "ES256", policy=POLICY
+            self.repository,
+            self.encryptor,
+            self.clock,
+            AuditTrail([self.audit], self.clock),
+            "ES256",
+            policy=POLICY,
         )
         self.holder: KeyRingHolder
 
@@ -114,6 +64,12 @@ class World:
             subject="user", session_id="session", scope="openid", amr=("pwd",), auth_time=self.clock.now()
         ).token
 
+    async def state_of(self, kid: str) -> KeyState | None:
+        return next((k.state for k in await self.repository.list_keys() if k.kid == kid), None)
+
+    async def audit_types(self) -> list[str]:
+        return [event.type for event in await self.audit.list_events()]
+
     def published(self) -> set[str]:
         return {jwk["kid"] for jwk in self.holder.ring.jwks()["keys"]}
 
@@ -131,7 +87,7 @@ async def world() -> World:
 
 async def test_nothing_happens_before_the_key_nears_its_rotation(world: World) -> None:
     assert await world.step(timedelta(days=28)) == []
-    assert [k.state for k in world.repository.keys] == [KeyState.ACTIVE]
+    assert [k.state for k in await world.repository.list_keys()] == [KeyState.ACTIVE]
 
 
 @pytest.mark.threat("T-LIF-06")
@@ -152,8 +108,8 @@ async def test_the_next_key_is_published_a_day_before_it_signs(world: World) -> 
     assert done == [f"activated {next_kid}", f"retired {first}"]
     assert world.holder.ring.signing_key.kid == next_kid
     assert world.published() == {first, next_kid}
-    assert AuditEventType.KEY_ACTIVATED in world.audit.types()
-    assert AuditEventType.KEY_RETIRED in world.audit.types()
+    assert AuditEventType.KEY_ACTIVATED in await world.audit_types()
+    assert AuditEventType.KEY_RETIRED in await world.audit_types()
 
 
 @pytest.mark.threat("T-LIF-06")
@@ -176,12 +132,12 @@ async def test_a_retired_key_is_removed_after_its_retention(world: World) -> Non
     first = world.holder.ring.active_kid
     await world.step(timedelta(days=29))
     await world.step(timedelta(days=1))
-    assert world.repository.state_of(first or "") is KeyState.RETIRED
+    assert await world.state_of(first or "") is KeyState.RETIRED
 
     assert await world.step(POLICY.retain_retired - timedelta(seconds=1)) == []
     assert await world.step(timedelta(seconds=1)) == [f"removed {first}"]
     assert first not in world.published()
-    assert AuditEventType.KEY_REMOVED in world.audit.types()
+    assert AuditEventType.KEY_REMOVED in await world.audit_types()
 
 
 async def test_a_missed_schedule_still_publishes_the_next_key_a_full_day_ahead(world: World) -> None:
@@ -202,7 +158,7 @@ async def test_rotate_now_activates_a_new_key_and_keeps_the_old_one_published(wo
     assert new.state is KeyState.ACTIVE
     assert new.kid != first
     assert world.holder.ring.signing_key.kid == new.kid
-    assert world.repository.state_of(first or "") is KeyState.RETIRED
+    assert await world.state_of(first or "") is KeyState.RETIRED
     assert world.published() == {first, new.kid}
     assert world.verifier.verify(old_token).subject == "user"
     assert world.verifier.verify(world.token()).subject == "user"
@@ -230,7 +186,7 @@ async def test_a_token_signed_by_a_revoked_key_stops_verifying(world: World) -> 
     assert replacement is not None
     assert world.holder.ring.signing_key.kid == replacement.kid
     assert world.verifier.verify(world.token()).subject == "user"
-    revoked = next(e for e in world.audit.events if e.type == AuditEventType.KEY_REVOKED)
+    revoked = next(e for e in await world.audit.list_events() if e.type == AuditEventType.KEY_REVOKED)
     assert revoked.details["kid"] == compromised
 
 
@@ -247,7 +203,7 @@ async def test_revoking_the_signing_key_also_withdraws_the_waiting_next_key(worl
     assert replacement is not None
     assert replacement.kid not in (compromised, waiting)
     assert world.published() == {replacement.kid}
-    states = {k.kid: k.state for k in world.repository.keys}
+    states = {k.kid: k.state for k in await world.repository.list_keys()}
     assert states[waiting] is KeyState.REVOKED
     assert await world.step(timedelta(days=1)) == []  # nothing left that could be promoted
     assert world.holder.ring.signing_key.kid == replacement.kid
@@ -279,7 +235,7 @@ async def test_rewrap_puts_every_usable_key_under_the_new_kek_and_erases_revoked
     assert len(sealed) == 3
     await world.keys.store_rewrapped_keys(sealed)
 
-    for stored in world.repository.keys:
+    for stored in await world.repository.list_keys():
         if stored.kid == first:
             assert stored.encrypted_private_key == b""
             continue

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.fakes import FakeKeyRepository
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
+from tokenward.domain.context import RequestContext
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keys.model import KeyState, StoredKey
 from tokenward.domain.keys.ring import KeyRing, KeyService, generate_key
@@ -18,35 +20,8 @@ from tokenward.errors import KeyUnavailable
 from tokenward_client.keys import PRIVATE_JWK_MEMBERS
 
 ENCRYPTOR = KeyEncryptor(os.urandom(32))
-NOW = FrozenClock().now()
-
-
-class MemoryKeyRepository:
-    """In-memory KeyRepository, enough for the service's rules."""
-
-    def __init__(self) -> None:
-        self.keys: list[StoredKey] = []
-
-    async def list_keys(self) -> list[StoredKey]:
-        return list(self.keys)
-
-    async def add(self, key: StoredKey) -> None:
-        assert all(existing.kid != key.kid for existing in self.keys)
-        self.keys.append(key)
-
-    async def set_state(self, kid: str, state: KeyState, at: datetime) -> None:
-        changes: dict[str, object] = {"state": state}
-        if state is KeyState.ACTIVE:
-            changes["activated_at"] = at
-        if state in {KeyState.RETIRED, KeyState.REVOKED}:
-            changes["retired_at"] = at
-        self.keys = [dataclasses.replace(k, **changes) if k.kid == kid else k for k in self.keys]  # type: ignore[arg-type]
-
-    async def replace_encrypted_private_key(self, kid: str, encrypted_private_key: bytes) -> None:
-        self.keys = [
-            dataclasses.replace(k, encrypted_private_key=encrypted_private_key) if k.kid == kid else k
-            for k in self.keys
-        ]
+CLOCK = FrozenClock()
+NOW = CLOCK.now()
 
 
 class RecordingSink:
@@ -58,15 +33,27 @@ class RecordingSink:
 
 
 class RecordingTrail(AuditTrail):
-    """Keeps the events as the service handed them over, before redaction."""
+    """Keeps the events as the service described them, before redaction."""
 
     def __init__(self, sink: RecordingSink) -> None:
-        super().__init__([sink])
+        super().__init__([sink], CLOCK)
         self.raw: list[AuditEvent] = []
 
-    async def record(self, event: AuditEvent) -> None:
-        self.raw.append(event)
-        await super().record(event)
+    async def record(
+        self,
+        event_type: str,
+        context: RequestContext | None = None,
+        /,
+        *,
+        outcome: str = "success",
+        user_id: str | None = None,
+        session_id: str | None = None,
+        **details: object,
+    ) -> None:
+        self.raw.append(AuditEvent(type=event_type, at=CLOCK.now(), outcome=outcome, details=details))
+        await super().record(
+            event_type, context, outcome=outcome, user_id=user_id, session_id=session_id, **details
+        )
 
 
 def key(state: KeyState, alg: str = "ES256", activated: datetime | None = None) -> StoredKey:
@@ -177,18 +164,19 @@ def test_wrong_kek_cannot_sign() -> None:
 # ------------------------------------------------------------------------------------------------ KeyService
 
 
-def service(repository: MemoryKeyRepository, trail: AuditTrail, alg: str = "ES256") -> KeyService:
+def service(repository: FakeKeyRepository, trail: AuditTrail, alg: str = "ES256") -> KeyService:
     return KeyService(repository, ENCRYPTOR, FrozenClock(NOW), trail, alg)
 
 
 @pytest.mark.threat("T-AUD-01")
 async def test_first_start_creates_exactly_one_active_key_and_records_it() -> None:
-    repository, sink = MemoryKeyRepository(), RecordingSink()
+    repository, sink = FakeKeyRepository(), RecordingSink()
     trail = RecordingTrail(sink)
     ring = await service(repository, trail).ensure_active_key()
 
-    assert len(repository.keys) == 1
-    created = repository.keys[0]
+    stored = await repository.list_keys()
+    assert len(stored) == 1
+    created = stored[0]
     assert created.state is KeyState.ACTIVE
     assert created.alg == "ES256"
     assert ring.signing_key.kid == created.kid
@@ -205,10 +193,10 @@ async def test_first_start_creates_exactly_one_active_key_and_records_it() -> No
 
 @pytest.mark.threat("T-API-02", "T-KEY-01")
 async def test_key_created_event_has_no_key_material() -> None:
-    repository, sink = MemoryKeyRepository(), RecordingSink()
+    repository, sink = FakeKeyRepository(), RecordingSink()
     trail = RecordingTrail(sink)
     await service(repository, trail, "RS256").ensure_active_key()
-    created = repository.keys[0]
+    (created,) = await repository.list_keys()
     der = ENCRYPTOR.decrypt(created.encrypted_private_key, created.kid)
     for event in [*trail.raw, *sink.events]:
         text = json.dumps(dict(event.details)) + repr(event)
@@ -219,33 +207,35 @@ async def test_key_created_event_has_no_key_material() -> None:
 
 
 async def test_existing_active_key_is_kept() -> None:
-    repository, sink = MemoryKeyRepository(), RecordingSink()
+    repository, sink = FakeKeyRepository(), RecordingSink()
     keys = service(repository, RecordingTrail(sink))
     first = await keys.ensure_active_key()
     second = await keys.ensure_active_key()
-    assert len(repository.keys) == 1
+    assert len(await repository.list_keys()) == 1
     assert first.signing_key.kid == second.signing_key.kid
     assert len(sink.events) == 1
 
 
 async def test_a_key_is_created_when_only_retired_or_revoked_keys_exist() -> None:
-    repository = MemoryKeyRepository()
-    repository.keys = [key(KeyState.RETIRED), key(KeyState.REVOKED)]
+    repository = FakeKeyRepository()
+    for stored in (key(KeyState.RETIRED), key(KeyState.REVOKED)):
+        await repository.add(stored)
     ring = await service(repository, RecordingTrail(RecordingSink()), "Ed25519").ensure_active_key()
     assert ring.signing_key.alg == "Ed25519"
-    assert [k.state for k in repository.keys].count(KeyState.ACTIVE) == 1
+    assert [k.state for k in await repository.list_keys()].count(KeyState.ACTIVE) == 1
 
 
 async def test_load_and_list() -> None:
-    repository = MemoryKeyRepository()
+    repository = FakeKeyRepository()
     keys = service(repository, RecordingTrail(RecordingSink()))
     with pytest.raises(KeyUnavailable):
         _ = (await keys.load()).signing_key
     await keys.ensure_active_key()
-    assert [k.kid for k in await keys.list_keys()] == [k.kid for k in repository.keys]
-    assert (await keys.load()).kids == (repository.keys[0].kid,)
+    stored = await repository.list_keys()
+    assert [k.kid for k in await keys.list_keys()] == [k.kid for k in stored]
+    assert (await keys.load()).kids == (stored[0].kid,)
 
 
 def test_service_refuses_an_unsupported_algorithm() -> None:
     with pytest.raises(ValueError, match="unsupported"):
-        service(MemoryKeyRepository(), RecordingTrail(RecordingSink()), "HS256")
+        service(FakeKeyRepository(), RecordingTrail(RecordingSink()), "HS256")

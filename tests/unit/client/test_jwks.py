@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.security.jwt_attacks import NOW, key_material
 
+from tests.security.jwt_attacks import NOW, key_material
 from tokenward.domain.clock import FrozenClock
 from tokenward_client import AsyncJWKSCache, JWKSCache, KeyUnavailable
 from tokenward_client.jwks import MAX_JWKS_BYTES, max_age_from

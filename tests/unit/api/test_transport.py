@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import pytest
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from tests.transport_support import COOKIE, CookieLike
 
+from tests.transport_support import COOKIE, CookieLike
 from tokenward.api.transport import NO_STORE, BearerTransport, TokenTransport, Transports, token_document
 from tokenward.domain.sessions.service import TokenPair
 from tokenward.errors import InvalidRequest
