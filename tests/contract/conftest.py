@@ -32,6 +32,7 @@ from tokenward.adapters.sql import (
 )
 from tokenward.adapters.sql.clients import SqlApiClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
+from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
@@ -43,6 +44,7 @@ from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
 from tokenward.domain.keys.model import KeyRepository
 from tokenward.domain.leases import LeaseRepository
+from tokenward.domain.mfa.factor_storage import OtpRepository, PasskeyRepository
 from tokenward.domain.mfa.storage import MfaChallengeRepository, MfaRepository
 from tokenward.domain.sessions.model import SessionRepository
 
@@ -73,6 +75,8 @@ class Stores:
     devices: KnownDeviceRepository
     leases: LeaseRepository
     api_clients: ApiClientRepository
+    passkeys: PasskeyRepository
+    otp: OtpRepository
 
     @classmethod
     def fake(cls) -> Stores:
@@ -88,6 +92,8 @@ class Stores:
             devices=fakes.FakeKnownDeviceRepository(),
             leases=fakes.FakeLeaseRepository(),
             api_clients=fakes.FakeApiClientRepository(),
+            passkeys=fakes.FakePasskeyRepository(),
+            otp=fakes.FakeOtpRepository(),
         )
 
     @classmethod
@@ -105,6 +111,8 @@ class Stores:
             devices=SqlKnownDeviceRepository(db),
             leases=SqlLeaseRepository(db),
             api_clients=SqlApiClientRepository(db),
+            passkeys=SqlPasskeyRepository(db),
+            otp=SqlOtpRepository(db),
         )
 
 
