@@ -247,6 +247,7 @@ async def test_a_gateway_that_fails_gives_503_and_enrols_nothing(
     assert "access_token" in await password_step(api, email, STRONG_PASSWORD)
 
 
+@pytest.mark.threat("T-FAC-05", "T-MFA-05")
 async def test_changing_code_factors_needs_a_current_factor(api: RunningApp, gateway: SmsGateway) -> None:
     """Adding an e-mail factor next to SMS, or removing SMS, needs a current factor (here an SMS step-up)."""
     _, tokens = await api.new_user()
@@ -286,6 +287,7 @@ async def test_a_totp_user_adds_sms_with_a_totp_code(api: RunningApp, gateway: S
     assert first["methods"] == ["totp", "recovery_code", "sms"]
 
 
+@pytest.mark.threat("T-FAC-05")
 async def test_sms_is_off_unless_the_operator_turns_it_on(tmp_path_factory: pytest.TempPathFactory) -> None:
     async with running_app(make_settings(tmp_path_factory.mktemp("no-sms"))) as api:
         _, tokens = await api.new_user()
