@@ -28,15 +28,20 @@ def free_port() -> int:
 
 @contextmanager
 def tokenward_server(
-    workdir: Path, settings: Mapping[str, str] | None = None, *, set_issuer: bool = True
+    workdir: Path,
+    settings: Mapping[str, str] | None = None,
+    *,
+    port: int | None = None,
+    host_name: str = "127.0.0.1",
+    set_issuer: bool = True,
 ) -> Iterator[str]:
     """Run ``tokenward serve`` in ``workdir`` with only ``settings`` (plus cheap Argon2) in its environment.
 
-    Yields the base URL once ``/readyz`` answers 200; stops the process with SIGINT (like Ctrl-C) afterwards.
-    ``set_issuer=False`` leaves the issuer unset, for the server to choose.
+    Yields the base URL (``http://<host_name>:<port>``) once ``/readyz`` answers 200; stops the process with
+    SIGINT (like Ctrl-C) afterwards. ``set_issuer=False`` leaves the issuer unset, for the server to choose.
     """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    port = port or free_port()
+    base = f"http://{host_name}:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARD_")}
     env.update(CHEAP_ARGON2)
     if set_issuer:
@@ -53,7 +58,7 @@ def tokenward_server(
             stderr=log,
         )
         try:
-            _wait_until_ready(process, base, log_path)
+            _wait_until_ready(process, f"http://127.0.0.1:{port}", log_path)
             yield base
         finally:
             process.send_signal(signal.SIGINT)

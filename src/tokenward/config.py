@@ -11,19 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from limits import parse_many
-from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from tokenward.config_factors import FactorSettings
+from tokenward.config_rates import Rates, parse_rates
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.mfa.webauthn_rp import canonical_origin, relying_party_problems
 
 MAX_ACCESS_TOKEN_TTL = 3600
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:]+\](:[0-9]{1,5})?")
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
 FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password", "sms_webhook_secret")
 
@@ -45,22 +46,11 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-def parse_rates(text: str) -> list[tuple[int, int]]:
-    """``"5/minute;100/hour"`` -> ``[(5, 60), (100, 3600)]`` using the ``limits`` library's syntax."""
-    try:
-        items = parse_many(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a rate such as '5/minute;100/hour'") from exc
-    return [(item.amount, item.get_expiry()) for item in items]
+def is_exact_origin(text: str) -> bool:
+    """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``: lower case, nothing after it."""
+    return bool(_ORIGIN.fullmatch(text))
 
 
-def _valid_rates(text: str) -> str:
-    parse_rates(text)
-    return text
-
-
-#: a setting holding rates such as ``"5/minute;100/hour"``, checked when the settings are read
-Rates = Annotated[str, AfterValidator(_valid_rates)]
 #: each route limited per client address has one ``rate_limit_<route>`` setting; these fields are the one list
 #: of such routes (``RATE_LIMITED_ROUTES`` and ``Settings.route_rates`` are read from them)
 ROUTE_RATES_PREFIX = "rate_limit_"
@@ -83,7 +73,7 @@ def decode_kek(text: str) -> bytes:
     return raw
 
 
-class Settings(BaseSettings):
+class Settings(FactorSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOKENWARD_", env_nested_delimiter="__", extra="ignore", validate_default=True
     )
@@ -180,24 +170,18 @@ class Settings(BaseSettings):
     #: how recent a sign-in must be to enrol or remove a factor or regenerate recovery codes
     reauthentication_window: int = Field(default=600, ge=60, le=3600)
 
-    # passkeys (WebAuthn) and one-time codes by SMS and e-mail (README, "Multi-factor sign-in")
-    #: the relying-party id passkeys are scoped to (a domain); defaults to the host of the public URL
-    webauthn_rp_id: str | None = None
-    #: the page origins allowed to use passkeys; defaults to the origin of the public URL
-    webauthn_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    #: SMS codes are "restricted" under NIST SP 800-63B (SIM swap, interception): off unless turned on
-    sms_enabled: bool = False
-    #: the operator's SMS gateway; without it (development only) texts go to the outbox folder
-    sms_webhook_url: str | None = None
-    sms_webhook_secret: SecretStr | None = None
-    sms_webhook_timeout: float = Field(default=5.0, gt=0, le=30)
-    sms_webhook_retries: int = Field(default=2, ge=0, le=5)
-    email_otp_enabled: bool = True
-    #: how many codes may be sent per account, and per phone number or address (toll-fraud protection)
-    otp_send_limit_account: Rates = "3/minute;10/hour"
-    otp_send_limit_destination: Rates = "3/minute;10/hour"
+    # browser apps (README "Browser apps"): CORS, the cookie transport and the hosted pages
+    #: exact origins (``https://app.example.com``) whose scripts may call the API with credentials
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: exact URLs the hosted sign-in page may send the browser back to (``?return_to=``)
+    return_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: a path on this server or a ``data:image/...`` URI (pages load nothing from another origin)
+    brand_logo_url: str | None = None
+    brand_accent_color: str = "#2f5bd3"
 
-    @field_validator("audiences", "trusted_proxies", "webauthn_origins", mode="before")
+    @field_validator(
+        "audiences", "trusted_proxies", "cors_origins", "return_urls", "webauthn_origins", mode="before"
+    )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -235,6 +219,44 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not is_exact_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an exact origin such as https://app.example.com "
+                    "(scheme, host and optional port; no path, no wildcard)"
+                )
+        return value
+
+    @field_validator("return_urls")
+    @classmethod
+    def _return_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")) or "#" in url or "*" in url:
+                raise ValueError(f"{url!r} must be an absolute http(s) URL without a fragment or wildcard")
+        return value
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        same_origin_path = value.startswith("/") and not value.startswith("//") and "\\" not in value
+        if not (
+            same_origin_path or re.fullmatch(r"data:image/(png|svg\+xml|webp);base64,[A-Za-z0-9+/=]+", value)
+        ):
+            raise ValueError("must be a path on this server (/...) or a data:image/...;base64 URI")
+        return value
+
+    @field_validator("brand_accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour such as #2f5bd3")
+        return value
+
     @field_validator("audiences")
     @classmethod
     def _audiences(cls, value: list[str]) -> list[str]:
@@ -269,14 +291,6 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _relying_party(self) -> Settings:
-        """Passkeys only work where the RP id covers every origin: a mismatch stops start-up, not sign-ins."""
-        problems = relying_party_problems(self.effective_webauthn_rp_id, self.effective_webauthn_origins)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @model_validator(mode="after")
     def _smtp_security(self) -> Settings:
         if self.smtp_tls and self.smtp_starttls and "smtp_starttls" in self.model_fields_set:
             raise ValueError("choose one of smtp_tls (implicit TLS) and smtp_starttls, not both")
@@ -300,16 +314,6 @@ class Settings(BaseSettings):
         if host in ("", "0.0.0.0", "::"):  # every interface: name the loopback one  # noqa: S104
             host = "127.0.0.1"
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-    @property
-    def effective_webauthn_rp_id(self) -> str:
-        if self.webauthn_rp_id:
-            return self.webauthn_rp_id
-        return urlsplit(self.effective_public_url).hostname or "localhost"
-
-    @property
-    def effective_webauthn_origins(self) -> tuple[str, ...]:
-        return tuple(canonical_origin(o) for o in self.webauthn_origins or [self.effective_public_url])
 
     @property
     def effective_mfa_issuer(self) -> str:
@@ -360,26 +364,14 @@ class Settings(BaseSettings):
             )
         if "*" in self.trusted_proxies or any(p in ("0.0.0.0/0", "::/0") for p in self.trusted_proxies):
             problems.append("TOKENWARD_TRUSTED_PROXIES trusts every address: client IPs could be spoofed")
-        problems.extend(self._insecure_factors())
+        for origin in [*self.cors_origins, *self.return_urls]:
+            if not origin.startswith("https://"):
+                problems.append(f"TOKENWARD_CORS_ORIGINS and TOKENWARD_RETURN_URLS need https:// ({origin})")
+        problems.extend(self.factor_problems())
         if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append(
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"
             )
-        return problems
-
-    def _insecure_factors(self) -> list[str]:
-        problems = [
-            f"TOKENWARD_WEBAUTHN_ORIGINS: {origin} must be https in production"
-            for origin in self.effective_webauthn_origins
-            if not origin.startswith("https://")
-        ]
-        if self.sms_enabled and not (self.sms_webhook_url and self.sms_webhook_secret):
-            problems.append(
-                "TOKENWARD_SMS_ENABLED needs TOKENWARD_SMS_WEBHOOK_URL and TOKENWARD_SMS_WEBHOOK_SECRET in "
-                "production: without them codes would only be written to the development outbox"
-            )
-        if self.sms_webhook_url and not self.sms_webhook_url.startswith("https://"):
-            problems.append("TOKENWARD_SMS_WEBHOOK_URL must be an https:// URL in production")
         return problems
 
 

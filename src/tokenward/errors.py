@@ -283,6 +283,16 @@ class ReauthenticationRequired(TokenwardError):
     oauth_error = "invalid_request"
 
 
+class CsrfFailed(TokenwardError):
+    """A cookie-authenticated request without proof that this site's own page sent it; nothing was changed."""
+
+    code = "csrf_failed"
+    status = 403
+    title = "Cross-site request refused"
+    #: an extension error code (RFC 6749 §8.5), so a client sees the same code on /oauth/token as elsewhere
+    oauth_error = "csrf_failed"
+
+
 class InvalidMfaToken(TokenwardError):
     """The MFA token of a sign-in is unknown, expired, already used, or spent its attempts."""
 

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
+from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
@@ -22,7 +23,7 @@ from tokenward.api.routes import factors as factor_routes
 from tokenward.api.routes import passkeys as passkey_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.services import ApiConfig
-from tokenward.api.transport import BearerTransport, Transports
+from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -38,8 +39,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
-    # how tokens travel (api.transport); the cookie transport of browser apps joins the bearer one here
-    app.state.transports = Transports(BearerTransport())
+    # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
+    app.state.transports = Transports(BearerTransport(), CookieTransport(config.browser))
     install_error_handlers(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
@@ -62,5 +63,6 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         max_body_bytes=config.max_body_bytes,
         max_header_bytes=config.max_header_bytes,
     )
+    app.add_middleware(CorsMiddleware, config=config.browser)
     app.add_middleware(ResponseHeadersMiddleware, hsts=config.hsts)
     return app

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokenward.api.browser import BrowserConfig
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.clients.api_clients import ApiClientService
@@ -31,6 +32,7 @@ class ApiConfig:
     #: send Strict-Transport-Security (the issuer is https)
     hsts: bool = False
     scopes_supported: tuple[str, ...] = ("openid", "profile")
+    browser: BrowserConfig = field(default_factory=BrowserConfig)
 
 
 @dataclass(slots=True)
@@ -52,3 +54,5 @@ class ApiServices:
     readiness_checks: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     #: abuse protection (rate limits, back-off); ``None`` only in tests that build services by hand
     throttle: Throttle | None = None
+    #: 32 bytes derived from the key-encryption key: seals the hosted pages' session cookie
+    page_secret: bytes = b""

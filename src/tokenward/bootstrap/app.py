@@ -18,6 +18,7 @@ from tokenward.bootstrap.container import build_container
 from tokenward.bootstrap.stores import database_kind
 from tokenward.config import Settings
 from tokenward.domain.clock import Clock
+from tokenward.pages import browser_config, install_pages
 
 _log = get_logger("tokenward.bootstrap")
 
@@ -30,12 +31,15 @@ def api_config(settings: Settings) -> ApiConfig:
         max_header_bytes=settings.max_header_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),
+        browser=browser_config(settings),
     )
 
 
 def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_app(api_config(settings), _lifespan(settings, clock))
+    app = create_app(api_config(settings), _lifespan(settings, clock))
+    install_pages(app)
+    return app
 
 
 def app_from_environment() -> FastAPI:

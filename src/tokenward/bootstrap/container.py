@@ -52,6 +52,7 @@ from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.pages import derive_page_secret
 
 #: how often each process runs the key-rotation step (a lease makes one of them do the work)
 KEY_ROTATION_STEP_SECONDS = 60
@@ -82,6 +83,8 @@ class Container:
     cleanup: CleanupService
     deny_list: DenyList
     redis: Redis | None = None
+    #: seals the hosted pages' session cookie (derived from the KEK, so every process shares it)
+    page_secret: bytes = b""
 
     @property
     def key_ring(self) -> KeyRing:
@@ -122,6 +125,7 @@ class Container:
             introspector=self.introspector,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            page_secret=self.page_secret,
         )
 
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
@@ -164,7 +168,9 @@ async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes
         settings, repository=repositories.keys, encryptor=encryptor, leases=leases, audit=audit, clock=clock
     )
     basis = Basis(settings, clock, audit, repositories)
-    return _wire(basis, stores, keys=keys, key_holder=key_holder, encryptor=encryptor, leases=leases)
+    container = _wire(basis, stores, keys=keys, key_holder=key_holder, encryptor=encryptor, leases=leases)
+    container.page_secret = derive_page_secret(kek)
+    return container
 
 
 def _wire(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tokenward.config import Settings, parse_rates
+from tokenward.config import Settings
+from tokenward.config_rates import parse_rates
 from tokenward.domain.abuse.throttle import Rate, ThrottlePolicy
 from tokenward.domain.accounts.passwords import Argon2Parameters, PasswordPolicy
 from tokenward.domain.accounts.service import AccountSettings

@@ -21,7 +21,7 @@ from tokenward.api.schemas import (
     TokenResponse,
     UserProfile,
 )
-from tokenward.api.transport import NO_STORE
+from tokenward.api.transport import NO_STORE, sign_in_transport
 from tokenward.domain.accounts.service import MfaRequired
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
@@ -45,14 +45,16 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     dependencies=[Depends(rate_limited("login"))],
 )
 async def login(
+    request: Request,
     body: LoginRequest,
     services: Services,
     transports: RequestTransports,
     context: Context,
     response: Response,
 ) -> Response | MfaRequiredResponse:
-    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens."""
-    transport = transports.for_sign_in()
+    """Sign in with e-mail and password: a token response, or with MFA on ``mfa_required`` and no tokens.
+    ``X-Tokenward-Transport: cookie`` asks for the refresh token in a cookie (``api.transport.cookie``)."""
+    transport = sign_in_transport(request, transports)
     result = await services.accounts.sign_in(body.email, body.password, context)
     if isinstance(result, MfaRequired):
         response.headers.update(NO_STORE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
@@ -17,7 +17,7 @@ from tokenward.api.schemas import (
     TotpConfirmRequest,
     TotpEnrolmentResponse,
 )
-from tokenward.api.transport import NO_STORE
+from tokenward.api.transport import NO_STORE, sign_in_transport
 
 router = APIRouter(prefix="/v1", tags=["mfa"])
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
@@ -25,11 +25,15 @@ OptionalFactor = Annotated[CurrentFactor | None, Body()]
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
 async def login_mfa(
-    body: MfaLoginRequest, services: Services, transports: RequestTransports, context: Context
+    request: Request,
+    body: MfaLoginRequest,
+    services: Services,
+    transports: RequestTransports,
+    context: Context,
 ) -> Response:
     """The second step of a sign-in: the MFA token from /v1/login and a second factor: a TOTP, recovery, SMS or
     e-mail code, or a passkey's response."""
-    transport = transports.for_sign_in()
+    transport = sign_in_transport(request, transports)
     pair = await services.accounts.sign_in_mfa(body.mfa_token, body.proof(), context)
     return transport.write_token_response(pair)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from tokenward.domain.accounts.users import User, UserRepository
@@ -58,6 +58,8 @@ class TokenPair:
     scope: str
     session_id: str
     token_type: str = "Bearer"
+    #: seconds the refresh token stays usable (the session's idle or absolute end, whichever comes first)
+    refresh_expires_in: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,8 +325,11 @@ class SessionService:
             family_id=session.family_id,
             user_id=session.user_id,
             created_at=now,
-            expires_at=min(now + self._settings.idle_ttl, session.expires_at),
+            expires_at=self._refresh_expiry(session),
         )
+
+    def _refresh_expiry(self, session: Session) -> datetime:
+        return min(self._clock.now() + self._settings.idle_ttl, session.expires_at)
 
     def _token_pair(self, session: Session, refresh_token: str) -> TokenPair:
         issued = self._issuer.issue(
@@ -340,4 +345,5 @@ class SessionService:
             refresh_token=refresh_token,
             scope=session.scope,
             session_id=session.id,
+            refresh_expires_in=int((self._refresh_expiry(session) - self._clock.now()).total_seconds()),
         )

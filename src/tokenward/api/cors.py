@@ -1,0 +1,124 @@
+"""CORS with an exact allow-list of origins, and ``OPTIONS`` for every route.
+
+Only the routes a browser app calls take part (``/v1/*``, the refresh and revocation endpoints, discovery);
+introspection, metrics, health and the hosted pages never answer another origin. For an allowed origin a
+preflight gets the methods the route really accepts, the request headers the API reads, credentials and a
+``Max-Age``; every answer on a CORS route carries ``Vary: Origin`` because it depends on it. Another origin gets
+no CORS header at all, so its script can neither send credentialed requests nor read answers. ``*`` is never
+sent: with credentials it would hand every site the user's session.
+
+An ``OPTIONS`` that is not a CORS preflight (or is one to a route without CORS) answers ``204`` with ``Allow``.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tokenward.api.browser import BrowserConfig
+
+CORS_PREFIXES = ("/v1/", "/oauth/token", "/oauth/revoke", "/.well-known/")
+#: what the API reads from a browser: the bearer token, JSON bodies, and the cookie transport's two headers
+ALLOWED_HEADERS = ("authorization", "content-type", "x-tokenward-csrf", "x-tokenward-transport")
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+EXPOSED_HEADERS = "Retry-After, RateLimit, RateLimit-Policy, WWW-Authenticate"
+
+
+def is_cors_path(path: str) -> bool:
+    return path.startswith(CORS_PREFIXES)
+
+
+def route_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route accepts at the request's path, asked of the routes themselves (so included
+    routers count too); empty when no route has the path."""
+    return {
+        method
+        for method in PROBED_METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    }
+
+
+class CorsMiddleware:
+    def __init__(self, app: ASGIApp, *, config: BrowserConfig) -> None:
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = {name: value for name, value in scope.get("headers", [])}
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        cors = is_cors_path(path)
+        allowed = cors and origin in self.config.cors_origins
+        if scope["method"] == "OPTIONS":
+            await self._options(scope, send, headers, origin if allowed else None)
+            return
+        if not cors:
+            await self.app(scope, receive, send)
+            return
+        extra = [(b"vary", b"Origin")]
+        if allowed:
+            extra += [
+                *self._credentials(origin),
+                (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
+            ]
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    @staticmethod
+    def _credentials(origin: str) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+        ]
+
+    async def _options(
+        self, scope: Scope, send: Send, headers: dict[bytes, bytes], origin: str | None
+    ) -> None:
+        methods = route_methods(scope["app"].router.routes, scope)
+        if not methods:
+            await _answer(send, 404, [(b"content-type", b"application/problem+json")], _NOT_FOUND)
+            return
+        methods.add("OPTIONS")
+        allow = ", ".join(sorted(methods)).encode()
+        answer = [(b"allow", allow), (b"cache-control", b"no-store")]
+        if is_cors_path(scope["path"]):
+            answer.append((b"vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"))
+        wanted_method = headers.get(b"access-control-request-method", b"").decode("latin-1")
+        wanted_headers = {
+            item.strip().lower()
+            for item in headers.get(b"access-control-request-headers", b"").decode("latin-1").split(",")
+            if item.strip()
+        }
+        if origin is not None and wanted_method in methods and wanted_headers <= set(ALLOWED_HEADERS):
+            answer += [
+                *self._credentials(origin),
+                (b"access-control-allow-methods", allow),
+                (b"access-control-allow-headers", ", ".join(ALLOWED_HEADERS).encode()),
+                (b"access-control-max-age", str(self.config.cors_max_age).encode()),
+            ]
+        await _answer(send, 204, answer, b"")
+
+
+_NOT_FOUND = (
+    b'{"type":"https://tokenward.dev/problems/not_found","title":"Not found","status":404,'
+    b'"detail":"Not Found","code":"not_found"}'
+)
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,232 @@
+"""The account page: profile, two-step sign-in, password, sessions, signing out.
+
+Every action is a form posted with the session's CSRF token, calls the same domain service as the API route
+that does the same thing, and ends in a redirect back to the page (or, on a refusal, the page again with the
+API's wording next to the field concerned).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from tokenward.api.rate_limit import rate_limited
+from tokenward.domain.mfa.totp import qr_code_svg
+from tokenward.domain.sessions.model import Session
+from tokenward.domain.sessions.service import Principal
+from tokenward.domain.sessions.user_agents import device_name
+from tokenward.errors import (
+    InvalidCredentials,
+    InvalidMfaCode,
+    MfaCodeReplayed,
+    MfaStateConflict,
+    NotFound,
+    PasswordRejected,
+    ReauthenticationRequired,
+)
+from tokenward.pages.forms import read_fields
+from tokenward.pages.page import CurrentPage, Page
+
+router = APIRouter(prefix="/account", include_in_schema=False)
+ACCOUNT = "/account"
+SIGN_IN = "/account/sign-in"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str
+    device: str
+    ip: str | None
+    created: str
+    last_used: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret: str
+    qr_data_uri: str
+
+    @classmethod
+    def of(cls, otpauth_uri: str) -> Enrolment:
+        secret = parse_qs(urlsplit(otpauth_uri).query).get("secret", [""])[0]
+        svg = base64.b64encode(qr_code_svg(otpauth_uri).encode()).decode()
+        return cls(secret=secret, qr_data_uri=f"data:image/svg+xml;base64,{svg}")
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def _row(session: Session, current_id: str) -> SessionRow:
+    return SessionRow(
+        id=session.id,
+        device=device_name(session.user_agent),
+        ip=session.ip,
+        created=_when(session.created_at),
+        last_used=_when(session.last_used_at),
+        current=session.id == current_id,
+    )
+
+
+async def render_account(page: Page, principal: Principal, status: int = 200, **values: Any) -> Response:
+    services = page.services
+    user_id = principal.user.id
+    sessions = await services.sessions.list_sessions(user_id)
+    uri = page.session.totp_uri
+    values.setdefault("errors", {})
+    values.setdefault("recovery_codes", None)
+    return page.render(
+        "account.html",
+        status,
+        title="Your account",
+        wide=True,
+        user=principal.user,
+        sessions=[_row(s, principal.session.id) for s in sessions],
+        mfa_enabled=await services.mfa.is_enabled(user_id),
+        recovery_left=await services.mfa.unused_recovery_codes(user_id),
+        enrolment=Enrolment.of(uri) if uri and values["recovery_codes"] is None else None,
+        notice=page.take_notice(),
+        **values,
+    )
+
+
+@router.get("")
+async def account_page(page: CurrentPage) -> Response:
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    return await render_account(page, principal)
+
+
+def _back(page: Page, notice: str) -> Response:
+    page.update(replace(page.session, notice=notice))
+    return page.redirect(ACCOUNT)
+
+
+@router.post("/profile")
+async def update_profile(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("display_name",), optional=("display_name",))
+    if errors:
+        return await render_account(page, principal, 400, errors=errors)
+    await page.services.accounts.update_profile(
+        principal, display_name=values["display_name"].strip() or None
+    )
+    return _back(page, "Profile saved.")
+
+
+@router.post("/password", dependencies=[Depends(rate_limited("login"))])
+async def change_password(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("current_password", "new_password"))
+    if errors:
+        return await render_account(page, principal, 400, errors=errors)
+    try:
+        ended = await page.services.accounts.change_password(
+            principal, values["current_password"], values["new_password"], page.context
+        )
+    except InvalidCredentials as exc:
+        return await render_account(page, principal, exc.status, errors={"current_password": exc.detail})
+    except PasswordRejected as exc:
+        message = f"{exc.title}: {exc.detail}"
+        return await render_account(page, principal, exc.status, errors={"new_password": message})
+    return _back(page, f"Password changed. {ended} other session{'s' if ended != 1 else ''} signed out.")
+
+
+@router.post("/sessions/revoke")
+async def revoke_session(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("session_id",))
+    try:
+        if errors:
+            raise NotFound("No such session")
+        await page.services.sessions.revoke_own_session(principal, values["session_id"], page.context)
+    except NotFound as exc:
+        return _back(page, exc.detail)
+    return _back(page, "That session is signed out.")
+
+
+@router.post("/sign-out")
+async def sign_out(page: CurrentPage) -> Response:
+    await page.form()
+    principal = await page.principal()
+    if principal is not None:
+        await page.services.sessions.logout(principal, everywhere=False, context=page.context)
+    page.sign_out("You are signed out.")
+    return page.redirect(SIGN_IN)
+
+
+@router.post("/sign-out-everywhere")
+async def sign_out_everywhere(page: CurrentPage) -> Response:
+    await page.form()
+    principal = await page.principal()
+    if principal is not None:
+        await page.services.sessions.logout(principal, everywhere=True, context=page.context)
+    page.sign_out("You are signed out on every device.")
+    return page.redirect(SIGN_IN)
+
+
+@router.post("/mfa/start", dependencies=[Depends(rate_limited("mfa"))])
+async def start_totp(page: CurrentPage) -> Response:
+    await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    try:
+        enrolment = await page.services.mfa.start_enrolment(principal, None, page.context)
+    except (ReauthenticationRequired, InvalidMfaCode, MfaStateConflict) as exc:
+        return await render_account(page, principal, exc.status, errors={"mfa": exc.detail})
+    page.update(replace(page.session, totp_uri=enrolment.otpauth_uri))
+    return page.redirect(ACCOUNT)
+
+
+@router.post("/mfa/confirm", dependencies=[Depends(rate_limited("mfa"))])
+async def confirm_totp(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("code",))
+    if errors:
+        return await render_account(page, principal, 400, errors=errors)
+    try:
+        codes = await page.services.mfa.confirm_enrolment(principal, values["code"], page.context)
+    except (InvalidMfaCode, MfaCodeReplayed) as exc:
+        return await render_account(page, principal, exc.status, errors={"code": exc.detail})
+    except MfaStateConflict as exc:
+        page.update(replace(page.session, totp_uri=None))
+        return await render_account(page, principal, exc.status, errors={"mfa": exc.detail})
+    page.update(replace(page.session, totp_uri=None))
+    return await render_account(page, principal, recovery_codes=codes)
+
+
+@router.post("/mfa/remove", dependencies=[Depends(rate_limited("mfa"))])
+async def remove_totp(page: CurrentPage) -> Response:
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect(SIGN_IN)
+    values, errors = read_fields(form, ("remove_code",))
+    if errors:
+        return await render_account(page, principal, 400, errors=errors)
+    try:
+        await page.services.mfa.remove_totp(principal, values["remove_code"], page.context)
+    except (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, MfaStateConflict) as exc:
+        return await render_account(page, principal, exc.status, errors={"remove_code": exc.detail})
+    return _back(page, "Two-step sign-in is off.")

@@ -1,0 +1,80 @@
+"""Refusals on the hosted pages are pages too: the API's wording and status, in HTML.
+
+The API's handlers stay in charge of every other path; these wrap them and take over only under ``/account``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tokenward.api.auth import get_context
+from tokenward.errors import TokenwardError
+from tokenward.pages.page import Page
+from tokenward.pages.session import PAGE_COOKIE, PageSessionSeal
+
+PAGES_PREFIX = "/account"
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _api_handler(app: FastAPI, kind: type[Exception]) -> Handler:
+    handler = app.exception_handlers[kind]
+
+    async def call(request: Request, exc: Exception) -> Response:
+        answer = handler(request, exc)
+        return answer if isinstance(answer, Response) else await answer
+
+    return call
+
+
+TITLES = {
+    403: "Request refused",
+    404: "Page not found",
+    405: "Not allowed",
+    413: "Too much data",
+    429: "Too many attempts",
+    503: "Please try again shortly",
+}
+
+
+def is_page_path(path: str) -> bool:
+    return path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")
+
+
+async def error_page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    services = request.app.state.services
+    session = PageSessionSeal(services.page_secret).open(request.cookies.get(PAGE_COOKIE))
+    page = Page(request, services, await get_context(request), session)
+    response = page.render(
+        "message.html",
+        status,
+        title=TITLES.get(status, "Something went wrong"),
+        message=message,
+        next_url=None,
+    )
+    response.headers.update(headers)
+    return response
+
+
+def install_page_error_handlers(app: FastAPI) -> None:
+    api_error = _api_handler(app, TokenwardError)
+    api_http_error = _api_handler(app, StarletteHTTPException)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        if not is_page_path(request.url.path) or not isinstance(exc, TokenwardError):
+            return await api_error(request, exc)
+        return await error_page(request, exc.status, exc.detail, exc.headers())
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        if not is_page_path(request.url.path) or not isinstance(exc, StarletteHTTPException):
+            return await api_http_error(request, exc)
+        message = {404: "There is no page at this address.", 405: "This page cannot be used that way."}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return await error_page(request, exc.status_code, message, {})
+
+    app.add_exception_handler(TokenwardError, on_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -1,0 +1,64 @@
+"""Reading form fields with the API's own bounds, and the allow-list check of return URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tokenward.api.browser import BrowserConfig
+from tokenward.api.schemas import MAX_CODE_CHARS, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS
+from tokenward.errors import InvalidRequest
+
+#: the same bounds as the API's request bodies (api.schemas)
+LIMITS = {
+    "email": 320,
+    "password": MAX_PASSWORD_CHARS,
+    "current_password": MAX_PASSWORD_CHARS,
+    "new_password": MAX_PASSWORD_CHARS,
+    "code": MAX_CODE_CHARS,
+    "remove_code": MAX_CODE_CHARS,
+    "token": MAX_TOKEN_CHARS,
+    "display_name": 200,
+    "session_id": 64,
+}
+MISSING = {
+    "email": "Enter your e-mail address",
+    "password": "Enter your password",
+    "current_password": "Enter your current password",
+    "new_password": "Enter a new password",
+    "code": "Enter the code",
+    "remove_code": "Enter a current code or a recovery code",
+    "token": "The code from the link is missing: open the link from the e-mail again",
+}
+
+
+def read_fields(
+    form: Mapping[str, str], names: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The named fields (whitespace kept: it may belong to a password) and an error per field that is wrong."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in names:
+        value = form.get(name, "")
+        if len(value) > LIMITS[name]:
+            errors[name] = f"Too long: at most {LIMITS[name]} characters"
+        elif not value and name not in optional:
+            errors[name] = MISSING.get(name, "This field is required")
+        values[name] = value if len(value) <= LIMITS[name] else ""
+    return values, errors
+
+
+class ReturnUrlRefused(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__(
+            "The address to return to after signing in is not on this service's list of allowed addresses, "
+            "so it was refused."
+        )
+
+
+def checked_return_to(value: str | None, config: BrowserConfig) -> str | None:
+    """An exact entry of the allow-list, or ``None`` when none was asked for; anything else is refused."""
+    if not value:
+        return None
+    if value in config.return_urls:
+        return value
+    raise ReturnUrlRefused()

@@ -1,0 +1,169 @@
+"""One request to a hosted page: its sealed session, its CSP nonce, its form, and how it answers.
+
+Every answer carries a strict Content-Security-Policy: nothing from another origin, scripts only from this
+server's own files (no inline script at all), styles from the page's stylesheet plus one inline block that
+carries the page's nonce (the brand colour), forms only to this server (and to the allow-listed return URLs a
+sign-in redirects to), and no framing. Templates are rendered with autoescaping, so every value a user or an
+attacker supplied comes out as text.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tokenward.api.auth import get_context, get_services
+from tokenward.api.browser import BrowserConfig, origin_of
+from tokenward.api.services import ApiServices
+from tokenward.domain.context import RequestContext
+from tokenward.domain.sessions.service import Principal, TokenPair
+from tokenward.errors import CsrfFailed, InvalidGrant, InvalidToken
+from tokenward.pages.session import PAGE_COOKIE, PageSession, PageSessionSeal
+
+MAX_FIELDS = 20
+TEMPLATES = Environment(
+    loader=PackageLoader("tokenward.pages", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class PageCsrfFailed(CsrfFailed):
+    """A form without this session's synchronizer token: sent by another site, or from an expired page."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form could not be accepted: it was not sent from this site's own page, or the page is too "
+            "old. Go back, reload the page and try again."
+        )
+
+
+def content_security_policy(nonce: str, config: BrowserConfig) -> str:
+    form_targets = " ".join(sorted({origin_of(url) for url in config.return_urls}))
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+        f"form-action 'self'{' ' + form_targets if form_targets else ''}; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    )
+
+
+class Page:
+    def __init__(
+        self,
+        request: Request,
+        services: ApiServices,
+        context: RequestContext,
+        session: PageSession | None,
+    ) -> None:
+        self.request = request
+        self.services = services
+        self.context = context
+        self.config: BrowserConfig = request.app.state.config.browser
+        self._seal = PageSessionSeal(services.page_secret)
+        self._changed = session is None
+        self.session = session or PageSession.anonymous()
+        self.nonce = secrets.token_urlsafe(16)
+        self._form: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------------------------------- session
+
+    def update(self, session: PageSession) -> None:
+        self.session = session
+        self._changed = True
+
+    def take_notice(self) -> str | None:
+        notice = self.session.notice
+        if notice is not None:
+            self.update(replace(self.session, notice=None))
+        return notice
+
+    def sign_in(self, pair: TokenPair) -> None:
+        self.update(self.session.started(pair.access_token, pair.refresh_token))
+
+    def sign_out(self, notice: str | None = None) -> None:
+        self.update(PageSession(csrf=secrets.token_urlsafe(32), notice=notice))
+
+    async def principal(self) -> Principal | None:
+        """The signed-in user, refreshing the session's access token when it has expired."""
+        session = self.session
+        if session.access_token is None:
+            return None
+        try:
+            return await self.services.sessions.authenticate(session.access_token)
+        except InvalidToken as exc:
+            if exc.reason != "expired" or session.refresh_token is None:
+                self.sign_out()
+                return None
+        try:
+            pair = await self.services.sessions.refresh(session.refresh_token, self.context)
+        except (InvalidGrant, InvalidToken):
+            self.sign_out()
+            return None
+        self.update(session.with_tokens(pair.access_token, pair.refresh_token))
+        return await self.services.sessions.authenticate(pair.access_token)
+
+    # ---------------------------------------------------------------------------------------------- forms
+
+    async def form(self) -> dict[str, str]:
+        """The submitted form, after its CSRF token was checked against this session's (``PageCsrfFailed``)."""
+        if self._form is None:
+            content_type = self.request.headers.get("content-type", "")
+            self._form = {}
+            # anything but a form (no body, JSON, ...) has no token either, and is refused below
+            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                data = await self.request.form(max_files=0, max_fields=MAX_FIELDS)
+                self._form = {key: value for key, value in data.items() if isinstance(value, str)}
+        sent = self._form.get("csrf_token", "")
+        if not hmac.compare_digest(sent.encode(), self.session.csrf.encode()):
+            raise PageCsrfFailed()
+        return self._form
+
+    # -------------------------------------------------------------------------------------------- answers
+
+    def render(self, template: str, status: int = 200, **values: Any) -> Response:
+        html = TEMPLATES.get_template(template).render(
+            brand=self.config,
+            csrf_token=self.session.csrf,
+            nonce=self.nonce,
+            signed_in=self.session.signed_in,
+            **values,
+        )
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Content-Security-Policy"] = content_security_policy(self.nonce, self.config)
+        return self._finish(response)
+
+    def redirect(self, url: str) -> Response:
+        return self._finish(RedirectResponse(url, status_code=303))
+
+    def _finish(self, response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-store"
+        if self._changed:
+            response.set_cookie(
+                PAGE_COOKIE,
+                self._seal.seal(self.session),
+                path="/",
+                secure=True,
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
+
+async def get_page(
+    request: Request,
+    services: Annotated[ApiServices, Depends(get_services)],
+    context: Annotated[RequestContext, Depends(get_context)],
+) -> Page:
+    seal = PageSessionSeal(services.page_secret)
+    return Page(request, services, context, seal.open(request.cookies.get(PAGE_COOKIE)))
+
+
+CurrentPage = Annotated[Page, Depends(get_page)]
