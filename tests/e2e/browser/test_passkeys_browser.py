@@ -70,7 +70,7 @@ def test_register_a_passkey_then_sign_in_with_it_alone(browser: Browser, site: S
     page.get_by_role("button", name="Sign out of this device").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     screenshot(page, "sign-in-with-passkey")
-    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.get_by_role("button", name="Use a passkey instead").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     expect(page.get_by_text(ADDRESS)).to_be_visible()
     [used] = _credentials(cdp, authenticator)
