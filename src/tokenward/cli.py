@@ -1,4 +1,4 @@
-"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup.
+"""The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``).
 
 Exit codes: 0 success, 1 the action was refused (for example no such user), 2 usage or configuration error.
 Errors are one plain line on stderr, never a stack trace.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tokenward import cli_admin
 from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
 from tokenward.domain.keys.encryption import KeyEncryptor
@@ -206,8 +207,16 @@ def cmd_cleanup(_args: argparse.Namespace) -> int:
 
 def cmd_clients_create(args: argparse.Namespace) -> int:
     async def action(container: Container) -> int:
-        created = await container.api_clients.create(args.name)
-        print(json.dumps({"client_id": created.client.id, "client_secret": created.secret}))
+        created = await container.api_clients.create(args.name, frozenset(args.scope))
+        print(
+            json.dumps(
+                {
+                    "client_id": created.client.id,
+                    "client_secret": created.secret,
+                    "scopes": sorted(created.client.scopes),
+                }
+            )
+        )
         print("the secret is shown only now; store it in the resource server's secret store", file=sys.stderr)
         return EXIT_OK
 
@@ -219,7 +228,12 @@ def cmd_clients_list(_args: argparse.Namespace) -> int:
         for client in await container.api_clients.list_clients():
             print(
                 json.dumps(
-                    {"client_id": client.id, "name": client.name, "created_at": client.created_at.isoformat()}
+                    {
+                        "client_id": client.id,
+                        "name": client.name,
+                        "created_at": client.created_at.isoformat(),
+                        "scopes": sorted(client.scopes),
+                    }
                 )
             )
         return EXIT_OK
@@ -278,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = users.add_parser(name, help=f"{name} an account (disabling ends its sessions)")
         command.add_argument("email")
         command.set_defaults(func=_set_disabled(disabled))
+    cli_admin.register(sub, users, _with_container)
 
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("list", help="list signing keys and their states").set_defaults(func=cmd_keys_list)
@@ -298,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create_client = clients.add_parser("create", help="register a resource server; prints its secret once")
     create_client.add_argument("name")
+    create_client.add_argument(
+        "--scope", action="append", default=[], help="grant a scope (admin: the admin API); repeatable"
+    )
     create_client.set_defaults(func=cmd_clients_create)
     clients.add_parser("list", help="list registered API clients").set_defaults(func=cmd_clients_list)
     delete_client = clients.add_parser("delete", help="remove an API client (its secret stops working)")

@@ -106,6 +106,10 @@ class Settings(FactorSettings):
     cleanup_interval: int = Field(default=3600, ge=60)
     #: revoked sessions and expired refresh-token hashes are kept this long before clean-up deletes them
     cleanup_retention: int = Field(default=7 * 24 * 3600, ge=0)
+    #: personal fields (IP address, user agent) of audit events older than this are deleted by the clean-up
+    audit_retention_days: int = Field(default=365, ge=1, le=3650)
+    #: how often each server process logs the audit chain's head (seq and hash), so a cut-off tail shows
+    audit_head_log_interval: int = Field(default=3600, ge=10)
     #: run the periodic tasks (key rotation step, key-ring reload, clean-up) inside the server
     background_tasks: bool = True
 

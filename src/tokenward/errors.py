@@ -117,6 +117,27 @@ class MethodNotAllowed(TokenwardError):
         return {"Allow": self.allow} if self.allow else {}
 
 
+class UnsupportedMediaType(TokenwardError):
+    """A body sent as a media type the operation does not read (or with no ``Content-Type`` at all).
+
+    The answer names the accepted types in ``Accept-Post`` (W3C LDP §7.1) or, for PATCH, ``Accept-Patch``
+    (RFC 5789 §3.1), as RFC 9110 §15.5.16 suggests."""
+
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+    oauth_error = "invalid_request"
+
+    def __init__(self, accepted: Sequence[str], *, method: str = "POST") -> None:
+        self.accepted = tuple(accepted)
+        self.method = method.upper()
+        super().__init__(f"Send the body as {' or '.join(self.accepted)}")
+
+    def headers(self) -> dict[str, str]:
+        name = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}.get(self.method)
+        return {name: ", ".join(self.accepted)} if name else {}
+
+
 class PasswordRejected(TokenwardError):
     """A new password breaks the policy; ``reasons`` says every rule it breaks."""
 
@@ -140,6 +161,13 @@ class InvalidCredentials(TokenwardError):
     status = 401
     title = "Invalid e-mail or password"
     oauth_error = "invalid_grant"
+
+
+class AccountGone(InvalidCredentials):
+    """A row was written for an account (or session) that was deleted meanwhile, e.g. a sign-in racing the
+    account's erasure: the database refused the row, and the caller gets the answer an unknown account gets."""
+
+    title = "Invalid e-mail or password"
 
 
 class AccountDisabled(TokenwardError):
@@ -480,3 +508,12 @@ class CodeSendLimited(RetryLater):
     def __init__(self, *, retry_after: int) -> None:
         self.retry_after = max(retry_after, 1)
         super().__init__(f"Too many codes were sent; retry after {self.retry_after} seconds")
+
+
+class RecentSignInRequired(TokenwardError):
+    """Export and erasure hand out or destroy everything; they need a sign-in from the last few minutes."""
+
+    code = "recent_sign_in_required"
+    status = 403
+    title = "Recent sign-in required"
+    oauth_error = "invalid_request"

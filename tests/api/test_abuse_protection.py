@@ -207,7 +207,7 @@ async def test_credential_stuffing_blocks_the_source_and_is_recorded_once(api: R
     assert codes == ["invalid_credentials"] * 15 + ["too_many_attempts"] * 2
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) == 900
-    events = await api.container.audit_repository.list_events(event_type="credential_stuffing_detected")
+    events = await api.container.audit_log.list_events(event_type="credential_stuffing_detected")
     assert [e.ip for e in events].count(stuffer) == 1
     async with client_from(api) as other:
         assert (await login(other, "victim1@example.com")).json()["code"] == "invalid_credentials"
@@ -230,7 +230,7 @@ async def test_throttling_is_audited_once_per_window_not_per_request(api: Runnin
     async with client_from(api) as client:
         for _ in range(9):
             await login(client, email)
-    events = await api.container.audit_repository.list_events(event_type="account_throttled")
+    events = await api.container.audit_log.list_events(event_type="account_throttled")
     mine = [e for e in events if e.details.get("scope") == "account_per_address"]
     assert len({(e.ip, e.details["account"]) for e in mine}) == len(mine)
     metrics = (await api.client.get("/metrics")).text

@@ -47,7 +47,7 @@ async def test_preflight_from_an_allowed_origin_names_the_routes_methods(api: Ru
     assert _cors_headers(response) == {
         "access-control-allow-origin": APP_ORIGIN,
         "access-control-allow-credentials": "true",
-        "access-control-allow-methods": "GET, OPTIONS, PATCH",
+        "access-control-allow-methods": "DELETE, GET, OPTIONS, PATCH",
         "access-control-allow-headers": "authorization, content-type, x-tokenward-csrf, x-tokenward-transport",
         "access-control-max-age": "600",
     }

@@ -17,7 +17,7 @@ from tests.mfa_support import body_of, claims_of, enrol_totp, outbox_messages, p
 from tests.sms_support import CODE, SmsGateway, sms_gateway
 from tokenward.adapters.sql.factors import SqlOtpRepository
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.mfa.factor_storage import Channel, CodePurpose
+from tokenward.domain.mfa.model import Channel, CodePurpose
 
 #: as the operator writes it in TOKENWARD_SMS_WEBHOOK_SECRET; the HMAC key is its UTF-8 bytes
 SECRET = secrets.token_hex(32)

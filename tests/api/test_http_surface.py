@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.harness import STRONG_PASSWORD, TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer
@@ -32,7 +34,7 @@ async def test_oversized_body_gets_413(api: RunningApp) -> None:
 
 @pytest.mark.threat("T-API-01")
 async def test_oversized_chunked_body_without_length_gets_413(api: RunningApp) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(100):
             yield b"x" * 1024
 

@@ -38,8 +38,8 @@ async def test_rewrap_then_restart_with_the_new_kek_keeps_authenticators_and_key
         await api.container.keys.revoke(first_kid)
         report = await api.container.kek_rotation().rewrap(KeyEncryptor(new_raw))
         assert (report.signing_keys, report.totp_secrets) == (2, 1)
-        events = await api.container.audit_repository.list_events(event_type="keys_rewrapped")
-        assert events[0].details == {"signing_keys": 2, "mfa_factors": 1}
+        events = await api.container.audit_log.list_events(event_type="keys_rewrapped")
+        assert events[0].details == {"signing_keys": 2, "mfa_factors": 1, "audit_data_keys": 1}
 
     clock.advance(30)
     async with running_app(make_settings(tmp_path, kek=new_text), clock) as restarted:
@@ -49,6 +49,9 @@ async def test_rewrap_then_restart_with_the_new_kek_keeps_authenticators_and_key
             "/v1/login/mfa", json={"mfa_token": step["mfa_token"], "code": code}
         )
         assert signed_in.status_code == 200, signed_in.text
+        # the audit data keys were rewrapped too: personal fields recorded before the rotation still open
+        signup = (await restarted.container.audit_log.list_events(event_type="signup"))[0]
+        assert signup.ip == "203.0.113.7"
 
 
 async def test_a_rotation_that_cannot_decrypt_everything_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -60,12 +60,13 @@ async def test_bad_token_requests_get_rfc6749_errors(
         assert submitted_token not in body["error_description"]
 
 
-async def test_unsupported_content_type_is_invalid_request(api: RunningApp) -> None:
+async def test_unsupported_content_type_is_415(api: RunningApp) -> None:
     response = await api.client.post(
         "/oauth/token", content=b"grant_type=refresh_token", headers={"Content-Type": "text/plain"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 415
     assert response.json()["error"] == "invalid_request"
+    assert response.headers["accept-post"] == "application/x-www-form-urlencoded, application/json"
 
 
 async def test_repeated_parameters_are_refused(api: RunningApp) -> None:

@@ -200,9 +200,7 @@ async def test_a_counter_that_goes_backwards_is_refused_and_recorded_as_a_clone(
     assert refusal(await sign_in_with(api, same)) == (401, "passkey_counter_regressed")
 
     me = (await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).json()
-    events = await api.container.audit_repository.list_events(
-        user_id=me["id"], event_type="passkey_clone_suspected"
-    )
+    events = await api.container.audit_log.list_events(user_id=me["id"], event_type="passkey_clone_suspected")
     assert [(e.details["stored_count"], e.details["received_count"]) for e in events] == [(3, 3), (3, 2)]
 
 

@@ -40,7 +40,7 @@ async def test_idle_and_revoked_sessions_are_deleted_and_live_ones_kept(api: Run
     assert report.deleted["sessions"] == 2
     assert (await api.refresh(idle["refresh_token"])).json()["error"] == "invalid_grant"
     assert (await api.refresh(live["refresh_token"])).status_code == 200
-    events = await api.container.audit_repository.list_events(event_type=AuditEventType.CLEANUP_COMPLETED)
+    events = await api.container.audit_log.list_events(event_type=AuditEventType.CLEANUP_COMPLETED)
     assert events[0].details["deleted"]["sessions"] == 2
 
 

@@ -46,7 +46,7 @@ async def _login_via(api: RunningApp, peer: str, forwarded_for: str) -> httpx.Re
 async def test_trusted_proxy_forwards_the_real_client_address(api: RunningApp) -> None:
     statuses = [(await _login_via(api, PROXY, f"203.0.113.{n}")).status_code for n in range(5)]
     assert statuses == [401] * 5  # five different clients behind the proxy, each under its own limit
-    events = await api.container.audit_repository.list_events(event_type="login_failed")
+    events = await api.container.audit_log.list_events(event_type="login_failed")
     assert {e.ip for e in events} >= {f"203.0.113.{n}" for n in range(5)}
 
 

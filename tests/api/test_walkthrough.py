@@ -52,7 +52,7 @@ async def test_reuse_of_a_rotated_refresh_token_after_the_grace_window_revokes_t
     assert (await api.refresh(successor["refresh_token"])).json()["error"] == "invalid_grant"
     me = await api.client.get("/v1/me", headers=bearer(successor["access_token"]))
     assert me.status_code == 401
-    events = await api.container.audit_repository.list_events(event_type="refresh_token_reuse")
+    events = await api.container.audit_log.list_events(event_type="refresh_token_reuse")
     assert any(event.session_id == tokens["session_id"] for event in events)
 
 

@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import text
 
 from tests import fakes
+from tests.audit_support import sql_audit_log
 from tests.databases import create_fresh_postgres_database, drop_postgres_database
 from tokenward.adapters.sql import (
     Database,
-    SqlAuditRepository,
     SqlKeyRepository,
     SqlSessionRepository,
     SqlUserRepository,
@@ -40,11 +40,12 @@ from tokenward.adapters.sql.tables import metadata
 from tokenward.domain.accounts.users import UserRepository
 from tokenward.domain.audit.events import AuditRepository
 from tokenward.domain.clients.api_clients import ApiClientRepository
+from tokenward.domain.clock import SystemClock
 from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
 from tokenward.domain.keys.model import KeyRepository
 from tokenward.domain.leases import LeaseRepository
-from tokenward.domain.mfa.factor_storage import OtpRepository, PasskeyRepository
+from tokenward.domain.mfa.ports import OtpRepository, PasskeyRepository
 from tokenward.domain.mfa.storage import MfaChallengeRepository, MfaRepository
 from tokenward.domain.sessions.model import SessionRepository
 
@@ -104,7 +105,7 @@ class Stores:
             users=SqlUserRepository(db),
             sessions=SqlSessionRepository(db),
             keys=SqlKeyRepository(db),
-            audit=SqlAuditRepository(db),
+            audit=sql_audit_log(db, SystemClock()),
             one_time_tokens=SqlOneTimeTokenRepository(db),
             mfa=mfa,
             mfa_challenges=mfa,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
+from tests.audit_support import sql_audit_log
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlAuditRepository, SqlSessionRepository, async_url
+from tokenward.adapters.sql import Database, SqlSessionRepository, async_url
 from tokenward.domain.clock import FrozenClock
-from tokenward.errors import ConfigurationError
+from tokenward.errors import AccountGone, ConfigurationError
 
 
 async def test_ping(db: Database) -> None:
@@ -22,13 +22,14 @@ async def test_ping(db: Database) -> None:
 async def test_foreign_keys_are_enforced(db: Database, clock: FrozenClock) -> None:
     orphan = records.session("no-such-user", clock.now())
 
-    with pytest.raises(IntegrityError):
+    # the caller learns the account is gone, as a sign-in racing the account's erasure does
+    with pytest.raises(AccountGone):
         await SqlSessionRepository(db).create(orphan, records.refresh_token(orphan, clock.now()))
 
 
 async def test_many_concurrent_writers_all_succeed(db: Database, clock: FrozenClock) -> None:
     """No "database is locked" on SQLite: writers queue for the write lock instead of failing."""
-    audit = SqlAuditRepository(db)
+    audit = sql_audit_log(db, clock)
 
     await asyncio.gather(
         *(audit.record(records.audit_event(clock.now(), details={"n": n})) for n in range(50))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.contract.conftest import Stores
 from tokenward.domain.accounts.users import User
-from tokenward.domain.mfa.factor_storage import (
+from tokenward.domain.mfa.model import (
     Ceremony,
     Channel,
     CodePurpose,

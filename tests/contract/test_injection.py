@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.audit_support import sql_audit_log
 from tests.contract import records
-from tokenward.adapters.sql import Database, SqlAuditRepository, SqlSessionRepository, SqlUserRepository
+from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
 from tokenward.domain.clock import FrozenClock
 
 pytestmark = pytest.mark.threat("T-API-06")
@@ -40,7 +41,7 @@ async def test_hostile_email_is_stored_and_looked_up_literally(
 async def test_hostile_identifiers_match_nothing(db: Database, clock: FrozenClock) -> None:
     users = SqlUserRepository(db)
     sessions = SqlSessionRepository(db)
-    audit = SqlAuditRepository(db)
+    audit = sql_audit_log(db, clock)
     alice = records.user(clock.now())
     await users.add(alice)
     owned = records.session(alice.id, clock.now())

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.base import DuplicateKey
-from tokenward.domain.mfa.factor_storage import (
+from tokenward.domain.mfa.model import (
     Channel,
     CodePurpose,
     OtpChallenge,

@@ -317,11 +317,11 @@ def build_attack_cases(
     # T-JWT-14: tampered payload under the original signature, and a signature spliced from another token
     escalated = b64url(json_text(f.claims(sub="admin", scope="admin openid profile")).encode())
     add("tampered_payload", "T-JWT-14", f"{header_segment}.{escalated}.{signature_segment}", "bad_signature")
-    other = f.token(claims=f.claims(sub="someone-else")).split(".")
+    other_signature = f.token(claims=f.claims(sub="someone-else")).split(".")[2]
     add(
         "signature_spliced_from_other_token",
         "T-JWT-14",
-        f"{header_segment}.{payload_segment}.{other[2]}",
+        f"{header_segment}.{payload_segment}.{other_signature}",
         "bad_signature",
     )
     extended_exp = b64url(json_text(f.claims(exp=t + 3000)).encode())
@@ -529,7 +529,7 @@ def build_attack_cases(
     )
 
     # T-JWT-10: issuer, exact match only
-    for name, value in (
+    for name, iss in (
         ("other", "https://attacker.example"),
         ("trailing_slash", issuer + "/"),
         ("prefix", issuer[:-1]),
@@ -537,11 +537,11 @@ def build_attack_cases(
         ("different_case", issuer.upper() if issuer.upper() != issuer else issuer.lower()),
         ("list", [issuer]),
     ):
-        add(f"iss_{name}", "T-JWT-10", f.token(claims=f.claims(iss=value)), "bad_issuer")
+        add(f"iss_{name}", "T-JWT-10", f.token(claims=f.claims(iss=iss)), "bad_issuer")
     add("iss_missing", "T-JWT-10", f.token(claims=f.claims(iss=DROP)), "missing_claim")
 
     # T-JWT-11: audience
-    for name, value in (
+    for name, aud in (
         ("other", "https://other-api.example"),
         ("list_without_ours", ["https://other-api.example", "https://third.example"]),
         ("empty_list", []),
@@ -549,7 +549,7 @@ def build_attack_cases(
         ("different_case", audience.upper() if audience.upper() != audience else audience.lower()),
         ("number", 7),
     ):
-        add(f"aud_{name}", "T-JWT-11", f.token(claims=f.claims(aud=value)), "bad_audience")
+        add(f"aud_{name}", "T-JWT-11", f.token(claims=f.claims(aud=aud)), "bad_audience")
     add("aud_missing", "T-JWT-11", f.token(claims=f.claims(aud=DROP)), "missing_claim")
 
     # T-JWT-12: other token kinds and wrong explicit type

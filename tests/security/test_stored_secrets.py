@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from tests.harness import RunningApp, make_settings, running_app
 
 PASSWORD = "a passphrase only this test uses"
@@ -43,6 +44,7 @@ async def test_database_files_hold_no_private_signing_key(api: RunningApp) -> No
     """Attack: copy the database and sign tokens with the stored private key."""
     signing_key = api.container.key_ring.signing_key
     private = signing_key.key.private_key
+    assert isinstance(private, ec.EllipticCurvePrivateKey)  # the default ES256 key: a 32-byte private scalar
     der = private.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 from tests.security.jwt_attacks import (
     AUDIENCE,
     ISSUER,
@@ -53,6 +54,8 @@ VARIANTS = settings(
 
 def library_signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
     """The replaced path: joserfc's compact-JWS validation restricted to the key's one algorithm."""
+    # the ring's verification keys hold the joserfc key it publishes, which is what joserfc verifies with
+    assert isinstance(key.key, ECKey | OKPKey | RSAKey)
     header_segment, payload_segment = unverified.signing_input.split(b".")
     obj = jws.CompactSignature({"alg": key.alg}, unverified.signing_input)
     obj.segments.update(

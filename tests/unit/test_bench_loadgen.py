@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 from bench import loadgen
 
@@ -36,7 +37,8 @@ async def token_endpoint(used: set[str], reader: asyncio.StreamReader, writer: a
     writer.close()
 
 
-async def run_against(used: set[str], tokens: list[str], **spec: object) -> dict[str, object]:
+async def run_against(used: set[str], tokens: list[str], **spec: object) -> dict[str, Any]:
+    """The load generator's report, typed as ``loadgen.run`` returns it (a JSON-ready dict of mixed values)."""
     server = await asyncio.start_server(lambda r, w: token_endpoint(used, r, w), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:

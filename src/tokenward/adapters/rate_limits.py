@@ -17,7 +17,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import Redis
 
-from tokenward.domain.abuse.throttle import Decision, Rate
+from tokenward.domain.abuse.model import Decision, Rate
 from tokenward.errors import DependencyUnavailable
 
 _NAMESPACE = "tokenward"

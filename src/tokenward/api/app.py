@@ -16,12 +16,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.cors import CorsMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
+from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
-from tokenward.api.routes import accounts, health, mfa, oauth, oauth_lifecycle, password_reset, wellknown
+from tokenward.api.routes import (
+    accounts,
+    admin,
+    health,
+    mfa,
+    oauth,
+    oauth_lifecycle,
+    password_reset,
+    privacy,
+    wellknown,
+)
 from tokenward.api.routes import email as email_routes
 from tokenward.api.routes import factors as factor_routes
 from tokenward.api.routes import passkeys as passkey_routes
 from tokenward.api.routes import sessions as session_routes
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig
 from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 
@@ -37,11 +49,14 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # every route reads JSON bodies with the one decoder (api.routing); routers say so with route_class too
+    app.router.route_class = JsonBodyRoute
     app.state.config = config
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
     app.state.transports = Transports(BearerTransport(), CookieTransport(config.browser))
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
     app.include_router(factor_routes.router)
@@ -51,6 +66,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(oauth_lifecycle.router)
     app.include_router(session_routes.router)
+    app.include_router(privacy.router)
+    app.include_router(admin.router)
     app.include_router(wellknown.router)
     app.include_router(health.router)
 

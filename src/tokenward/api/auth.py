@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.openapi.models import HTTPBase as HTTPBaseModel
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 
+from tokenward.api.refusals import refuses
 from tokenward.api.services import ApiServices
 from tokenward.api.transport import Transports
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.service import Principal
-from tokenward.errors import AuthenticationRequired
+from tokenward.errors import AuthenticationRequired, DependencyUnavailable, InvalidToken
 
 # The dependencies below are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in
 # its thread pool, and that hand-off cost more than the rest of an introspection (bench/README.md).
@@ -39,6 +41,25 @@ class AccessTokenScheme(SecurityBase):
 access_token_scheme = AccessTokenScheme()
 
 
+class ClientCredentialsScheme(SecurityBase):
+    """A security dependency: the ``Authorization`` header by which a registered API client authenticates
+    with HTTP Basic on ``/oauth/revoke`` and ``/oauth/introspect`` (RFC 6749 §2.3.1), or ``None``. It only
+    hands the header over; ``routes.oauth_lifecycle`` decodes it. Declares the scheme in the OpenAPI document."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBaseModel(
+            scheme="basic",
+            description="A registered API client: client id and secret, each form-urlencoded (RFC 6749 §2.3.1)",
+        )
+        self.scheme_name = "ClientBasic"
+
+    async def __call__(self, request: Request) -> str | None:
+        return request.headers.get("authorization")
+
+
+client_credentials_scheme = ClientCredentialsScheme()
+
+
 async def get_services(request: Request) -> ApiServices:
     services: ApiServices = request.app.state.services
     return services
@@ -56,6 +77,7 @@ async def get_context(request: Request) -> RequestContext:
     return RequestContext(ip=ip, user_agent=request.headers.get("user-agent"))
 
 
+@refuses(AuthenticationRequired, InvalidToken, DependencyUnavailable)
 async def get_principal(
     services: Annotated[ApiServices, Depends(get_services)],
     access_token: Annotated[str | None, Depends(access_token_scheme)],
@@ -69,3 +91,4 @@ Services = Annotated[ApiServices, Depends(get_services)]
 RequestTransports = Annotated[Transports, Depends(get_transports)]
 Context = Annotated[RequestContext, Depends(get_context)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+ClientAuthorization = Annotated[str | None, Depends(client_credentials_scheme)]

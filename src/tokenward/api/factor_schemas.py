@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tokenward.api.schemas import MAX_CODE_CHARS, MAX_TOKEN_CHARS, CurrentFactor, StrictModel
-from tokenward.domain.mfa.factor_storage import OtpFactor, Passkey
 from tokenward.domain.mfa.factors import FactorOverview, shown_destination
+from tokenward.domain.mfa.model import OtpFactor, Passkey
 from tokenward.domain.mfa.otp_codes import CodeSent
 
 

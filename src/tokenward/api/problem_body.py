@@ -44,13 +44,21 @@ class ProblemBody:
         return json.dumps(self.document).encode()
 
 
+def answer_status(error: type[TokenwardError] | TokenwardError, *, oauth: bool) -> int:
+    """The status an error is answered with (the OpenAPI document asks this too)."""
+    # RFC 6749 §5.2: on the OAuth endpoints a failed client authentication is 401, whatever else it says
+    if oauth and error.oauth_error == "invalid_client":
+        return 401
+    return error.status
+
+
 def problem_body(error: TokenwardError, *, oauth: bool) -> ProblemBody:
     """The body for ``error``: the RFC 6749 shape when ``oauth``, an RFC 9457 problem document otherwise."""
     if oauth:
-        # RFC 6749 §5.2: a failed client authentication is 401, whatever else the error says
-        status = 401 if error.oauth_error == "invalid_client" else error.status
         return ProblemBody(
-            status, {"error": error.oauth_error, "error_description": error.detail}, OAUTH_ERROR_JSON
+            answer_status(error, oauth=True),
+            {"error": error.oauth_error, "error_description": error.detail},
+            OAUTH_ERROR_JSON,
         )
     document: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + error.code,

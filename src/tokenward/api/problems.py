@@ -11,9 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from structlog import get_logger
 
-from tokenward.adapters.logging import get_logger
 from tokenward.api.problem_body import is_oauth_path, problem_body
+from tokenward.api.routing import allowed_methods
 from tokenward.errors import InvalidRequest, MethodNotAllowed, NotFound, RequestTooLarge, TokenwardError
 
 _log = get_logger("tokenward.api")
@@ -74,7 +75,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(_from_http_exception(exc), request)
+        error = _from_http_exception(exc)
+        if isinstance(error, MethodNotAllowed):
+            # the framework's Allow names the methods of the first route on the path only
+            error.allow = allowed_methods(request.app, request.scope) or error.allow
+        return problem_response(error, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 
 from tokenward.api.auth import Context, Services
+from tokenward.api.refusals import refuses
 from tokenward.domain.abuse.throttle import Decision
-from tokenward.errors import rate_limit_headers
+from tokenward.errors import DependencyUnavailable, RateLimited, rate_limit_headers
 
 
 def decision_headers(policy: str, decision: Decision) -> dict[str, str]:
@@ -32,6 +33,7 @@ def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
     setting, so a new limited route is one ``rate_limit_<route>`` field in ``Settings`` and this dependency.
     """
 
+    @refuses(RateLimited, DependencyUnavailable)
     async def dependency(services: Services, context: Context, request: Request) -> None:
         if services.throttle is None:
             return

@@ -1,26 +1,50 @@
-"""Request and response bodies. Secrets are accepted as plain strings with size bounds, never echoed back."""
+"""Request and response bodies. Secrets are accepted as plain strings with size bounds, never echoed back.
+
+Request models are strict: no member the model does not name (``additionalProperties: false`` in the
+OpenAPI document), and no conversion between JSON types, so ``{"all": "yes"}`` is refused as the document's
+``"type": "boolean"`` says, not read as true.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue
 
+from tokenward.domain.accounts.display_names import MAX_DISPLAY_NAME_LENGTH
+from tokenward.domain.accounts.passwords.policy import PasswordPolicy
 from tokenward.domain.accounts.users import User
 from tokenward.domain.mfa.proofs import FactorProof
 from tokenward.domain.sessions.service import TokenPair
 
 MAX_PASSWORD_CHARS = 4096
+_POLICY = PasswordPolicy()
+#: what the document says of a new password: the policy's length limits (its floor; a deployment may raise the
+#: minimum). The model itself takes any bounded string, so a password outside them gets the policy's
+#: 422 ``password_rejected`` with every reason, rather than a bare validation error.
+NEW_PASSWORD_DOCUMENTED: dict[str, JsonValue] = {
+    "minLength": _POLICY.min_length,
+    "maxLength": _POLICY.max_length,
+    "description": (
+        f"At least {_POLICY.min_length} characters (or the configured minimum) and at most "
+        f"{_POLICY.max_length}; not a common, breached-looking or trivial password, nor one made of the "
+        "e-mail address or the service name. Otherwise 422 password_rejected, with every reason."
+    ),
+}
+
+
+def new_password_field() -> Any:
+    return Field(min_length=1, max_length=MAX_PASSWORD_CHARS, json_schema_extra=NEW_PASSWORD_DOCUMENTED)
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SignupRequest(StrictModel):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    password: str = new_password_field()
 
 
 class SignupAccepted(BaseModel):
@@ -75,12 +99,17 @@ class UserProfile(BaseModel):
 
 
 class ProfileUpdate(StrictModel):
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(
+        default=None,
+        max_length=MAX_DISPLAY_NAME_LENGTH,
+        # documents ``checked_display_name`` (the rule itself): \p{C} is Cc, Cf, Cs, Co and Cn, then Zl and Zp
+        json_schema_extra={"pattern": r"^[^\p{C}\u2028\u2029]*$"},
+    )
 
 
 class PasswordChangeRequest(StrictModel):
     current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
-    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = new_password_field()
 
 
 class PasswordChanged(BaseModel):
@@ -177,7 +206,7 @@ class ForgotPasswordRequest(StrictModel):
 
 class PasswordResetRequest(StrictModel):
     token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
-    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = new_password_field()
 
 
 class PasswordResetDone(BaseModel):

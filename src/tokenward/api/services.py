@@ -12,6 +12,8 @@ from typing import Any
 
 from tokenward.api.browser import BrowserConfig
 from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.administration import AdminService
+from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.clients.api_clients import ApiClientService
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
@@ -50,6 +52,8 @@ class ApiServices:
     #: registered resource servers (introspection, revocation)
     api_clients: ApiClientService
     introspector: Introspector
+    privacy: PrivacyService
+    admin: AdminService
     #: raises when a dependency (database, Redis) does not answer
     readiness_checks: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     #: abuse protection (rate limits, back-off); ``None`` only in tests that build services by hand

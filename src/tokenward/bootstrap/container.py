@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from tokenward.adapters.email import BackgroundMailer
-from tokenward.adapters.logging import LogAuditSink
+from tokenward.adapters.logging import LogAuditSink, get_logger
 from tokenward.adapters.metrics import MetricsAuditSink
-from tokenward.adapters.sql import Database, SqlAuditRepository, SqlUserRepository
+from tokenward.adapters.sql import Database, SqlUserRepository
 from tokenward.api.services import ApiServices
 from tokenward.background import BackgroundTasks, PeriodicTask
 from tokenward.bootstrap.keys import load_kek, open_key_ring
 from tokenward.bootstrap.services import (
     Basis,
     build_accounts,
+    build_administration,
     build_cleanup,
     build_credentials,
     build_email_flows,
@@ -34,9 +35,13 @@ from tokenward.bootstrap.startup import start_up
 from tokenward.bootstrap.stores import SqlRepositories, Stores, build_mailer, deny_list, open_stores
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.passwords import HashingPool
+from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.audit.events import AuditTrail
+from tokenward.domain.audit.log import AuditLog
+from tokenward.domain.audit.personal import PersonalDataVault
 from tokenward.domain.cleanup import CleanupService
 from tokenward.domain.clients.api_clients import ApiClientService
 from tokenward.domain.clock import Clock, SystemClock
@@ -54,6 +59,8 @@ from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
 from tokenward.pages import derive_page_secret
 
+_log = get_logger("tokenward.audit")
+
 #: how often each process runs the key-rotation step (a lease makes one of them do the work)
 KEY_ROTATION_STEP_SECONDS = 60
 
@@ -69,7 +76,8 @@ class Container:
     accounts: AccountService
     sessions: SessionService
     hashing_pool: HashingPool
-    audit_repository: SqlAuditRepository
+    audit_log: AuditLog
+    vault: PersonalDataVault
     users: SqlUserRepository
     throttle: Throttle
     mfa: MfaService
@@ -81,6 +89,8 @@ class Container:
     api_clients: ApiClientService
     introspector: Introspector
     cleanup: CleanupService
+    privacy: PrivacyService
+    admin: AdminService
     deny_list: DenyList
     redis: Redis | None = None
     #: seals the hosted pages' session cookie (derived from the KEK, so every process shares it)
@@ -95,7 +105,7 @@ class Container:
 
     def kek_rotation(self) -> KekRotation:
         """Everything the key-encryption key protects: signing keys and TOTP secrets."""
-        return KekRotation(keys=self.keys, mfa=self.mfa, audit=self.audit)
+        return KekRotation(keys=self.keys, mfa=self.mfa, vault=self.vault, audit=self.audit)
 
     def background_tasks(self) -> BackgroundTasks:
         """Key-rotation step, key-ring reload and clean-up, each at its interval (docs/operations.md)."""
@@ -108,8 +118,14 @@ class Container:
                 PeriodicTask("key_rotation", KEY_ROTATION_STEP_SECONDS, self.keys.scheduled_step),
                 PeriodicTask("key_reload", self.settings.key_reload_interval, reload),
                 PeriodicTask("cleanup", self.settings.cleanup_interval, self.cleanup.run),
+                PeriodicTask("audit_head", self.settings.audit_head_log_interval, self.log_audit_head),
             ]
         )
+
+    async def log_audit_head(self) -> None:
+        """Log the chain head: a later ``audit verify`` that ends before a logged head shows a cut-off tail."""
+        head = await self.audit_log.head()
+        _log.info("audit_chain_head", seq=head.seq, hash=head.hash)
 
     def api_services(self) -> ApiServices:
         return ApiServices(
@@ -123,6 +139,8 @@ class Container:
             sign_in_notices=self.sign_in_notices,
             api_clients=self.api_clients,
             introspector=self.introspector,
+            privacy=self.privacy,
+            admin=self.admin,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
             page_secret=self.page_secret,
@@ -160,15 +178,25 @@ async def build_container(settings: Settings, *, clock: Clock | None = None) -> 
 
 async def _assemble(settings: Settings, clock: Clock, stores: Stores, kek: bytes) -> Container:
     repositories = SqlRepositories.on(stores.database)
-    audit = AuditTrail([repositories.audit, LogAuditSink(), MetricsAuditSink()], clock)
-    leases = Leases(repositories.leases, clock)
-    #: one cipher for everything the KEK protects: signing keys and TOTP secrets
+    #: one cipher for everything the KEK protects: signing keys, TOTP secrets, audit data keys
     encryptor = KeyEncryptor(kek)
+    vault = PersonalDataVault(repositories.audit_keys, encryptor, clock)
+    audit_log = AuditLog(repositories.audit, vault)
+    audit = AuditTrail([audit_log, LogAuditSink(), MetricsAuditSink()], clock)
+    leases = Leases(repositories.leases, clock)
     keys, key_holder = await open_key_ring(
         settings, repository=repositories.keys, encryptor=encryptor, leases=leases, audit=audit, clock=clock
     )
     basis = Basis(settings, clock, audit, repositories)
-    container = _wire(basis, stores, keys=keys, key_holder=key_holder, encryptor=encryptor, leases=leases)
+    container = _wire(
+        basis,
+        stores,
+        keys=keys,
+        key_holder=key_holder,
+        encryptor=encryptor,
+        leases=leases,
+        audit_log=audit_log,
+    )
     container.page_secret = derive_page_secret(kek)
     return container
 
@@ -181,6 +209,7 @@ def _wire(
     key_holder: KeyRingHolder,
     encryptor: KeyEncryptor,
     leases: Leases,
+    audit_log: AuditLog,
 ) -> Container:
     """Every service on top of the opened key ring, each built once and handed to those that call it."""
     settings, clock, audit, repositories = basis.settings, basis.clock, basis.audit, basis.repositories
@@ -195,6 +224,14 @@ def _wire(
     )
     factors = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions, mailer=mailer)
     mfa = factors.mfa
+    administration = build_administration(
+        basis,
+        audit_log=audit_log,
+        sessions=sessions,
+        credentials=credentials,
+        mfa=mfa,
+        verification=email.verification,
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -213,7 +250,8 @@ def _wire(
         ),
         sessions=sessions,
         hashing_pool=pool,
-        audit_repository=repositories.audit,
+        audit_log=audit_log,
+        vault=audit_log.vault,
         users=repositories.users,
         throttle=throttle,
         mfa=mfa,
@@ -224,7 +262,9 @@ def _wire(
         mailer=mailer,
         api_clients=ApiClientService(repositories.api_clients, audit, clock),
         introspector=Introspector(sessions),
-        cleanup=build_cleanup(basis, leases),
+        cleanup=build_cleanup(basis, leases, audit_log),
         deny_list=denied,
+        privacy=administration.privacy,
+        admin=administration.admin,
         redis=stores.redis,
     )

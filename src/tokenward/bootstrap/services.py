@@ -7,6 +7,7 @@ the other services it calls. ``container.build_container`` calls them in depende
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
@@ -29,6 +30,7 @@ from tokenward.bootstrap.policies import (
 from tokenward.bootstrap.stores import SqlRepositories, build_sms_sender, throttle_counters
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import Throttle
+from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.passwords import (
     HashingPool,
@@ -36,8 +38,10 @@ from tokenward.domain.accounts.passwords import (
     PasswordHasher,
     load_common_passwords,
 )
+from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
 from tokenward.domain.audit.events import AuditTrail
+from tokenward.domain.audit.log import AuditLog, ExpiredAuditPersonalData
 from tokenward.domain.cleanup import (
     CleanupService,
     EndedSessions,
@@ -239,9 +243,53 @@ def build_accounts(
     )
 
 
-def build_cleanup(basis: Basis, leases: Leases) -> CleanupService:
+@dataclass(frozen=True, slots=True)
+class Administration:
+    """The user's own data (export, erasure) and the operator's actions on accounts."""
+
+    privacy: PrivacyService
+    admin: AdminService
+
+
+def build_administration(
+    basis: Basis,
+    *,
+    audit_log: AuditLog,
+    sessions: SessionService,
+    credentials: Credentials,
+    mfa: MfaService,
+    verification: EmailVerification,
+) -> Administration:
+    repositories = basis.repositories
+    privacy = PrivacyService(
+        users=repositories.users,
+        directory=repositories.directory,
+        audit_log=audit_log,
+        audit=basis.audit,
+        sessions=sessions,
+        credentials=credentials,
+        mfa=mfa,
+        clock=basis.clock,
+        recent_sign_in=timedelta(seconds=basis.settings.reauthentication_window),
+    )
+    admin = AdminService(
+        users=repositories.users,
+        directory=repositories.directory,
+        sessions=sessions,
+        mfa=mfa,
+        verification=verification,
+        privacy=privacy,
+        audit_log=audit_log,
+        audit=basis.audit,
+        clock=basis.clock,
+    )
+    return Administration(privacy, admin)
+
+
+def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupService:
     """Deletes what has ended or expired; a lease makes one process at a time do it."""
     repositories = basis.repositories
+    audit_retention = timedelta(days=basis.settings.audit_retention_days)
     return CleanupService(
         [
             EndedSessions(repositories.sessions),
@@ -249,6 +297,7 @@ def build_cleanup(basis: Basis, leases: Leases) -> CleanupService:
             ExpiredOneTimeTokens(repositories.one_time_tokens),
             ExpiredMfaChallenges(repositories.mfa),
             ExpiredFactorChallenges(repositories.passkeys, repositories.otp),
+            ExpiredAuditPersonalData(audit_log.store, audit_retention),
         ],
         leases,
         cleanup_policy(basis.settings),

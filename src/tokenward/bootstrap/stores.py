@@ -20,7 +20,8 @@ from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.adapters.sms import OutboxSmsSender, WebhookSettings, WebhookSmsSender
 from tokenward.adapters.sql import (
     Database,
-    SqlAuditRepository,
+    SqlAuditStore,
+    SqlDataKeyRepository,
     SqlKeyRepository,
     SqlSessionRepository,
     SqlUserRepository,
@@ -32,6 +33,7 @@ from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepositor
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
+from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
@@ -78,7 +80,8 @@ async def open_stores(settings: Settings) -> Stores:
 class SqlRepositories:
     """Every repository the services keep in the database, all on one connection pool."""
 
-    audit: SqlAuditRepository
+    audit: SqlAuditStore
+    audit_keys: SqlDataKeyRepository
     users: SqlUserRepository
     keys: SqlKeyRepository
     leases: SqlLeaseRepository
@@ -89,11 +92,13 @@ class SqlRepositories:
     api_clients: SqlApiClientRepository
     passkeys: SqlPasskeyRepository
     otp: SqlOtpRepository
+    directory: SqlUserDirectory
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
         return cls(
-            audit=SqlAuditRepository(database),
+            audit=SqlAuditStore(database),
+            audit_keys=SqlDataKeyRepository(database),
             users=SqlUserRepository(database),
             keys=SqlKeyRepository(database),
             leases=SqlLeaseRepository(database),
@@ -104,6 +109,7 @@ class SqlRepositories:
             api_clients=SqlApiClientRepository(database),
             passkeys=SqlPasskeyRepository(database),
             otp=SqlOtpRepository(database),
+            directory=SqlUserDirectory(database),
         )
 
 

@@ -20,10 +20,10 @@ from typing import Protocol
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
-from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
+from tokenward.domain.email.ports import OneTimeTokenRepository
 from tokenward.domain.leases import Leases
-from tokenward.domain.mfa.storage import MfaChallengeRepository
-from tokenward.domain.sessions.model import SessionRepository
+from tokenward.domain.mfa.ports import MfaChallengeRepository
+from tokenward.domain.sessions.ports import SessionRepository
 
 LEASE_NAME = "cleanup"
 #: longer than any clean-up takes; a holder that dies frees the lease after this

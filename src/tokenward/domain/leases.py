@@ -10,20 +10,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from tokenward.domain.clock import Clock
-
-
-class LeaseRepository(Protocol):
-    async def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
-        """Take or extend the lease ``name`` for ``holder`` until ``until``; ``False`` if someone else holds it."""
-        ...
-
-    async def release(self, name: str, holder: str) -> None:
-        """Give the lease up, if ``holder`` still holds it."""
-        ...
+from tokenward.domain.ports import LeaseRepository as LeaseRepository
 
 
 def new_holder_id() -> str:

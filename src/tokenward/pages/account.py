@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
-from tokenward.domain.mfa.factor_storage import Passkey
+from tokenward.domain.mfa.model import Passkey
 from tokenward.domain.mfa.totp import qr_code_svg
 from tokenward.domain.sessions.model import Session
 from tokenward.domain.sessions.service import Principal

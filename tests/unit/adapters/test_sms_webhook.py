@@ -49,7 +49,7 @@ def sender(gateway: Gateway, sleeps: list[float], retries: int = 2) -> WebhookSm
 
 
 async def test_the_body_is_signed_over_timestamp_and_body() -> None:
-    gateway, sleeps = Gateway(200), []
+    gateway, sleeps = Gateway(200), list[float]()
     await sender(gateway, sleeps).send(MESSAGE)
     request = gateway.requests[0]
     timestamp = request.headers["X-Tokenward-Timestamp"]
@@ -66,7 +66,7 @@ async def test_the_body_is_signed_over_timestamp_and_body() -> None:
 
 
 async def test_server_errors_timeouts_and_429_are_retried_with_the_same_id() -> None:
-    gateway, sleeps = Gateway(503, httpx.ReadTimeout("slow"), 200), []
+    gateway, sleeps = Gateway(503, httpx.ReadTimeout("slow"), 200), list[float]()
     await sender(gateway, sleeps).send(MESSAGE)
     assert len(gateway.requests) == 3
     assert len({json.loads(r.content)["id"] for r in gateway.requests}) == 1
@@ -78,7 +78,7 @@ async def test_server_errors_timeouts_and_429_are_retried_with_the_same_id() -> 
 
 
 async def test_retries_are_bounded_then_the_send_fails_clearly() -> None:
-    gateway, sleeps = Gateway(httpx.ConnectError("refused"), 500, 502, 200), []
+    gateway, sleeps = Gateway(httpx.ConnectError("refused"), 500, 502, 200), list[float]()
     with pytest.raises(SmsUnavailable) as refused:
         await sender(gateway, sleeps, retries=2).send(MESSAGE)
     assert len(gateway.requests) == 3

@@ -131,13 +131,13 @@ def test_the_handler_answer_is_never_cached_and_carries_the_error_headers() -> N
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
-    assert json.loads(response.body)["code"] == "service_busy"
+    assert json.loads(bytes(response.body))["code"] == "service_busy"
 
 
 def test_the_handler_uses_the_oauth_shape_under_oauth() -> None:
     response = problem_response(InvalidGrant("expired"), request_to("/oauth/token"))
     assert response.headers["content-type"] == "application/json"
-    assert json.loads(response.body) == {"error": "invalid_grant", "error_description": "expired"}
+    assert json.loads(bytes(response.body)) == {"error": "invalid_grant", "error_description": "expired"}
 
 
 def test_framework_http_errors_become_tokenward_errors_with_their_headers() -> None:
@@ -155,7 +155,7 @@ def test_framework_http_errors_become_tokenward_errors_with_their_headers() -> N
     )
 
 
-async def _middleware_refusal(path: str, limit: int) -> tuple[int, dict[str, bytes], bytes]:
+async def _middleware_refusal(path: str, limit: int) -> tuple[int, dict[bytes, bytes], bytes]:
     """What the size-limit middleware answers to a request head over ``limit`` bytes."""
 
     async def app_never_called(scope: Any, receive: Any, send: Any) -> None:
@@ -185,7 +185,7 @@ async def test_the_three_places_that_refuse_a_large_head_answer_the_same_documen
     raw = http_server._too_large_response(64)
     head, _, protocol_body = raw.partition(b"\r\n\r\n")
 
-    assert json.loads(handler.body) == expected
+    assert json.loads(bytes(handler.body)) == expected
     assert (status, json.loads(content)) == (431, expected)
     assert headers[b"content-type"] == b"application/problem+json"
     assert headers[b"connection"] == b"close"

@@ -68,7 +68,7 @@ def test_bearer_writes_both_tokens_in_a_body_no_cache_may_keep() -> None:
     response = BearerTransport().write_token_response(PAIR)
     assert isinstance(response, JSONResponse)
     assert response.status_code == 200
-    assert json.loads(response.body) == {
+    assert json.loads(bytes(response.body)) == {
         "access_token": "eyJ.access.token",
         "token_type": "Bearer",
         "expires_in": 600,
@@ -135,6 +135,6 @@ def test_the_access_token_falls_through_to_the_default_transport() -> None:
 def test_a_second_transport_writes_its_own_answer() -> None:
     transport: TokenTransport = CookieLike()
     response = transport.write_token_response(PAIR)
-    assert "refresh_token" not in json.loads(response.body)
+    assert "refresh_token" not in json.loads(bytes(response.body))
     assert response.headers["set-cookie"].startswith(f"{COOKIE}=twr_refresh;")
     assert response.headers["cache-control"] == "no-store"

@@ -75,7 +75,7 @@ def _limited_routes_in_the_api() -> set[str]:
         for route in router.routes if isinstance(router, APIRouter) else ():
             for dependency in route.dependant.dependencies if isinstance(route, APIRoute) else ():
                 call = dependency.call
-                if call is not None and call.__qualname__.startswith("rate_limited."):
+                if call is not None and getattr(call, "__qualname__", "").startswith("rate_limited."):
                     names.add(inspect.getclosurevars(call).nonlocals["route"])
     return names
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from tokenward.adapters.logging import get_logger
-from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.model import EmailMessage
+from tokenward.domain.email.ports import Mailer
 
 
 class BackgroundMailer:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tokenward.adapters.logging import get_logger
 from tokenward.domain.clock import Clock
-from tokenward.domain.email.mail import EmailMessage
+from tokenward.domain.email.model import EmailMessage
 
 
 class OutboxMailer:

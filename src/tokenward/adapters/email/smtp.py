@@ -21,7 +21,7 @@ from email.utils import make_msgid
 
 from tokenward.adapters.logging import get_logger
 from tokenward.domain.accounts.email_addresses import ascii_email
-from tokenward.domain.email.mail import EmailMessage
+from tokenward.domain.email.model import EmailMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 brings a database to the schema this version expects, with the migrations shipped inside the package.
 """
 
-from tokenward.adapters.sql.audit import SqlAuditRepository
+from tokenward.adapters.sql.audit import SqlAuditStore
+from tokenward.adapters.sql.audit_keys import SqlDataKeyRepository
 from tokenward.adapters.sql.database import Database, async_url
 from tokenward.adapters.sql.keys import SqlKeyRepository
 from tokenward.adapters.sql.migrate import (
@@ -19,7 +20,8 @@ from tokenward.adapters.sql.users import SqlUserRepository
 
 __all__ = [
     "Database",
-    "SqlAuditRepository",
+    "SqlAuditStore",
+    "SqlDataKeyRepository",
     "SqlKeyRepository",
     "SqlSessionRepository",
     "SqlUserRepository",

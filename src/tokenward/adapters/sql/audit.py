@@ -1,63 +1,133 @@
-"""``AuditRepository`` on SQL: the append-only audit trail.
+"""The audit trail on SQL: the hash-chained, append-only event table and the sealed personal fields.
 
-There is deliberately no update or delete here; the migration also installs a trigger that makes the database
-refuse both (threat T-AUD-01). Events arrive already redacted by ``AuditTrail``.
+There is deliberately no update or delete of an event; the migration installs triggers that make the database
+refuse both (threat T-AUD-01). Each append locks the one chain-head row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), links the event after it, stores event,
+sealed personal fields and the new head, and commits: concurrent writers form one chain, each holding the lock
+only for three short statements (bench/audit_chain.py measures the cost).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, Select, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import Database
-from tokenward.adapters.sql.tables import audit_events
-from tokenward.domain.audit.events import AuditEvent
+from tokenward.adapters.sql.tables import audit_chain_head, audit_events, audit_personal
+from tokenward.domain.audit.chain import GENESIS, AuditRecord, ChainHead, digest, link_hash
+from tokenward.domain.audit.log import AuditQuery, NewAuditRecord
+
+_HEAD_ID = 1
 
 
-class SqlAuditRepository:
+class SqlAuditStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, event: AuditEvent) -> None:
+    async def append(self, record: NewAuditRecord) -> AuditRecord:
+        personal_digest = digest(record.sealed) if record.sealed is not None else None
         async with self._db.write() as conn:
+            head = await _locked_head(conn)
+            seq = head.seq + 1
+            fields: dict[str, Any] = {
+                "seq": seq,
+                "type": record.type,
+                "at": record.at,
+                "outcome": record.outcome,
+                "user_id": record.user_id,
+                "session_id": record.session_id,
+                "details": dict(record.details),
+                "personal_digest": personal_digest,
+                "prev_hash": head.hash,
+            }
+            linked = link_hash(**fields)
+            values = {key: value for key, value in fields.items() if key != "seq"}
+            await conn.execute(insert(audit_events).values(id=seq, hash=linked, **values))
+            if record.sealed is not None:
+                await conn.execute(insert(audit_personal).values(event_id=seq, sealed=record.sealed))
             await conn.execute(
-                insert(audit_events).values(
-                    type=event.type,
-                    at=event.at,
-                    outcome=event.outcome,
-                    user_id=event.user_id,
-                    session_id=event.session_id,
-                    ip=event.ip,
-                    user_agent=event.user_agent,
-                    details=dict(event.details),
-                )
+                update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=seq, hash=linked)
             )
+        return AuditRecord(**fields, hash=linked, sealed=record.sealed)
 
-    async def list_events(
-        self, *, user_id: str | None = None, event_type: str | None = None, limit: int = 100
-    ) -> list[AuditEvent]:
-        statement = select(audit_events)
-        if user_id is not None:
-            statement = statement.where(audit_events.c.user_id == user_id)
-        if event_type is not None:
-            statement = statement.where(audit_events.c.type == event_type)
-        # newest first; the id breaks ties between events recorded in the same microsecond
-        statement = statement.order_by(audit_events.c.at.desc(), audit_events.c.id.desc())
-        statement = statement.limit(max(limit, 0))
+    async def search(self, query: AuditQuery) -> list[AuditRecord]:
+        statement = _joined()
+        if query.user_id is not None:
+            statement = statement.where(audit_events.c.user_id == query.user_id)
+        if query.type is not None:
+            statement = statement.where(audit_events.c.type == query.type)
+        if query.since is not None:
+            statement = statement.where(audit_events.c.at >= query.since)
+        if query.until is not None:
+            statement = statement.where(audit_events.c.at < query.until)
+        if query.before_seq is not None:
+            statement = statement.where(audit_events.c.id < query.before_seq)
+        # newest first by sequence: the order the chain recorded them in
+        statement = statement.order_by(audit_events.c.id.desc()).limit(max(query.limit, 0))
         async with self._db.read() as conn:
             rows = (await conn.execute(statement)).all()
-        return [_event(row) for row in rows]
+        return [_record(row) for row in rows]
+
+    async def walk(self, after_seq: int, limit: int) -> list[AuditRecord]:
+        statement = (
+            _joined().where(audit_events.c.id > after_seq).order_by(audit_events.c.id).limit(max(limit, 0))
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [_record(row) for row in rows]
+
+    async def head(self) -> ChainHead:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(select(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID))
+            ).one_or_none()
+        return GENESIS if row is None else ChainHead(seq=row.seq, hash=row.hash)
+
+    async def drop_personal_before(self, cutoff: datetime) -> int:
+        older = select(audit_events.c.id).where(audit_events.c.at < cutoff).scalar_subquery()
+        async with self._db.write() as conn:
+            result = await conn.execute(delete(audit_personal).where(audit_personal.c.event_id.in_(older)))
+        return int(result.rowcount or 0)
 
 
-def _event(row: Row[Any]) -> AuditEvent:
-    return AuditEvent(
+async def _locked_head(conn: AsyncConnection) -> ChainHead:
+    """The head row, locked until this transaction ends; created at the genesis on first use."""
+    statement = select(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).with_for_update()
+    row = (await conn.execute(statement)).one_or_none()
+    if row is None:
+        # the migration creates the row; this only runs after the tables were emptied (tests): concurrent
+        # writers may get here together, one inserts and the others wait for it on the row lock below
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        await conn.execute(
+            dialect_insert(audit_chain_head)
+            .values(id=_HEAD_ID, seq=GENESIS.seq, hash=GENESIS.hash)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        row = (await conn.execute(statement)).one()
+    return ChainHead(seq=row.seq, hash=row.hash)
+
+
+def _joined() -> Select[Any]:
+    return select(audit_events, audit_personal.c.sealed).select_from(
+        audit_events.outerjoin(audit_personal, audit_personal.c.event_id == audit_events.c.id)
+    )
+
+
+def _record(row: Row[Any]) -> AuditRecord:
+    return AuditRecord(
+        seq=row.id,
         type=row.type,
         at=row.at,
         outcome=row.outcome,
         user_id=row.user_id,
         session_id=row.session_id,
-        ip=row.ip,
-        user_agent=row.user_agent,
         details=dict(row.details),
+        personal_digest=row.personal_digest,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        sealed=row.sealed,
     )

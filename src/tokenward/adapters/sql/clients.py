@@ -8,7 +8,7 @@ from sqlalchemy import Row, delete, insert, select
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import api_clients
-from tokenward.domain.clients.api_clients import ApiClient
+from tokenward.domain.clients.model import ApiClient
 
 
 class SqlApiClientRepository:
@@ -23,6 +23,7 @@ class SqlApiClientRepository:
                     name=client.name,
                     secret_hash=client.secret_hash,
                     created_at=client.created_at,
+                    scopes=" ".join(sorted(client.scopes)),
                 )
             )
 
@@ -44,4 +45,10 @@ class SqlApiClientRepository:
 
 
 def _client(row: Row[Any]) -> ApiClient:
-    return ApiClient(id=row.id, name=row.name, secret_hash=row.secret_hash, created_at=row.created_at)
+    return ApiClient(
+        id=row.id,
+        name=row.name,
+        secret_hash=row.secret_hash,
+        created_at=row.created_at,
+        scopes=frozenset(row.scopes.split()),
+    )

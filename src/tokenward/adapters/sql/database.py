@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -34,7 +35,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from tokenward.errors import ConfigurationError
+from tokenward.errors import AccountGone, ConfigurationError
 
 #: execution option that marks a transaction as read-only, so SQLite may begin it deferred
 _READ_ONLY = "tokenward_read_only"
@@ -119,8 +120,14 @@ class Database:
         only then take the file's write lock: otherwise dozens of concurrent writers poll the file lock
         through SQLite's busy handler, which is not fair, and some exceed ``busy_timeout`` under load.
         """
-        async with self._writer_queue, self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            async with self._writer_queue, self.engine.connect() as conn, conn.begin():
+                yield conn
+        except IntegrityError as error:
+            if _is_foreign_key_violation(error):
+                # every foreign key points at a user or a session: it was deleted (an erasure) meanwhile
+                raise AccountGone() from error
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -138,6 +145,13 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection (shutdown; tests)."""
         await self.engine.dispose()
+
+
+def _is_foreign_key_violation(error: IntegrityError) -> bool:
+    """PostgreSQL says SQLSTATE 23503; SQLite says so in its message only."""
+    if getattr(error.orig, "sqlstate", None) == "23503":
+        return True
+    return "FOREIGN KEY constraint failed" in str(error.orig)
 
 
 def _create_parent_folder(url: URL) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import otp_challenges, otp_factors, passkeys, webauthn_challenges
-from tokenward.domain.mfa.factor_storage import (
+from tokenward.domain.mfa.model import (
     Ceremony,
     Channel,
     CodePurpose,

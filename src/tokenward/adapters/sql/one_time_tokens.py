@@ -9,7 +9,7 @@ from sqlalchemy import Row, delete, insert, select, update
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import one_time_tokens
-from tokenward.domain.email.one_time_tokens import OneTimeTokenRecord
+from tokenward.domain.email.model import OneTimeTokenRecord
 
 
 class SqlOneTimeTokenRepository:

@@ -102,19 +102,50 @@ signing_keys = Table(
 audit_events = Table(
     "audit_events",
     metadata,
-    # SQLite only auto-increments an INTEGER PRIMARY KEY, so BIGINT is used on every other backend
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    #: the event's place in the hash chain (1, 2, 3, ... without gaps), assigned under the chain head's lock
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("type", Text, nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("outcome", Text, nullable=False),
     # no foreign key: the trail must outlive (and must not block) the erasure of the user it mentions
     Column("user_id", Text, nullable=True),
     Column("session_id", Text, nullable=True),
-    Column("ip", Text, nullable=True),
-    Column("user_agent", Text, nullable=True),
     Column("details", json_type(), nullable=False),
+    #: hex SHA-256 of the sealed personal fields (in ``audit_personal``); the chain covers it, not the fields
+    Column("personal_digest", Text, nullable=True),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
 )
 Index(None, audit_events.c.user_id, audit_events.c.at)
+
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    #: one row (id 1): the newest event's sequence number and hash, locked by each append
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+
+audit_personal = Table(
+    "audit_personal",
+    metadata,
+    #: an event's personal fields (IP address, user agent), AES-256-GCM under the subject's data key;
+    #: deleted after the audit retention (the event and its digest stay)
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("sealed", LargeBinary, nullable=False),
+)
+
+audit_data_keys = Table(
+    "audit_data_keys",
+    metadata,
+    #: the user the key seals for ("*" for events about no user); no foreign key: it outlives the user
+    Column("user_id", Text, primary_key=True),
+    #: the data key wrapped under the KEK; NULL once destroyed (erasure): the row remembers the destruction
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("destroyed_at", UTCDateTime, nullable=True),
+)
 
 # clean-up deletes by expiry (issue 3)
 Index(None, sessions.c.expires_at)
@@ -129,6 +160,8 @@ api_clients = Table(
     #: hex SHA-256 of the 256-bit secret; the secret itself is never stored
     Column("secret_hash", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    #: space-separated scopes; ``admin`` opens /v1/admin
+    Column("scopes", Text, nullable=False, default=""),
 )
 
 leases = Table(
@@ -272,6 +305,9 @@ ALL_TABLES = (
     refresh_tokens,
     signing_keys,
     audit_events,
+    audit_chain_head,
+    audit_personal,
+    audit_data_keys,
     api_clients,
     leases,
     totp_factors,

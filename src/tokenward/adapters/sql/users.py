@@ -92,3 +92,7 @@ def _user(row: Row[Any]) -> User:
         disabled=row.disabled,
         password_changed_at=row.password_changed_at,
     )
+
+
+#: the row-to-user mapping, for the other SQL readers of the users table (``personal_data``)
+user_from_row = _user

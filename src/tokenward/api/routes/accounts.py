@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import (
     LoggedOut,
     LoginRequest,
@@ -23,8 +25,17 @@ from tokenward.api.schemas import (
 )
 from tokenward.api.transport import NO_STORE, sign_in_transport
 from tokenward.domain.accounts.service import MfaRequired
+from tokenward.errors import (
+    AccountDisabled,
+    EmailNotVerified,
+    InvalidCredentials,
+    KeyUnavailable,
+    PasswordRejected,
+    ServiceBusy,
+    TooManyAttempts,
+)
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(prefix="/v1", tags=["accounts"], route_class=JsonBodyRoute)
 
 
 @router.post(
@@ -33,6 +44,7 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
     response_model=SignupAccepted,
     dependencies=[Depends(rate_limited("signup"))],
 )
+@refuses(PasswordRejected, ServiceBusy)
 async def sign_up(body: SignupRequest, services: Services, context: Context) -> SignupAccepted:
     """Create an account. The answer is the same whether or not the address already has one."""
     await services.accounts.sign_up(body.email, body.password, context)
@@ -44,6 +56,7 @@ async def sign_up(body: SignupRequest, services: Services, context: Context) -> 
     response_model=TokenResponse | MfaRequiredResponse,
     dependencies=[Depends(rate_limited("login"))],
 )
+@refuses(InvalidCredentials, AccountDisabled, EmailNotVerified, TooManyAttempts, ServiceBusy, KeyUnavailable)
 async def login(
     request: Request,
     body: LoginRequest,
@@ -79,6 +92,7 @@ async def update_me(body: ProfileUpdate, principal: CurrentPrincipal, services: 
 
 
 @router.post("/me/password", response_model=PasswordChanged, dependencies=[Depends(rate_limited("login"))])
+@refuses(InvalidCredentials, PasswordRejected, TooManyAttempts, ServiceBusy)
 async def change_password(
     body: PasswordChangeRequest, principal: CurrentPrincipal, services: Services, context: Context
 ) -> PasswordChanged:

@@ -6,12 +6,16 @@ from fastapi import APIRouter, Depends, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import Accepted, EmailVerified, LinkTokenRequest
+from tokenward.errors import InvalidOneTimeToken
 
-router = APIRouter(prefix="/v1/email", tags=["email"])
+router = APIRouter(prefix="/v1/email", tags=["email"], route_class=JsonBodyRoute)
 
 
 @router.post("/verify", response_model=EmailVerified, dependencies=[Depends(rate_limited("password_reset"))])
+@refuses(InvalidOneTimeToken)
 async def verify_email(body: LinkTokenRequest, services: Services, context: Context) -> EmailVerified:
     """Mark the address verified with the single-use token from the verification e-mail."""
     await services.email_verification.verify(body.token, context)

@@ -29,8 +29,8 @@ from tokenward.api.factor_schemas import (
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.schemas import CurrentFactor
 from tokenward.api.transport import NO_STORE
-from tokenward.domain.mfa.factor_storage import Channel
 from tokenward.domain.mfa.factors import shown_destination
+from tokenward.domain.mfa.model import Channel
 
 router = APIRouter(prefix="/v1", tags=["mfa"])
 OptionalFactor = Annotated[CurrentFactor | None, Body()]

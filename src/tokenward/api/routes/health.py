@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from tokenward.api.auth import Services
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 
 
 @router.get("/healthz", response_model=Health)

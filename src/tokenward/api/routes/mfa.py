@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from tokenward.api.auth import Context, CurrentPrincipal, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import (
     CurrentFactor,
     MfaLoginRequest,
@@ -18,12 +20,24 @@ from tokenward.api.schemas import (
     TotpEnrolmentResponse,
 )
 from tokenward.api.transport import NO_STORE, sign_in_transport
+from tokenward.errors import (
+    InvalidMfaCode,
+    InvalidMfaToken,
+    KeyUnavailable,
+    MfaCodeReplayed,
+    MfaStateConflict,
+    ReauthenticationRequired,
+    TooManyAttempts,
+)
 
-router = APIRouter(prefix="/v1", tags=["mfa"])
+router = APIRouter(prefix="/v1", tags=["mfa"], route_class=JsonBodyRoute)
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
+#: a change of the second factor needs a recent sign-in and, while MFA is on, a current code
+FACTOR_CHANGE_REFUSALS = (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, TooManyAttempts)
 
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
+@refuses(InvalidMfaToken, InvalidMfaCode, MfaCodeReplayed, TooManyAttempts, KeyUnavailable)
 async def login_mfa(
     request: Request,
     body: MfaLoginRequest,
@@ -44,6 +58,7 @@ async def login_mfa(
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(rate_limited("mfa"))],
 )
+@refuses(*FACTOR_CHANGE_REFUSALS)
 async def start_totp_enrolment(
     principal: CurrentPrincipal,
     services: Services,
@@ -62,6 +77,7 @@ async def start_totp_enrolment(
 @router.post(
     "/me/mfa/totp/confirm", response_model=RecoveryCodes, dependencies=[Depends(rate_limited("mfa"))]
 )
+@refuses(InvalidMfaCode, MfaStateConflict)
 async def confirm_totp(
     body: TotpConfirmRequest,
     principal: CurrentPrincipal,
@@ -76,6 +92,7 @@ async def confirm_totp(
 
 
 @router.delete("/me/mfa/totp", response_model=MfaRemoved, dependencies=[Depends(rate_limited("mfa"))])
+@refuses(*FACTOR_CHANGE_REFUSALS, MfaStateConflict)
 async def remove_totp(
     principal: CurrentPrincipal, services: Services, context: Context, body: OptionalFactor = None
 ) -> MfaRemoved:
@@ -87,6 +104,7 @@ async def remove_totp(
 @router.post(
     "/me/mfa/recovery-codes", response_model=RecoveryCodes, dependencies=[Depends(rate_limited("mfa"))]
 )
+@refuses(*FACTOR_CHANGE_REFUSALS, MfaStateConflict)
 async def regenerate_recovery_codes(
     principal: CurrentPrincipal,
     services: Services,

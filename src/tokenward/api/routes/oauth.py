@@ -9,45 +9,25 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from tokenward.api.auth import Context, RequestTransports, Services
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.oauth_parameters import read_oauth_parameters
+from tokenward.api.refusals import BODY_REFUSALS, refuses
+from tokenward.api.routes.oauth_parameters import oauth_body_schema, read_oauth_parameters
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import TokenResponse
-from tokenward.errors import InvalidRequest, UnsupportedGrantType
+from tokenward.errors import InvalidGrant, InvalidRequest, KeyUnavailable, UnsupportedGrantType
 
-router = APIRouter(prefix="/oauth", tags=["oauth"])
+router = APIRouter(prefix="/oauth", tags=["oauth"], route_class=JsonBodyRoute)
 
 
 @router.post(
     "/token",
     response_model=TokenResponse,
     dependencies=[Depends(rate_limited("refresh"))],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["grant_type", "refresh_token"],
-                        "properties": {
-                            "grant_type": {"type": "string", "enum": ["refresh_token"]},
-                            "refresh_token": {"type": "string"},
-                        },
-                    }
-                },
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["grant_type", "refresh_token"],
-                        "properties": {
-                            "grant_type": {"type": "string", "enum": ["refresh_token"]},
-                            "refresh_token": {"type": "string"},
-                        },
-                    }
-                },
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=oauth_body_schema(
+        ["grant_type", "refresh_token"],
+        {"grant_type": {"enum": ["refresh_token"]}, "refresh_token": {"minLength": 1}},
+    ),
 )
+@refuses(*BODY_REFUSALS, InvalidGrant, UnsupportedGrantType, KeyUnavailable)
 async def token(
     request: Request, services: Services, transports: RequestTransports, context: Context
 ) -> Response:

@@ -21,39 +21,31 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from tokenward.api.auth import Context, Services
+from tokenward.api.auth import ClientAuthorization, Context, Services
 from tokenward.api.problems import problem_response
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes.oauth_parameters import read_oauth_parameters
+from tokenward.api.refusals import BODY_REFUSALS, refuses
+from tokenward.api.routes.oauth_parameters import oauth_body_schema, read_oauth_parameters
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiServices
 from tokenward.api.transport import NO_STORE
 from tokenward.domain.clients.api_clients import ApiClient
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
-router = APIRouter(prefix="/oauth", tags=["oauth"])
+router = APIRouter(prefix="/oauth", tags=["oauth"], route_class=JsonBodyRoute)
 
 TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
 BASIC_CHALLENGE = 'Basic realm="tokenward", charset="UTF-8"'
 
-_FORM_BODY = {
-    "requestBody": {
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["token"],
-                    "properties": {
-                        "token": {"type": "string"},
-                        "token_type_hint": {"type": "string", "enum": sorted(TOKEN_TYPE_HINTS)},
-                        "client_id": {"type": "string"},
-                        "client_secret": {"type": "string"},
-                    },
-                }
-            }
-        },
-        "required": True,
-    }
-}
+_TOKEN_BODY = oauth_body_schema(
+    ["token"],
+    {
+        "token": {"minLength": 1},
+        "token_type_hint": {"enum": sorted(TOKEN_TYPE_HINTS)},
+        "client_id": {"description": "client_secret_post: only without an Authorization header"},
+        "client_secret": {"description": "client_secret_post: only without an Authorization header"},
+    },
+)
 
 
 def _basic_credentials(authorization: str) -> tuple[str, str]:
@@ -70,8 +62,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def _client_credentials(request: Request, parameters: dict[str, str]) -> tuple[str, str] | None:
-    authorization = request.headers.get("authorization")
+def _client_credentials(authorization: str | None, parameters: dict[str, str]) -> tuple[str, str] | None:
     in_body = "client_id" in parameters or "client_secret" in parameters
     if authorization and in_body:
         raise InvalidRequest("Use one client authentication method, not two")
@@ -88,11 +79,16 @@ async def _authenticate(services: ApiServices, credentials: tuple[str, str] | No
     return await services.api_clients.authenticate(*credentials)
 
 
-def _token(parameters: dict[str, str]) -> tuple[str, str | None]:
+def _token(parameters: dict[str, str]) -> str:
+    """The token, once the parameters are known good: a token is required, and a hint must be one this
+    server knows (RFC 7009 §2.2.1); what the hint says does not matter otherwise (see ``revoke``)."""
     token = parameters.get("token")
     if not token:
         raise InvalidRequest("token is required")
-    return token, parameters.get("token_type_hint")
+    hint = parameters.get("token_type_hint")
+    if hint is not None and hint not in TOKEN_TYPE_HINTS:
+        raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
+    return token
 
 
 def _client_error(error: InvalidClient, request: Request) -> JSONResponse:
@@ -103,22 +99,25 @@ def _client_error(error: InvalidClient, request: Request) -> JSONResponse:
 
 @router.post(
     "/revoke",
-    openapi_extra=_FORM_BODY,
+    # client authentication is optional here: the empty requirement says so
+    openapi_extra=_TOKEN_BODY | {"security": [{}]},
     dependencies=[Depends(rate_limited("revoke"))],
-    responses={200: {"description": "Revoked, or there was nothing to revoke"}},
+    response_class=Response,
+    responses={200: {"description": "Revoked, or there was nothing to revoke (an empty body)"}},
 )
-async def revoke(request: Request, services: Services, context: Context) -> Response:
+@refuses(*BODY_REFUSALS, InvalidClient, UnsupportedTokenType)
+async def revoke(
+    request: Request, services: Services, context: Context, authorization: ClientAuthorization
+) -> Response:
     """Revoke a refresh token (ends its session and every token of it) or an access token (that token only)."""
     parameters = await read_oauth_parameters(request)
-    credentials = _client_credentials(request, parameters)
+    credentials = _client_credentials(authorization, parameters)
     if credentials is not None:
         try:
             await services.api_clients.authenticate(*credentials)
         except InvalidClient as exc:
             return _client_error(exc, request)
-    token, hint = _token(parameters)
-    if hint is not None and hint not in TOKEN_TYPE_HINTS:
-        raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
+    token = _token(parameters)
     # the kinds cannot be mistaken for each other (JWT vs. opaque twr_ string): the shape decides, so a wrong
     # hint still finds the token (§2.1)
     if token.count(".") == 2:
@@ -130,17 +129,20 @@ async def revoke(request: Request, services: Services, context: Context) -> Resp
 
 @router.post(
     "/introspect",
-    openapi_extra=_FORM_BODY,
+    openapi_extra=_TOKEN_BODY,
     dependencies=[Depends(rate_limited("introspect"))],
     responses={200: {"description": "The token's state: {active: false} or its claims"}},
 )
-async def introspect(request: Request, services: Services) -> JSONResponse:
+@refuses(*BODY_REFUSALS, InvalidClient, UnsupportedTokenType)
+async def introspect(
+    request: Request, services: Services, authorization: ClientAuthorization
+) -> JSONResponse:
     """For registered API clients: whether a token is active now, and if so what it carries."""
     parameters = await read_oauth_parameters(request)
     try:
-        await _authenticate(services, _client_credentials(request, parameters))
+        await _authenticate(services, _client_credentials(authorization, parameters))
     except InvalidClient as exc:
         return _client_error(exc, request)
-    token, _hint = _token(parameters)
+    token = _token(parameters)
     answer: dict[str, Any] = await services.introspector.introspect(token)
     return JSONResponse(answer, headers=NO_STORE)

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, status
 
 from tokenward.api.auth import Context, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import (
     Accepted,
     ForgotPasswordRequest,
@@ -14,8 +16,9 @@ from tokenward.api.schemas import (
     PasswordResetDone,
     PasswordResetRequest,
 )
+from tokenward.errors import InvalidOneTimeToken, PasswordRejected, ServiceBusy, TooManyAttempts
 
-router = APIRouter(prefix="/v1", tags=["password reset"])
+router = APIRouter(prefix="/v1", tags=["password reset"], route_class=JsonBodyRoute)
 FORGOT_ANSWER = "If an account uses this address, a link to reset its password has been sent to it."
 
 
@@ -25,6 +28,7 @@ FORGOT_ANSWER = "If an account uses this address, a link to reset its password h
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(rate_limited("password_reset"))],
 )
+@refuses(TooManyAttempts)
 async def forgot_password(body: ForgotPasswordRequest, services: Services, context: Context) -> Accepted:
     """Always the same answer, whether or not the address has an account."""
     await services.password_reset.forgot(body.email, context)
@@ -36,6 +40,7 @@ async def forgot_password(body: ForgotPasswordRequest, services: Services, conte
     response_model=PasswordResetDone,
     dependencies=[Depends(rate_limited("password_reset"))],
 )
+@refuses(InvalidOneTimeToken, PasswordRejected, ServiceBusy)
 async def reset_password(
     body: PasswordResetRequest, services: Services, context: Context
 ) -> PasswordResetDone:
@@ -49,6 +54,7 @@ async def reset_password(
     response_model=NotMeDone,
     dependencies=[Depends(rate_limited("password_reset"))],
 )
+@refuses(InvalidOneTimeToken)
 async def report_not_me(body: LinkTokenRequest, services: Services, context: Context) -> NotMeDone:
     """The "this was not me" link: end every session, remove the password, e-mail a reset link."""
     await services.sign_in_notices.report_not_me(body.token, context)

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
+from tokenward.api.refusals import refuses
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.domain.sessions.model import Session
 from tokenward.domain.sessions.user_agents import device_name
+from tokenward.errors import NotFound
 
-router = APIRouter(prefix="/v1", tags=["sessions"])
+router = APIRouter(prefix="/v1", tags=["sessions"], route_class=JsonBodyRoute)
 
 
 class SessionInfo(BaseModel):
@@ -54,8 +57,8 @@ async def list_sessions(principal: CurrentPrincipal, services: Services, respons
 @router.delete(
     "/me/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"description": "No such session of the caller"}},
 )
+@refuses(NotFound)
 async def revoke_session(
     session_id: str, principal: CurrentPrincipal, services: Services, context: Context
 ) -> Response:

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from tokenward.api.auth import Services
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig
 
-router = APIRouter(tags=["discovery"])
+router = APIRouter(tags=["discovery"], route_class=JsonBodyRoute)
 
 #: short enough that a new key is learnt well before it signs, long enough to spare the server
 JWKS_MAX_AGE = 300
@@ -35,6 +36,8 @@ async def discovery(request: Request, services: Services, response: Response) ->
         "introspection_endpoint": f"{issuer}/oauth/introspect",
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        # RFC 8414 §2 requires the member; there is no authorization endpoint yet, so no response type
+        "response_types_supported": [],
         "grant_types_supported": ["refresh_token"],
         "token_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": list(config.scopes_supported),

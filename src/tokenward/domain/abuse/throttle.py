@@ -24,58 +24,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from tokenward.domain.abuse.model import Decision as Decision
+from tokenward.domain.abuse.model import Rate as Rate
+from tokenward.domain.abuse.ports import DistinctCounter as DistinctCounter
+from tokenward.domain.abuse.ports import RateLimiter as RateLimiter
+from tokenward.domain.abuse.ports import ThrottleMetrics as ThrottleMetrics
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.context import RequestContext
 from tokenward.errors import RateLimited, TooManyAttempts
 
 UNKNOWN_ADDRESS = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """At most ``amount`` events per sliding window of ``seconds``."""
-
-    amount: int
-    seconds: int
-
-    def __str__(self) -> str:
-        return f"{self.amount}/{self.seconds}s"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allowed: bool
-    #: events left in the window after this one
-    remaining: int
-    #: seconds until an event is allowed again (0 when allowed)
-    retry_after: int
-    rate: Rate
-    #: seconds until the window has its full quota again (for the ``RateLimit`` header's ``t``)
-    reset_after: int = 0
-
-
-class RateLimiter(Protocol):
-    async def acquire(self, rate: Rate, key: str) -> Decision:
-        """Count one event under ``key`` if the window has room; atomic across processes sharing the store."""
-        ...
-
-    async def peek(self, rate: Rate, key: str) -> Decision:
-        """The state of the window without counting anything."""
-        ...
-
-    async def reset(self, rate: Rate, key: str) -> None: ...
-
-
-class DistinctCounter(Protocol):
-    async def add(self, key: str, member: str, window_seconds: int) -> int:
-        """Record ``member`` under ``key``; return how many distinct members were seen in the last window."""
-        ...
-
-
-class ThrottleMetrics(Protocol):
-    def rejected(self, layer: str, policy: str) -> None: ...
 
 
 class NoMetrics:

@@ -17,15 +17,17 @@ from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.display_names import checked_display_name
 from tokenward.domain.accounts.email_addresses import MAX_EMAIL_LENGTH, canonical_email, checked_email
-from tokenward.domain.accounts.users import User, UserRepository, new_user_id
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User, new_user_id
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailVerification
-from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.model import EmailMessage
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import AMR_PASSWORD, MfaService
-from tokenward.domain.mfa.factor_storage import Ceremony
+from tokenward.domain.mfa.model import Ceremony
 from tokenward.domain.mfa.passkey_ceremonies import key_amr
 from tokenward.domain.mfa.proofs import FactorProof
 from tokenward.domain.mfa.service import AMR_MULTI_FACTOR, AMR_USER_VERIFIED

@@ -1,11 +1,15 @@
-"""User accounts and the storage port they need."""
+"""User accounts: the record and new ids.
+
+The storage port (``UserRepository``) is declared in ``accounts/ports.py``.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+
+from tokenward.domain.accounts.ports import UserRepository as UserRepository
 
 
 def new_user_id() -> str:
@@ -27,19 +31,3 @@ class User:
 
     def with_changes(self, **changes: object) -> User:
         return replace(self, **changes)  # type: ignore[arg-type]
-
-
-class UserRepository(Protocol):
-    async def add(self, user: User) -> None:
-        """Store a new user; raise ``EmailTaken`` when an account has the same canonical e-mail."""
-        ...
-
-    async def get(self, user_id: str) -> User | None: ...
-
-    async def get_by_email(self, email: str) -> User | None:
-        """Look up by the canonical e-mail (``email_addresses.canonical_email``)."""
-        ...
-
-    async def update(self, user: User) -> None:
-        """Write every field of ``user`` (matched by id); raise ``NotFound`` when it does not exist."""
-        ...

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
+from tokenward.domain.audit.ports import AuditRepository as AuditRepository
+from tokenward.domain.audit.ports import AuditSink as AuditSink
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.context import RequestContext
 
@@ -79,6 +81,15 @@ class AuditEventType(StrEnum):
     PASSKEY_RENAMED = "passkey_renamed"
     PASSKEY_REFUSED = "passkey_refused"
     PASSKEY_CLONE_SUSPECTED = "passkey_clone_suspected"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported"
+    ACCOUNT_ERASED = "account_erased"
+    ADMIN_ACCESS_DENIED = "admin_access_denied"
+    ADMIN_USERS_LISTED = "admin_users_listed"
+    ADMIN_USER_VIEWED = "admin_user_viewed"
+    ADMIN_AUDIT_READ = "admin_audit_read"
+    ADMIN_SESSIONS_ENDED = "admin_sessions_ended"
+    ADMIN_FACTOR_REMOVED = "admin_factor_removed"
+    ADMIN_VERIFICATION_RESENT = "admin_verification_resent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +129,6 @@ def redact(event: AuditEvent) -> AuditEvent:
         details=redact_any(dict(event.details)),
         user_agent=redact_any(event.user_agent) if event.user_agent else None,
     )
-
-
-class AuditSink(Protocol):
-    async def record(self, event: AuditEvent) -> None: ...
-
-
-class AuditRepository(AuditSink, Protocol):
-    async def list_events(
-        self, *, user_id: str | None = None, event_type: str | None = None, limit: int = 100
-    ) -> list[AuditEvent]:
-        """Newest first."""
-        ...
 
 
 class AuditTrail:

@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
+from tokenward.domain.clients.model import ApiClient as ApiClient
+from tokenward.domain.clients.model import NewApiClient as NewApiClient
+from tokenward.domain.clients.ports import ApiClientRepository as ApiClientRepository
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.errors import InvalidClient, InvalidRequest, NotFound
@@ -28,47 +29,13 @@ SECRET_PREFIX = "tws_"
 _SECRET_BYTES = 32
 MAX_NAME_LENGTH = 200
 #: compared against when the client id is unknown, so both cases do the same work
+#: the scopes a client can be given
+KNOWN_SCOPES = frozenset({"admin"})
 _DUMMY_HASH = hashlib.sha256(b"tokenward: no such client").hexdigest()
 
 
 def hash_client_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ApiClient:
-    id: str
-    name: str
-    secret_hash: str
-    created_at: datetime
-
-    def __repr__(self) -> str:
-        return f"ApiClient(id={self.id!r}, name={self.name!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class NewApiClient:
-    """A client just created, with its secret: the only time the secret exists outside the caller's hands."""
-
-    client: ApiClient
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"NewApiClient(client={self.client!r}, secret=[redacted])"
-
-
-class ApiClientRepository(Protocol):
-    async def add(self, client: ApiClient) -> None: ...
-
-    async def get(self, client_id: str) -> ApiClient | None: ...
-
-    async def list_clients(self) -> list[ApiClient]:
-        """Oldest first."""
-        ...
-
-    async def delete(self, client_id: str) -> bool:
-        """``False`` when no such client existed."""
-        ...
 
 
 #: how long a looked-up client is trusted without asking storage again; a client deleted through another process
@@ -93,20 +60,30 @@ class ApiClientService:
         #: client id -> (client, when it was read); introspection authenticates on every request
         self._known: OrderedDict[str, tuple[ApiClient, datetime]] = OrderedDict()
 
-    async def create(self, name: str) -> NewApiClient:
+    async def create(self, name: str, scopes: frozenset[str] = frozenset()) -> NewApiClient:
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
             raise InvalidRequest(f"A client name of 1 to {MAX_NAME_LENGTH} printable characters is required")
+        unknown = sorted(scopes - KNOWN_SCOPES)
+        if unknown:
+            raise InvalidRequest(
+                f"Unknown scope {unknown[0]!r}; known scopes: {', '.join(sorted(KNOWN_SCOPES))}"
+            )
         secret = SECRET_PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
         client = ApiClient(
             id=CLIENT_ID_PREFIX + secrets.token_hex(10),
             name=name,
             secret_hash=hash_client_secret(secret),
             created_at=self._clock.now(),
+            scopes=frozenset(scopes),
         )
         await self._repository.add(client)
         await self._audit.record(
-            AuditEventType.API_CLIENT_CREATED, RequestContext.internal(), client_id=client.id, name=name
+            AuditEventType.API_CLIENT_CREATED,
+            RequestContext.internal(),
+            client_id=client.id,
+            name=name,
+            scopes=sorted(scopes),
         )
         return NewApiClient(client=client, secret=secret)
 

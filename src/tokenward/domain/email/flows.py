@@ -20,17 +20,19 @@ from datetime import timedelta
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.email_addresses import canonical_email
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.model import EmailMessage
 from tokenward.domain.email.one_time_tokens import (
     OneTimeTokens,
     TokenPurpose,
     hash_opaque_token,
     new_opaque_token,
 )
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidOneTimeToken

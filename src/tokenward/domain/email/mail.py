@@ -1,19 +1,7 @@
-"""Outgoing e-mail: the message and the port that delivers it."""
+"""The old home of ``EmailMessage`` and ``Mailer``, now in ``email/model.py`` and ``email/ports.py``.
 
-from __future__ import annotations
+Kept only so that imports not yet moved keep working; delete it once nothing imports it.
+"""
 
-from dataclasses import dataclass
-from typing import Protocol
-
-
-@dataclass(frozen=True, slots=True)
-class EmailMessage:
-    to: str
-    subject: str
-    body: str
-    #: a stable name for the kind of message, for logs and tests (``account_exists_notice`` ...)
-    kind: str
-
-
-class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+from tokenward.domain.email.model import EmailMessage as EmailMessage
+from tokenward.domain.email.ports import Mailer as Mailer

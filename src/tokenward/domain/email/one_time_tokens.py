@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from tokenward.domain.clock import Clock
+from tokenward.domain.email.model import OneTimeTokenRecord as OneTimeTokenRecord
+from tokenward.domain.email.ports import OneTimeTokenRepository as OneTimeTokenRepository
 from tokenward.errors import InvalidOneTimeToken
 
 _TOKEN_BYTES = 32
@@ -57,43 +57,6 @@ def has_shape(token: str, prefix: str) -> bool:
         and len(body) == _RANDOM_LENGTH
         and all(c.isascii() and (c.isalnum() or c in "-_") for c in body)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class OneTimeTokenRecord:
-    token_hash: str
-    purpose: str
-    user_id: str
-    created_at: datetime
-    expires_at: datetime
-    #: the session a "this was not me" token names
-    session_id: str | None = None
-    #: the address a verification token verifies (so a token for an old address cannot verify a new one)
-    email: str | None = None
-    used_at: datetime | None = None
-
-
-class OneTimeTokenRepository(Protocol):
-    async def add(self, record: OneTimeTokenRecord) -> None: ...
-
-    async def consume(self, token_hash: str, purpose: str, now: datetime) -> OneTimeTokenRecord | None:
-        """Atomically mark the token used if it has this purpose, is unused and unexpired; return it then.
-
-        Every other case (unknown, other purpose, used, expired, lost a race) returns ``None``.
-        """
-        ...
-
-    async def find(self, token_hash: str, purpose: str, now: datetime) -> OneTimeTokenRecord | None:
-        """The token if it has this purpose, is unused and unexpired, without using it."""
-        ...
-
-    async def discard_for_user(self, user_id: str, purpose: str, now: datetime) -> int:
-        """Mark every unused token of this purpose for the user used (a newer one replaces them)."""
-        ...
-
-    async def delete_expired(self, before: datetime) -> int:
-        """Delete tokens that expired before ``before``, used or not; return how many went."""
-        ...
 
 
 class OneTimeTokens:

@@ -20,15 +20,17 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailFlowSettings, PasswordReset
-from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.model import EmailMessage
 from tokenward.domain.email.one_time_tokens import OneTimeTokens, TokenPurpose
+from tokenward.domain.email.ports import KnownDeviceRepository as KnownDeviceRepository
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidOneTimeToken
@@ -36,14 +38,6 @@ from tokenward.errors import InvalidOneTimeToken
 _VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 _DESCRIPTION_MAX = 200
-
-
-class KnownDeviceRepository(Protocol):
-    async def has_any(self, user_id: str) -> bool: ...
-
-    async def remember(self, user_id: str, fingerprint: str, now: datetime) -> bool:
-        """Record a sign-in from this device; ``True`` when the pair was not known before."""
-        ...
 
 
 def user_agent_family(user_agent: str | None) -> str:

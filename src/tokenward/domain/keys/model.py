@@ -1,8 +1,8 @@
-"""Signing keys: the stored record, its life-cycle states and the storage port.
+"""Signing keys: the stored record and its life-cycle states (the storage port is in ``keys/ports.py``).
 
 A key signs with exactly one algorithm, fixed when it is generated; verification takes the algorithm from the
-key, never from a token's header. The private half is stored only encrypted under the key-encryption key
-(see ``key_encryption``); the public half is stored as a JWK so the JWKS is served without decrypting anything.
+key, never from a token's header. The private half is stored only encrypted under the key-encryption key (see
+``keys/encryption.py``); the public half is stored as a JWK so the JWKS is served without decrypting anything.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+
+from tokenward.domain.keys.ports import KeyRepository as KeyRepository
 
 # the algorithms Tokenward generates keys for are exactly those its verifier (tokenward_client) accepts
 from tokenward_client.keys import SUPPORTED_ALGORITHMS as SUPPORTED_ALGORITHMS
@@ -45,34 +46,3 @@ class StoredKey:
     created_at: datetime
     activated_at: datetime | None = None
     retired_at: datetime | None = None
-
-
-class KeyRepository(Protocol):
-    async def list_keys(self) -> list[StoredKey]:
-        """Every key in any state, oldest first."""
-        ...
-
-    async def add(self, key: StoredKey) -> None: ...
-
-    async def set_state(
-        self, kid: str, state: KeyState, at: datetime, *, expected: KeyState | None = None
-    ) -> bool:
-        """Move a key to ``state``; sets ``activated_at`` for ACTIVE and ``retired_at`` for RETIRED/REVOKED.
-
-        With ``expected``, only if the key is in that state right now (one conditional UPDATE), so of several
-        processes attempting the same transition exactly one gets ``True``. ``NotFound`` for an unknown kid.
-        """
-        ...
-
-    async def delete(self, kid: str) -> bool:
-        """Remove a key for good (a retired key past its retention); ``False`` if it was already gone."""
-        ...
-
-    async def replace_encrypted_private_keys(self, encrypted: Mapping[str, bytes]) -> None:
-        """Store re-encrypted private keys for every kid in ``encrypted``, all in one transaction (KEK rotation):
-        either every key is under the new key-encryption key afterwards, or none is."""
-        ...
-
-    async def replace_encrypted_private_key(self, kid: str, encrypted_private_key: bytes) -> None:
-        """Store a re-encrypted private key (key-encryption-key rotation)."""
-        ...

@@ -1,5 +1,7 @@
 """Multi-factor sign-in: TOTP (RFC 6238), recovery codes, and the pending second step of a sign-in."""
 
+from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
 from tokenward.domain.mfa.service import (
     AMR_PASSWORD,
     AMR_RECOVERY_CODE,
@@ -9,7 +11,6 @@ from tokenward.domain.mfa.service import (
     MfaSettings,
     TotpEnrolment,
 )
-from tokenward.domain.mfa.storage import MfaChallenge, MfaChallengeRepository, MfaRepository, TotpFactor
 
 __all__ = [
     "AMR_PASSWORD",

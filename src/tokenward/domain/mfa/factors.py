@@ -17,18 +17,11 @@ from typing import Any
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.mfa.factor_storage import (
-    Ceremony,
-    Channel,
-    CodePurpose,
-    OtpFactor,
-    OtpRepository,
-    Passkey,
-    PasskeyRepository,
-)
+from tokenward.domain.mfa.model import Ceremony, Channel, CodePurpose, OtpFactor, Passkey
 from tokenward.domain.mfa.otp_codes import CodeSent, OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies
 from tokenward.domain.mfa.phones import masked, to_e164
+from tokenward.domain.mfa.ports import OtpRepository, PasskeyRepository
 from tokenward.domain.mfa.proofs import WEBAUTHN, FactorProof
 from tokenward.domain.mfa.service import MfaService
 from tokenward.domain.sessions.service import Principal

@@ -21,9 +21,10 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.mail import EmailMessage, Mailer
-from tokenward.domain.mfa.factor_storage import Channel, CodePurpose, OtpChallenge, OtpFactor, OtpRepository
+from tokenward.domain.mfa.model import Channel, CodePurpose, OtpChallenge, OtpFactor
 from tokenward.domain.mfa.one_time_codes import code_matches, hash_code, looks_like_code, new_code
 from tokenward.domain.mfa.phones import masked
+from tokenward.domain.mfa.ports import OtpRepository
 from tokenward.domain.mfa.sms import SmsMessage, SmsSender
 from tokenward.errors import CodeSendLimited, InvalidMfaCode, MfaCodeExpired, MfaMethodUnavailable
 

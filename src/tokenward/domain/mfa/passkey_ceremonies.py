@@ -26,7 +26,8 @@ from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.mfa.factor_storage import Ceremony, Passkey, PasskeyRepository, WebAuthnChallenge
+from tokenward.domain.mfa.model import Ceremony, Passkey, WebAuthnChallenge
+from tokenward.domain.mfa.ports import PasskeyRepository
 from tokenward.domain.mfa.webauthn_rp import (
     Assertion,
     RelyingParty,

@@ -28,9 +28,10 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.mfa.factor_storage import Ceremony, Channel, CodePurpose
+from tokenward.domain.mfa.model import Ceremony, Channel, CodePurpose, MfaChallenge, TotpFactor
 from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, key_amr
+from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
 from tokenward.domain.mfa.proofs import (
     ALL_METHODS,
     RECOVERY_CODE,
@@ -44,7 +45,6 @@ from tokenward.domain.mfa.recovery_codes import (
     new_recovery_codes,
     normalize_recovery_code,
 )
-from tokenward.domain.mfa.storage import MfaChallenge, MfaChallengeRepository, MfaRepository, TotpFactor
 from tokenward.domain.mfa.totp import (
     looks_like_totp,
     matching_step,
@@ -214,6 +214,13 @@ class MfaService:
     async def lower_sessions(self, user_id: str) -> int:
         """After a factor was removed: no session keeps claiming a second factor (refreshed tokens say ``pwd``)."""
         return await self._sessions.set_amr_for_user(user_id, (AMR_PASSWORD,))
+
+    async def remove_totp_for_user(self, user_id: str) -> bool:
+        """An operator's removal (a lost authenticator): no code is asked; sessions then claim only ``pwd``."""
+        if not await self._factors.remove_totp(user_id):
+            return False
+        await self.lower_sessions(user_id)
+        return True
 
     async def regenerate_recovery_codes(
         self, principal: Principal, proof: FactorProof | str | None, context: RequestContext

@@ -19,23 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from tokenward.domain.clock import Clock
-
-
-class DenyList(Protocol):
-    async def deny_session(self, session_id: str, until: datetime) -> None:
-        """Refuse access tokens of ``session_id`` until ``until``."""
-        ...
-
-    async def deny_token(self, jti: str, until: datetime) -> None:
-        """Refuse the access token ``jti`` until ``until``."""
-        ...
-
-    async def is_denied(self, session_id: str, jti: str) -> bool:
-        """Whether the session or the token is denied: one look-up (one round trip) for both."""
-        ...
+from tokenward.domain.sessions.ports import DenyList as DenyList
 
 
 @dataclass(frozen=True, slots=True)

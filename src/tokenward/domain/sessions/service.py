@@ -1,6 +1,6 @@
 """Sessions: start one at sign-in, rotate its refresh token, authenticate access tokens against it, end it.
 
-Refresh-token rotation and reuse detection (DESIGN.md §4):
+Refresh-token rotation and reuse detection (docs/security/token-lifecycle.md#rotation-and-reuse-detection):
 - every refresh replaces the token; the old hash stays, marked ``rotated_at``;
 - a rotated token presented again *within* the grace window (default 10 s) is refused with ``invalid_grant``
   but revokes nothing: that is what a client does when two tabs refresh at once or a response was lost, and
@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.ports import SessionRepository
 from tokenward.domain.sessions.refresh_tokens import (
     hash_refresh_token,
     looks_like_refresh_token,

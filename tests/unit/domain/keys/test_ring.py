@@ -8,6 +8,7 @@ import os
 from datetime import datetime, timedelta
 
 import pytest
+from joserfc.jwk import ECKey
 
 from tests.fakes import FakeKeyRepository
 from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
@@ -83,6 +84,7 @@ def test_published_keys_verify_and_revoked_ones_do_not(ring_keys: dict[KeyState,
         verification = ring.verification_key(ring_keys[state].kid)
         assert verification is not None
         assert verification.alg == "ES256"
+        assert isinstance(verification.key, ECKey)  # the ring verifies with the joserfc key it publishes
         assert not verification.key.is_private
     assert ring.verification_key(ring_keys[KeyState.REVOKED].kid) is None
     assert ring.verification_key("no-such-kid") is None

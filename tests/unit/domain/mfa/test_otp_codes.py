@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.unit.domain.world import CONTEXT, World
-from tokenward.domain.mfa.factor_storage import Channel, CodePurpose
+from tokenward.domain.mfa.model import Channel, CodePurpose
 from tokenward.errors import CodeSendLimited, InvalidMfaCode, MfaCodeExpired, SmsUnavailable
 
 NUMBER = "+16502530001"

@@ -1,7 +1,7 @@
 """More second factors: passkeys (WebAuthn) with their challenges, and SMS and e-mail one-time codes.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2027-01-12
 
 Written out by hand (not from ``tables.py``): a migration is history.
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
