@@ -30,7 +30,9 @@ async def register(
     proof: dict[str, Any] | None = None,
     name: str = "Laptop",
 ) -> dict[str, Any]:
-    options = await api.client.post("/v1/me/passkeys/options", json=proof, headers=bearer(access_token))
+    options = await api.client.post(
+        "/v1/me/passkeys/registration/options", json=proof, headers=bearer(access_token)
+    )
     assert options.status_code == 200, options.text
     credential = authenticator.create(options.json()["publicKey"])
     created = await api.client.post(
@@ -126,11 +128,13 @@ async def test_a_response_made_on_another_origin_is_refused(api: RunningApp) -> 
     )
     assert refusal(await sign_in_with(api, phished)) == (401, "passkey_origin_mismatch")
 
-    options = await api.client.post("/v1/me/passkeys/options", headers=bearer(tokens["access_token"]))
+    options = await api.client.post(
+        "/v1/me/passkeys/registration/options", headers=bearer(tokens["access_token"])
+    )
     assert refusal(options) == (401, "invalid_mfa_code")  # a passkey is on: the change needs it first
     proof = await step_up_proof(api, tokens["access_token"], authenticator)
     options = await api.client.post(
-        "/v1/me/passkeys/options", json=proof, headers=bearer(tokens["access_token"])
+        "/v1/me/passkeys/registration/options", json=proof, headers=bearer(tokens["access_token"])
     )
     created = SoftAuthenticator("https://evil.example").create(options.json()["publicKey"])
     registered = await api.client.post(
@@ -148,7 +152,9 @@ async def test_a_credential_scoped_to_another_rp_id_is_refused(api: RunningApp) 
     assert refusal(await sign_in_with(api, foreign)) == (401, "passkey_rp_id_mismatch")
 
     _, tokens = await api.new_user()
-    options = await api.client.post("/v1/me/passkeys/options", headers=bearer(tokens["access_token"]))
+    options = await api.client.post(
+        "/v1/me/passkeys/registration/options", headers=bearer(tokens["access_token"])
+    )
     created = SoftAuthenticator(ORIGIN).create(options.json()["publicKey"], rp_id="example.test")
     registered = await api.client.post(
         "/v1/me/passkeys", json={"credential": created}, headers=bearer(tokens["access_token"])

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tokenward.api.schemas import MAX_CODE_CHARS, MAX_TOKEN_CHARS, CurrentFactor, StrictModel
-from tokenward.domain.mfa.factors import FactorOverview, shown_destination
+from tokenward.domain.mfa.factors import MAX_NAME, FactorOverview, shown_destination
 from tokenward.domain.mfa.model import OtpFactor, Passkey
 from tokenward.domain.mfa.otp_codes import CodeSent
 
@@ -48,11 +48,11 @@ class PasskeyList(BaseModel):
 class PasskeyRegistration(StrictModel):
     #: the ``PublicKeyCredential`` from ``navigator.credentials.create``, as JSON
     credential: dict[str, Any]
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
 
 
 class PasskeyRename(StrictModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
 
 
 class PasskeyLogin(StrictModel):

@@ -27,12 +27,22 @@ from tokenward.api.factor_schemas import (
     WebAuthnOptions,
 )
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routes.mfa import CODE_SEND_REFUSALS, FACTOR_CHANGE_REFUSALS
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import CurrentFactor
 from tokenward.api.transport import NO_STORE
 from tokenward.domain.mfa.factors import shown_destination
 from tokenward.domain.mfa.model import Channel
+from tokenward.errors import (
+    InvalidMfaCode,
+    InvalidMfaToken,
+    InvalidRequest,
+    MfaCodeExpired,
+    MfaMethodUnavailable,
+)
 
-router = APIRouter(prefix="/v1", tags=["mfa"])
+router = APIRouter(prefix="/v1", tags=["mfa"], route_class=JsonBodyRoute)
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
 LIMITED = [Depends(rate_limited("mfa"))]
 
@@ -46,6 +56,7 @@ async def list_factors(principal: CurrentPrincipal, services: Services, response
 @router.post(
     "/me/mfa/sms", response_model=CodeSentResponse, status_code=status.HTTP_202_ACCEPTED, dependencies=LIMITED
 )
+@refuses(*FACTOR_CHANGE_REFUSALS, *CODE_SEND_REFUSALS)
 async def start_sms(
     body: SmsEnrolment, principal: CurrentPrincipal, services: Services, context: Context
 ) -> CodeSentResponse:
@@ -62,6 +73,7 @@ async def start_sms(
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=LIMITED,
 )
+@refuses(*FACTOR_CHANGE_REFUSALS, *CODE_SEND_REFUSALS)
 async def start_email(
     principal: CurrentPrincipal, services: Services, context: Context, body: OptionalFactor = None
 ) -> CodeSentResponse:
@@ -71,25 +83,39 @@ async def start_email(
     return CodeSentResponse.of(sent)
 
 
-@router.post("/me/mfa/{method}/confirm", response_model=FactorAdded, dependencies=LIMITED)
-async def confirm_code_factor(
-    method: Channel, body: CodeConfirmation, principal: CurrentPrincipal, services: Services, context: Context
-) -> FactorAdded:
-    factor = await services.factors.confirm_otp_enrolment(principal, method, body.code, context)
-    return FactorAdded(method=factor.channel.value, destination=shown_destination(factor))
+def _code_factor_routes(channel: Channel) -> None:
+    """Confirming and removing the SMS or e-mail factor: one pair of paths per channel, none shared."""
+
+    @router.post(
+        f"/me/mfa/{channel.value}/confirm",
+        response_model=FactorAdded,
+        dependencies=LIMITED,
+        name=f"confirm_{channel.value}",
+    )
+    @refuses(InvalidMfaCode, MfaCodeExpired, MfaMethodUnavailable)
+    async def confirm(
+        body: CodeConfirmation, principal: CurrentPrincipal, services: Services, context: Context
+    ) -> FactorAdded:
+        factor = await services.factors.confirm_otp_enrolment(principal, channel, body.code, context)
+        return FactorAdded(method=factor.channel.value, destination=shown_destination(factor))
+
+    @router.delete(
+        f"/me/mfa/{channel.value}",
+        response_model=FactorRemoved,
+        dependencies=LIMITED,
+        name=f"remove_{channel.value}",
+    )
+    @refuses(*FACTOR_CHANGE_REFUSALS)
+    async def remove(
+        principal: CurrentPrincipal, services: Services, context: Context, body: OptionalFactor = None
+    ) -> FactorRemoved:
+        """Remove the factor (a recent sign-in and a current factor)."""
+        await services.factors.remove_otp_factor(principal, channel, body.proof() if body else None, context)
+        return FactorRemoved()
 
 
-@router.delete("/me/mfa/{method}", response_model=FactorRemoved, dependencies=LIMITED)
-async def remove_code_factor(
-    method: Channel,
-    principal: CurrentPrincipal,
-    services: Services,
-    context: Context,
-    body: OptionalFactor = None,
-) -> FactorRemoved:
-    """Remove the SMS or e-mail factor (a recent sign-in and a current factor)."""
-    await services.factors.remove_otp_factor(principal, method, body.proof() if body else None, context)
-    return FactorRemoved()
+for _channel in Channel:
+    _code_factor_routes(_channel)
 
 
 @router.post(
@@ -98,6 +124,7 @@ async def remove_code_factor(
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=LIMITED,
 )
+@refuses(InvalidRequest, *CODE_SEND_REFUSALS)
 async def send_step_up_code(
     body: CodeRequest, principal: CurrentPrincipal, services: Services, context: Context
 ) -> CodeSentResponse:
@@ -120,6 +147,7 @@ async def step_up_passkey_options(
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=LIMITED,
 )
+@refuses(InvalidMfaToken, InvalidRequest, *CODE_SEND_REFUSALS)
 async def send_sign_in_code(
     body: SignInCodeRequest, services: Services, context: Context
 ) -> CodeSentResponse:
@@ -128,6 +156,7 @@ async def send_sign_in_code(
 
 
 @router.post("/login/mfa/webauthn/options", response_model=WebAuthnOptions, dependencies=LIMITED)
+@refuses(InvalidMfaToken)
 async def sign_in_passkey_options(
     body: SignInPasskeyOptionsRequest, services: Services, response: Response
 ) -> WebAuthnOptions:

@@ -21,23 +21,53 @@ from tokenward.api.schemas import (
 )
 from tokenward.api.transport import NO_STORE, sign_in_transport
 from tokenward.errors import (
+    CodeSendLimited,
     InvalidMfaCode,
     InvalidMfaToken,
+    InvalidPasskey,
     KeyUnavailable,
+    MfaCodeExpired,
     MfaCodeReplayed,
+    MfaMethodUnavailable,
     MfaStateConflict,
+    PasskeyChallengeInvalid,
+    PasskeyCounterRegressed,
+    PasskeyOriginMismatch,
+    PasskeyRpIdMismatch,
+    PasskeyUnknown,
     ReauthenticationRequired,
+    SmsUnavailable,
     TooManyAttempts,
 )
 
 router = APIRouter(prefix="/v1", tags=["mfa"], route_class=JsonBodyRoute)
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
-#: a change of the second factor needs a recent sign-in and, while MFA is on, a current code
-FACTOR_CHANGE_REFUSALS = (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, TooManyAttempts)
+#: what checking a passkey's response can refuse
+PASSKEY_REFUSALS = (
+    InvalidPasskey,
+    PasskeyOriginMismatch,
+    PasskeyRpIdMismatch,
+    PasskeyChallengeInvalid,
+    PasskeyUnknown,
+    PasskeyCounterRegressed,
+)
+#: what checking any second factor can refuse: a code (TOTP, recovery, SMS, e-mail) or a passkey's response
+SECOND_FACTOR_REFUSALS = (
+    InvalidMfaCode,
+    MfaCodeReplayed,
+    MfaCodeExpired,
+    MfaMethodUnavailable,
+    TooManyAttempts,
+    *PASSKEY_REFUSALS,
+)
+#: a change of the factors needs a recent sign-in and, while any factor is set up, a current one
+FACTOR_CHANGE_REFUSALS = (ReauthenticationRequired, *SECOND_FACTOR_REFUSALS)
+#: sending a one-time code
+CODE_SEND_REFUSALS = (MfaMethodUnavailable, CodeSendLimited, SmsUnavailable)
 
 
 @router.post("/login/mfa", response_model=TokenResponse, dependencies=[Depends(rate_limited("mfa"))])
-@refuses(InvalidMfaToken, InvalidMfaCode, MfaCodeReplayed, TooManyAttempts, KeyUnavailable)
+@refuses(InvalidMfaToken, *SECOND_FACTOR_REFUSALS, KeyUnavailable)
 async def login_mfa(
     request: Request,
     body: MfaLoginRequest,

@@ -1,6 +1,6 @@
 """Passkeys: the account's list (rename, delete), registration, and passwordless sign-in.
 
-Registration is two calls: ``POST /v1/me/passkeys/options`` (a recent sign-in and, while any factor is set up,
+Registration is two calls: ``POST /v1/me/passkeys/registration/options`` (a recent sign-in and, while any factor is set up,
 a current one) returns the options for ``navigator.credentials.create``; ``POST /v1/me/passkeys`` stores the
 result. Passwordless sign-in is ``POST /v1/login/passkey/options`` then ``POST /v1/login/passkey``.
 """
@@ -22,10 +22,14 @@ from tokenward.api.factor_schemas import (
     WebAuthnOptions,
 )
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
+from tokenward.api.routes.mfa import FACTOR_CHANGE_REFUSALS, PASSKEY_REFUSALS
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import CurrentFactor, TokenResponse
 from tokenward.api.transport import NO_STORE
+from tokenward.errors import AccountDisabled, InvalidRequest, KeyUnavailable, NotFound
 
-router = APIRouter(prefix="/v1", tags=["passkeys"])
+router = APIRouter(prefix="/v1", tags=["passkeys"], route_class=JsonBodyRoute)
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
 
 
@@ -37,7 +41,9 @@ async def list_passkeys(principal: CurrentPrincipal, services: Services, respons
 
 
 @router.post(
-    "/me/passkeys/options", response_model=WebAuthnOptions, dependencies=[Depends(rate_limited("mfa"))]
+    "/me/passkeys/registration/options",
+    response_model=WebAuthnOptions,
+    dependencies=[Depends(rate_limited("mfa"))],
 )
 async def passkey_registration_options(
     principal: CurrentPrincipal,
@@ -61,6 +67,7 @@ async def passkey_registration_options(
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(rate_limited("mfa"))],
 )
+@refuses(*PASSKEY_REFUSALS, InvalidRequest)
 async def register_passkey(
     body: PasskeyRegistration, principal: CurrentPrincipal, services: Services, context: Context
 ) -> PasskeyInfo:
@@ -70,6 +77,7 @@ async def register_passkey(
 
 
 @router.patch("/me/passkeys/{credential_id}", response_model=PasskeyInfo)
+@refuses(NotFound, InvalidRequest)
 async def rename_passkey(
     credential_id: str, body: PasskeyRename, principal: CurrentPrincipal, services: Services
 ) -> PasskeyInfo:
@@ -79,6 +87,7 @@ async def rename_passkey(
 @router.delete(
     "/me/passkeys/{credential_id}", response_model=FactorRemoved, dependencies=[Depends(rate_limited("mfa"))]
 )
+@refuses(NotFound, *FACTOR_CHANGE_REFUSALS)
 async def delete_passkey(
     credential_id: str,
     principal: CurrentPrincipal,
@@ -101,6 +110,7 @@ async def passwordless_options(services: Services, response: Response) -> WebAut
 
 
 @router.post("/login/passkey", response_model=TokenResponse, dependencies=[Depends(rate_limited("login"))])
+@refuses(*PASSKEY_REFUSALS, AccountDisabled, KeyUnavailable)
 async def passwordless_sign_in(
     body: PasskeyLogin, services: Services, transports: RequestTransports, context: Context
 ) -> Response:
