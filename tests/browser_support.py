@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.harness import TEST_ISSUER, RunningApp, make_settings, running_app
+from tokenward.domain.clock import FrozenClock
 
 APP_ORIGIN = "https://app.example.test"
 RETURN_URL = "https://app.example.test/signed-in"
@@ -28,14 +29,16 @@ def browser_settings(data_dir: Path, **overrides: Any) -> Any:
 
 
 @asynccontextmanager
-async def browser_app(data_dir: Path, **overrides: Any) -> AsyncIterator[RunningApp]:
-    async with running_app(browser_settings(data_dir, **overrides)) as running:
+async def browser_app(
+    data_dir: Path, clock: FrozenClock | None = None, **overrides: Any
+) -> AsyncIterator[RunningApp]:
+    async with running_app(browser_settings(data_dir, **overrides), clock) as running:
         yield running
 
 
-def https_client(api: RunningApp) -> httpx.AsyncClient:
-    """A fresh "browser": its own cookie jar, at the server's https origin."""
-    transport = httpx.ASGITransport(app=api.app, client=("198.51.100.20", 40000))
+def https_client(api: RunningApp, address: str = "198.51.100.20") -> httpx.AsyncClient:
+    """A fresh "browser": its own cookie jar, at the server's https origin, calling from ``address``."""
+    transport = httpx.ASGITransport(app=api.app, client=(address, 40000))
     return httpx.AsyncClient(
         transport=transport,
         base_url=TEST_ISSUER,

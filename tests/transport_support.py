@@ -24,6 +24,9 @@ class CookieLike:
     def read_refresh_token(self, request: Request, body: Mapping[str, str]) -> str | None:
         return request.cookies.get(COOKIE)
 
+    def held_refresh_token(self, request: Request) -> str | None:
+        return request.cookies.get(COOKIE)
+
     def write_token_response(self, pair: TokenPair) -> Response:
         response = no_store_json(token_document(pair, refresh_token=False))
         response.set_cookie(COOKIE, pair.refresh_token, httponly=True, secure=True, samesite="strict")

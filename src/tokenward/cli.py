@@ -1,7 +1,8 @@
 """The ``tokenward`` command line: serve, migrate, users, keys, clients, cleanup, audit (``cli_admin``).
 
-Exit codes: 0 success, 1 the action was refused (for example no such user), 2 usage or configuration error.
-Errors are one plain line on stderr, never a stack trace.
+Exit codes: 0 success (for ``serve``, also a stop by SIGTERM), 1 the action was refused (for example no such
+user), 2 usage or configuration error, 3 ``serve`` gave up waiting for the database at start-up, 130
+interrupted (Ctrl-C). Errors are one plain line on stderr, never a stack trace.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import asyncio
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from pydantic import ValidationError
 
@@ -27,6 +30,8 @@ from tokenward.errors import ConfigurationError, TokenwardError
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+#: ``serve`` waited ``TOKENWARD_STARTUP_TIMEOUT`` seconds and the database never answered
+EXIT_DATABASE_UNAVAILABLE = 3
 
 
 def _settings() -> Settings:
@@ -47,6 +52,8 @@ def _with_container(action: Callable[[Container], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tokenward.adapters.logging import configure_logging
+    from tokenward.adapters.startup import DatabaseNotAnswering, wait_for_database
     from tokenward.http_server import BoundedHttpToolsProtocol, HttpLimits
 
     settings = _settings()
@@ -55,8 +62,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # the application (in each worker process) reads its settings from the environment
         os.environ["TOKENWARD_ISSUER"] = issuer
         settings = _settings()
-    # open everything once before serving: a wrong KEK or an unreachable database is one clear line and
-    # exit code 2 here, not a stack trace from inside the server's start-up
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(
+            wait_for_database(
+                settings.effective_database_url,
+                within=settings.startup_timeout,
+                connect_timeout=settings.database_connect_timeout,
+            )
+        )
+    except DatabaseNotAnswering as exc:
+        print(f"tokenward: {exc}", file=sys.stderr)
+        return EXIT_DATABASE_UNAVAILABLE
+    # open everything once before serving: a wrong KEK is one clear line and exit code 2 here, not a stack
+    # trace from inside the server's start-up
     asyncio.run(preflight(settings))
     limits = HttpLimits(
         max_head_bytes=settings.max_header_bytes,
@@ -64,6 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         body_timeout=settings.http_body_timeout,
         keepalive_timeout=settings.http_keepalive_timeout,
     )
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again so that the default action (death
+    # by SIGTERM, status 143) ends the process; a handler of our own makes that second delivery a no-op, so a
+    # requested stop that went well exits 0
+    signal.signal(signal.SIGTERM, _stopped_by_sigterm)
     uvicorn.run(
         "tokenward.bootstrap:app_from_environment",
         factory=True,
@@ -76,8 +99,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http=BoundedHttpToolsProtocol.with_limits(limits),
         log_level=settings.log_level.lower(),
         access_log=False,
+        # after SIGTERM: stop accepting, let requests already received finish for at most this long
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
     return EXIT_OK
+
+
+def _stopped_by_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM delivered again by uvicorn after its graceful shutdown: nothing left to do."""
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -251,18 +280,17 @@ def cmd_clients_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
+    from tokenward.bootstrap.doctor import passes, settings_checks
+    from tokenward.bootstrap.doctor_database import database_checks
+    from tokenward.domain.clock import SystemClock
+
     settings = _settings()
-    problems = settings.insecure_settings()
     print(f"mode: {settings.mode.value}")
     print(f"database: {settings.effective_database_url.split('@')[-1]}")
-    if not problems:
-        print("no insecure settings found")
-        return EXIT_OK
-    label = "refuses to start" if settings.is_production else "would be refused in production"
-    print(f"{len(problems)} setting(s) {label}:")
-    for problem in problems:
-        print(f"  - {problem}")
-    return EXIT_USAGE if settings.is_production else EXIT_OK
+    checks = settings_checks(settings) + asyncio.run(database_checks(settings, SystemClock()))
+    for check in checks:
+        print(f"{check.status.value:<5} {check.name}: {check.explanation}")
+    return EXIT_OK if passes(checks) else EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
-    sub.add_parser("doctor", help="explain insecure settings").set_defaults(func=cmd_doctor)
+    sub.add_parser(
+        "doctor", help="check the deployment: settings, TLS, KEK, database role and clock"
+    ).set_defaults(func=cmd_doctor)
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(
         dest="users_command", required=True

@@ -84,6 +84,18 @@ class Settings(FactorSettings):
     redis_url: str | None = None
     auto_migrate: bool = True
 
+    # outages (docs/operations.md, "Outages")
+    #: how long ``serve`` waits for the database at start-up before it gives up (exit code 3)
+    startup_timeout: float = Field(default=30.0, ge=0, le=3600)
+    #: after SIGTERM, how long requests already received may take before the process exits anyway
+    shutdown_grace: int = Field(default=10, ge=0, le=3600)
+    #: opening a database connection, or waiting for a free one in the pool, fails after this long
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    #: one SQL statement fails after this long (measured by the client: it also ends a stalled network path)
+    database_statement_timeout: float = Field(default=15.0, gt=0, le=3600)
+    #: one Redis command (or connect) fails after this long
+    redis_timeout: float = Field(default=2.0, gt=0, le=60)
+
     #: in development, unset, ``tokenward serve`` uses the address it serves (``development_issuer``)
     issuer: str = "http://127.0.0.1:8000"
     #: base URL used in every link the server builds (e-mails); defaults to the issuer

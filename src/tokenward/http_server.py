@@ -18,6 +18,11 @@ can be any size when it is chunked. Here the connection is closed instead (RFC 9
 first, then, after a short grace period in which at most ``LINGER_BYTES`` more are read and dropped, the whole
 connection, so a client still sending sees the answer before the reset.
 
+Graceful stop (SIGTERM). uvicorn stops accepting and asks each connection to shut down; its own protocol
+closes an idle connection at once, which resets a request whose head was partly received, or was on its way
+in. Here an idle connection is closed only after a short linger (``SHUTDOWN_LINGER_SECONDS``) and only if no
+request has begun to arrive by then; a request that arrives is answered, with ``Connection: close``.
+
 ``tokenward serve`` passes the limits (``HttpLimits``, from ``TOKENWARD_MAX_HEADER_BYTES`` and the
 ``TOKENWARD_HTTP_*_TIMEOUT`` settings) with the protocol class as a ``functools.partial``, which reaches worker
 processes with the rest of uvicorn's configuration.
@@ -67,6 +72,8 @@ def _request_timeout_response() -> bytes:
 #: before closing (the client may still be sending, and closing at once could reset the answer away)
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
+#: how long an idle connection stays open after a graceful stop began, for a request already on its way
+SHUTDOWN_LINGER_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         #: closing after an answer that left its request body unread; what arrives now is dropped
         self._lingering = False
         self._lingered_bytes = 0
+        #: a graceful stop began: the request now arriving is the connection's last
+        self._stopping = False
         self._reset_head()
 
     @classmethod
@@ -164,6 +173,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_body = True
         self._stop_clock()  # the head's (or the idle connection's); the body's starts after this read
         super().on_headers_complete()
+        if self._stopping and self.cycle is not None:
+            self.cycle.keep_alive = False
 
     def on_message_complete(self) -> None:
         self._in_body = False
@@ -175,6 +186,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self._in_body and not self.transport.is_closing():
             self._close_unread_body()
+
+    # graceful stop ----------------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Close an idle connection only after a short linger; a request that began is answered first."""
+        self._stopping = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        elif not self.transport.is_closing():
+            self.loop.call_later(SHUTDOWN_LINGER_SECONDS, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        receiving = self._head_bytes > 0 or (self.cycle is not None and not self.cycle.response_complete)
+        if receiving:
+            if self.cycle is not None:
+                self.cycle.keep_alive = False
+            else:
+                self.loop.call_later(SHUTDOWN_LINGER_SECONDS, self._close_if_idle)
+        elif not self.transport.is_closing():
+            self.transport.close()
 
     # timeouts and closing ---------------------------------------------------------------------------------
 

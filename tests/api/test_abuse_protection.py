@@ -277,7 +277,7 @@ async def test_second_factor_guesses_share_one_back_off_across_mfa_tokens(api: R
     assert accepted.status_code == 200
 
 
-@pytest.mark.threat("T-ABU-02", "T-ACC-01")
+@pytest.mark.threat("T-ABU-02", "T-MFA-08")
 async def test_reset_e_mails_per_account_are_limited_the_same_for_unknown_addresses(api: RunningApp) -> None:
     """Attack: flood someone's inbox with reset e-mails, or probe which addresses exist by the limit."""
     email, _ = await api.new_user()

@@ -164,3 +164,74 @@ async def test_second_factor_step_can_ask_for_the_cookie(api: RunningApp) -> Non
         assert second.status_code == 200, second.text
         assert "refresh_token" not in second.json()
         assert COOKIE in browser.cookies
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "https://evil.example"}, {"Origin": APP_ORIGIN}])
+async def test_bearer_sign_out_needs_no_csrf_proof_even_with_the_cookie(
+    api: RunningApp, headers: dict[str, str]
+) -> None:
+    """The access token authenticates sign-out, and no other site can make a browser send it: with the refresh
+    cookie present the sign-out still works without ``X-Tokenward-CSRF``, and clears the cookie of its session."""
+    async with https_client(api) as browser:
+        email, signed_in = await _sign_in(api, browser)
+        out = await browser.post(
+            "/v1/logout", headers={**headers, **bearer(signed_in.json()["access_token"])}
+        )
+        assert out.status_code == 200, out.text
+        assert out.json()["sessions_ended"] == 1
+        assert "max-age=0" in _attributes(out)
+        assert COOKIE not in browser.cookies
+    assert await _active_sessions(api, email) == 1  # only the bearer one new_user made
+
+
+@pytest.mark.threat("T-BRW-01")
+async def test_sign_out_by_the_cookie_alone_is_refused_and_changes_nothing(api: RunningApp) -> None:
+    """Attack: another site posts to /v1/logout; the browser adds the refresh cookie but cannot add a token."""
+    async with https_client(api) as browser:
+        email, _ = await _sign_in(api, browser)
+        before = browser.cookies[COOKIE]
+        refused = await browser.post("/v1/logout", headers={"Origin": "https://evil.example"})
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "authentication_required"
+        assert "set-cookie" not in refused.headers
+        assert browser.cookies[COOKIE] == before
+    assert await _active_sessions(api, email) == 2
+
+
+async def test_sign_out_keeps_the_cookie_of_another_live_session(api: RunningApp) -> None:
+    """A browser holds the cookie of one account while an access token of another signs out: the token's
+    session ends, the cookie's session and the cookie stay."""
+    other_email, other = await api.new_user()
+    async with https_client(api) as browser:
+        email, _ = await _sign_in(api, browser)
+        kept = browser.cookies[COOKIE]
+        out = await browser.post("/v1/logout", headers={**FROM_APP, **bearer(other["access_token"])})
+        assert out.status_code == 200
+        assert "set-cookie" not in out.headers
+        assert browser.cookies[COOKIE] == kept
+        still = await browser.post("/oauth/token", json={"grant_type": "refresh_token"}, headers=FROM_APP)
+        assert still.status_code == 200
+    assert await _active_sessions(api, other_email) == 0
+    assert await _active_sessions(api, email) == 2
+
+
+async def test_sign_out_everywhere_clears_the_cookie_of_another_session_of_the_user(api: RunningApp) -> None:
+    async with https_client(api) as browser:
+        email, _ = await _sign_in(api, browser)
+        login = await api.login(email)
+        out = await browser.post(
+            "/v1/logout", json={"all": True}, headers={**FROM_APP, **bearer(login["access_token"])}
+        )
+        assert out.status_code == 200
+        assert out.json()["sessions_ended"] == 3
+        assert COOKIE not in browser.cookies
+    assert await _active_sessions(api, email) == 0
+
+
+async def test_sign_out_clears_a_cookie_that_is_no_longer_usable(api: RunningApp) -> None:
+    async with https_client(api) as browser:
+        _, signed_in = await _sign_in(api, browser)
+        browser.cookies.set(COOKIE, "twr_not-a-token-this-server-issued", domain="auth.example.test")
+        out = await browser.post("/v1/logout", headers=bearer(signed_in.json()["access_token"]))
+        assert out.status_code == 200
+        assert COOKIE not in browser.cookies

@@ -184,3 +184,26 @@ def test_cookie_requests_need_an_allowed_origin_and_the_custom_header(headers: d
 )
 def test_cookie_requests_from_allowed_pages_pass(headers: dict[str, str]) -> None:
     check_cookie_request(Headers(headers), CONFIG)
+
+
+@pytest.mark.threat("T-BRW-06")
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/v1/me", "GET"), ("/v1/logout", "POST"), ("/oauth/token", "POST"), ("/v1/login", "POST")],
+)
+async def test_an_app_may_send_its_one_set_of_headers_on_every_route(
+    api: RunningApp, path: str, method: str
+) -> None:
+    """One header list for every CORS route (api.cors says why): the README app sends the CSRF header on
+    every call, also where no cookie authenticates, and each preflight is approved."""
+    response = await api.client.options(
+        path,
+        headers={
+            "Origin": APP_ORIGIN,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization, content-type, x-tokenward-csrf",
+        },
+    )
+    assert response.status_code == 204
+    assert _cors_headers(response)["access-control-allow-origin"] == APP_ORIGIN
+    assert method in response.headers["access-control-allow-methods"].split(", ")

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from tests.browser_support import RETURN_URL, browser_app, csrf_of, https_client, post_form, sign_in_page
@@ -241,18 +242,69 @@ async def test_rejected_password_uses_the_apis_wording(api: RunningApp) -> None:
     assert "Password rejected: must be at least 8 characters long" in response.text
 
 
-async def test_oversized_form_gets_413(api: RunningApp) -> None:
+def _assert_too_large_page(response: httpx.Response, limit: int) -> None:
+    """The 413 as a page that looks like the CSRF refusal: the message template, the pages' CSP, no JSON."""
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+    assert "<h1>Too much data</h1>" in response.text
+    assert (
+        f'<p role="alert">The request body exceeds {limit} bytes. Go back, shorten what you entered and try '
+        "again.</p>"
+    ) in response.text
+
+
+async def test_oversized_form_gets_a_413_page_and_signs_nobody_in(api: RunningApp) -> None:
+    """Content-Length over the limit: refused before any route runs, with a page rather than a problem."""
+    email = await _user(api)
+    limit = api.settings.max_body_bytes
     async with https_client(api) as browser:
         token = csrf_of((await browser.get("/account/sign-in")).text)
+        fields = {"csrf_token": token, "email": email, "password": STRONG_PASSWORD, "pad": "x" * limit}
+        response = await browser.post("/account/sign-in", data=fields)
+    _assert_too_large_page(response, limit)
+    assert response.headers["connection"] == "close"  # the rest of the body is not read
+    assert await _sessions(api, email) == 0
+
+
+async def test_streamed_oversized_form_gets_the_same_413_page(api: RunningApp) -> None:
+    """No Content-Length (chunked): the limit trips while the form is read, inside the route."""
+    limit = api.settings.max_body_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"csrf_token=x&email=a%40example.com&password="
+        for _ in range(limit // 1024 + 1):
+            yield b"x" * 1024
+
+    async with https_client(api) as browser:
+        await browser.get("/account/sign-in")
         response = await browser.post(
             "/account/sign-in",
-            data={
-                "csrf_token": token,
-                "email": "a@example.com",
-                "password": "x" * (api.settings.max_body_bytes + 1),
-            },
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
         )
+    assert "content-length" not in response.request.headers
+    _assert_too_large_page(response, limit)
+
+
+async def test_oversized_header_block_on_a_page_gets_a_431_page(api: RunningApp) -> None:
+    async with https_client(api) as browser:
+        response = await browser.get(
+            "/account/sign-in", headers={"x-pad": "x" * api.settings.max_header_bytes}
+        )
+    assert response.status_code == 431
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Clear this site&#39;s cookies in your browser and try again." in response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/signup", "/oauth/token"])
+async def test_oversized_api_body_stays_a_json_refusal(api: RunningApp, path: str) -> None:
+    async with https_client(api) as client:
+        response = await client.post(path, content=b"x" * (api.settings.max_body_bytes + 1))
     assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/")
+    assert response.headers["content-type"].endswith("json")
+    assert "<html" not in response.text
 
 
 async def test_sign_in_account_page_and_sign_out(api: RunningApp) -> None:

@@ -84,7 +84,7 @@ def test_password_rejected_is_a_422_problem(document: dict[str, Any]) -> None:
         ("post", "/v1/me/mfa/totp", {"400", "401", "403", "413", "415", "429", "503"}),
         ("delete", "/v1/me/mfa/totp", {"400", "401", "403", "409", "413", "415", "429", "503"}),
         ("delete", "/v1/me/sessions/{session_id}", {"401", "404", "503"}),
-        ("post", "/oauth/token", {"400", "413", "415", "429", "503"}),
+        ("post", "/oauth/token", {"400", "403", "413", "415", "429", "503"}),
         ("post", "/oauth/introspect", {"400", "401", "413", "415", "429", "503"}),
         ("get", "/healthz", set()),
     ],
@@ -132,8 +132,22 @@ def test_oauth_request_schemas_say_what_is_refused(document: dict[str, Any]) -> 
             assert schema["additionalProperties"] == {"type": "string", "maxLength": 4096}
     introspect = document["paths"]["/oauth/introspect"]["post"]["requestBody"]["content"]["application/json"]
     assert introspect["schema"]["properties"]["token_type_hint"]["enum"] == ["access_token", "refresh_token"]
+    assert introspect["schema"]["required"] == ["token"]
     logout = document["components"]["schemas"]["LogoutRequest"]
     assert (logout["properties"]["all"]["type"], logout["additionalProperties"]) == ("boolean", False)
+
+
+def test_token_endpoint_documents_the_refresh_cookie_as_the_alternative(document: dict[str, Any]) -> None:
+    """The cookie transport's refresh needs no ``refresh_token`` in the body: the cookie carries it, and a
+    request with the cookie may be refused for CSRF."""
+    token = document["paths"]["/oauth/token"]["post"]
+    for media in token["requestBody"]["content"].values():
+        assert media["schema"]["required"] == ["grant_type"]
+        assert "__Host-tokenward-refresh" in media["schema"]["properties"]["refresh_token"]["description"]
+    (cookie,) = token["parameters"]
+    assert (cookie["name"], cookie["in"], cookie["required"]) == ("__Host-tokenward-refresh", "cookie", False)
+    assert "X-Tokenward-CSRF" in cookie["description"]
+    assert error_codes(token["responses"]["403"]) == ["csrf_failed"]
 
 
 async def test_discovery_names_the_response_types(api: RunningApp) -> None:

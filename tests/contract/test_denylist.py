@@ -44,6 +44,7 @@ async def deny_list(request: pytest.FixtureRequest, clock: FrozenClock) -> Async
         await client.aclose()
 
 
+@pytest.mark.threat("T-LIF-02")
 async def test_a_denied_session_is_denied_whatever_the_token(deny_list: DenyList, clock: FrozenClock) -> None:
     await deny_list.deny_session("session-a", clock.now() + timedelta(minutes=10))
 
@@ -106,6 +107,7 @@ async def test_redis_entries_expire_exactly_when_they_stop_mattering(
 
 
 @pytest.mark.redis
+@pytest.mark.threat("T-LIF-02")
 async def test_redis_is_shared_between_processes(
     redis_client: Redis, redis_url: str, clock: FrozenClock
 ) -> None:
@@ -122,6 +124,7 @@ async def test_redis_is_shared_between_processes(
         await redis_client.delete(prefix + "s:s")
 
 
+@pytest.mark.threat("T-LIF-02")
 async def test_revocations_keep_a_session_for_one_access_token_lifetime_plus_leeway(
     clock: FrozenClock,
 ) -> None:

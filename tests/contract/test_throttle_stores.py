@@ -48,7 +48,7 @@ async def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     client = Redis.from_url(url)
     try:
         yield Stores(
-            LimitsRateLimiter(redis_storage(url, client, key_prefix=prefix), now=now),
+            LimitsRateLimiter(redis_storage(client, key_prefix=prefix), now=now),
             RedisDistinctCounter(client, prefix=f"{prefix}:distinct:", now=now),
             clock,
         )

@@ -103,6 +103,7 @@ def _published(base: str) -> set[str]:
     return {key["kid"] for key in httpx.get(f"{base}/.well-known/jwks.json").json()["keys"]}
 
 
+@pytest.mark.threat("T-LIF-06")
 def test_keys_rotate_shows_the_overlap_and_old_tokens_still_verify(
     two_servers: tuple[str, str], settings: dict[str, str], tmp_path: Path
 ) -> None:

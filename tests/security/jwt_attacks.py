@@ -36,6 +36,7 @@ from joserfc.jws import JWSRegistry
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState, StoredKey
 from tokenward.domain.keys.ring import KeyRing, SigningKey, generate_key
+from tokenward_client.signatures import P256_ORDER, low_s
 
 #: placeholder that removes a member from a header or a payload
 DROP: Any = object()
@@ -105,8 +106,11 @@ class TokenFactory:
         return claims
 
     def sign(self, signing_input: bytes, alg: str | None = None) -> bytes:
-        """Sign with the real key and its real algorithm (or ``alg``, for relabelling)."""
-        return JWSRegistry.algorithms[alg or self.signing_key.alg].sign(signing_input, self.signing_key.key)
+        """Sign with the real key and its real algorithm (or ``alg``, for relabelling); ES256 with low ``s``,
+        as Tokenward signs (``keys.signing``), so that only what a case changes is wrong."""
+        alg = alg or self.signing_key.alg
+        signature = JWSRegistry.algorithms[alg].sign(signing_input, self.signing_key.key)
+        return low_s(signature) if alg == "ES256" else signature
 
     def raw(self, header_text: str, payload_text: str, signer: Callable[[bytes], bytes] | None = None) -> str:
         signing_input = f"{b64url(header_text.encode())}.{b64url(payload_text.encode())}"
@@ -267,7 +271,7 @@ def build_attack_cases(
         half = length // 2
         r = int.from_bytes(real_signature[:half], "big")
         s = int.from_bytes(real_signature[half:], "big")
-        order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+        order = P256_ORDER
         add("ecdsa_r_s_zero", "T-JWT-04", f.with_signature(bytes(64)), "bad_signature")
         add("ecdsa_all_ff", "T-JWT-04", f.with_signature(b"\xff" * 64), "bad_signature")
         add(
@@ -295,6 +299,14 @@ def build_attack_cases(
             "bad_signature",
         )
         add("ecdsa_der_r_s_zero", "T-JWT-04", f.with_signature(encode_dss_signature(0, 0)), "bad_signature")
+        # T-JWT-15: the high-S twin (r, n - s) of the real signature, as valid to plain ECDSA as the original
+        twin = real_signature[:half] + (order - s).to_bytes(half, "big")
+        add(
+            "ecdsa_high_s_twin",
+            "T-JWT-15",
+            f"{header_segment}.{payload_segment}.{b64url(twin)}",
+            "bad_signature",
+        )
     add("signature_empty", "T-JWT-14", f"{header_segment}.{payload_segment}.", "bad_signature")
     add("signature_zero_bytes", "T-JWT-14", f.with_signature(bytes(length)), "bad_signature")
     add("signature_all_ff", "T-JWT-14", f.with_signature(b"\xff" * length), "bad_signature")

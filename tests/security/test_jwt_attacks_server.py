@@ -41,7 +41,7 @@ async def test_a_real_token_is_accepted(server: RunningApp) -> None:
     assert response.status_code == 200
 
 
-@pytest.mark.threat(*(f"T-JWT-{n:02d}" for n in range(1, 15)))
+@pytest.mark.threat(*(f"T-JWT-{n:02d}" for n in range(1, 16)))
 async def test_every_attack_token_is_refused_with_its_reason(server: RunningApp) -> None:
     cases = await _cases(server)
     assert len(cases) > 100

@@ -1,10 +1,14 @@
-"""The verifier's hand-written signature path decides exactly as joserfc, the library it replaced.
+"""The verifier's hand-written signature path decides exactly as joserfc (plus the low-S rule), the library it
+replaced.
 
 ``domain/keys/signatures.py`` calls ``cryptography`` directly instead of going through joserfc's compact-JWS layers
 (bench/README.md has the profile that justified it). A fast path that accepts one token more than the library
 is a forgery; one that refuses one token more is an outage. So every token below is verified twice, once as
 shipped and once with the signature step swapped back to joserfc (``library_signature_valid``), and the two
 outcomes must be identical: accepted with the same claims, or refused for the same ``InvalidToken.reason``.
+The one rule Tokenward adds to joserfc, refusing the high-S twin of an ES256 signature, is applied on the library
+path too (``is_low_s``); ``test_ecdsa_high_s_twin_is_refused_though_plain_ecdsa_accepts_it`` shows that it is the
+only difference.
 
 The tokens: the valid base token, every attack of ``jwt_attacks.attack_cases`` for each algorithm, and generated
 variants (hypothesis): random signature bytes of any length, single-bit flips in each segment, truncated and
@@ -43,16 +47,15 @@ from tokenward.domain.tokens import AccessTokenVerifier
 from tokenward.errors import InvalidToken
 from tokenward_client import verification
 from tokenward_client.keys import VerificationKey
+from tokenward_client.signatures import P256_ORDER, is_low_s
 from tokenward_client.verification import UnverifiedToken, VerificationPolicy
 
-#: order of the P-256 group: ECDSA's r and s live in [1, n-1]
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 VARIANTS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
-def library_signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
+def joserfc_signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
     """The replaced path: joserfc's compact-JWS validation restricted to the key's one algorithm."""
     # the ring's verification keys hold the joserfc key it publishes, which is what joserfc verifies with
     assert isinstance(key.key, ECKey | OKPKey | RSAKey)
@@ -71,9 +74,22 @@ def library_signature_valid(unverified: UnverifiedToken, key: VerificationKey) -
         return False
 
 
+def library_signature_valid(unverified: UnverifiedToken, key: VerificationKey) -> bool:
+    """joserfc's decision with Tokenward's one added rule: an ES256 ``s`` in the lower half of the order."""
+    if key.alg == "ES256" and not is_low_s(unverified.signature):
+        return False
+    return joserfc_signature_valid(unverified, key)
+
+
 @contextmanager
 def library_signatures() -> Iterator[None]:
     with mock.patch.object(verification, "_signature_valid", library_signature_valid):
+        yield
+
+
+@contextmanager
+def plain_joserfc_signatures() -> Iterator[None]:
+    with mock.patch.object(verification, "_signature_valid", joserfc_signature_valid):
         yield
 
 
@@ -195,14 +211,17 @@ def test_ecdsa_edge_values_get_the_same_decision(r: int, s: int) -> None:
     )
 
 
-@pytest.mark.threat("T-JWT-04")
-def test_ecdsa_high_s_twin_gets_the_same_decision() -> None:
-    """ECDSA malleability: (r, n - s) is valid whenever (r, s) is; both paths decide the same (OpenSSL accepts)."""
+@pytest.mark.threat("T-JWT-15")
+def test_ecdsa_high_s_twin_is_refused_though_plain_ecdsa_accepts_it() -> None:
+    """ECDSA malleability: (r, n - s) is valid whenever (r, s) is. Both paths refuse the twin, while joserfc
+    without the low-S rule accepts it: the refusal is that rule, and the twin is a real second spelling."""
     header, payload, signature = segments(factory("ES256").token())
     raw = b64decode(signature)
     r, s = raw[:32], int.from_bytes(raw[32:], "big")
-    twin = r + (P256_ORDER - s).to_bytes(32, "big")
-    assert assert_same_decision("ES256", f"{header}.{payload}.{b64url(twin)}")[0] == "accepted"
+    twin = f"{header}.{payload}.{b64url(r + (P256_ORDER - s).to_bytes(32, 'big'))}"
+    assert assert_same_decision("ES256", twin) == ("refused", "bad_signature")
+    with plain_joserfc_signatures():
+        assert outcome("ES256", twin)[0] == "accepted"
 
 
 def other_key_ring(alg: str) -> KeyRing:

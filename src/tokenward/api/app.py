@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.cors import CorsMiddleware
+from tokenward.api.last_resort import LastResortMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
@@ -75,6 +76,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    # innermost, so that its answers get the headers every answer gets
+    app.add_middleware(LastResortMiddleware, triage=config.triage)
     app.add_middleware(
         RequestSizeLimitMiddleware,
         max_body_bytes=config.max_body_bytes,

@@ -81,10 +81,16 @@ async def get_context(request: Request) -> RequestContext:
 async def get_principal(
     services: Annotated[ApiServices, Depends(get_services)],
     access_token: Annotated[str | None, Depends(access_token_scheme)],
+    context: Annotated[RequestContext, Depends(get_context)],
 ) -> Principal:
     if access_token is None:
         raise AuthenticationRequired("An access token is required (Authorization: Bearer …)")
-    return await services.sessions.authenticate(access_token)
+    try:
+        return await services.sessions.authenticate(access_token)
+    except InvalidToken as refused:
+        if services.token_refusals is not None:
+            await services.token_refusals.refused(refused.reason, context)
+        raise
 
 
 Services = Annotated[ApiServices, Depends(get_services)]

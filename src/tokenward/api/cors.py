@@ -8,6 +8,16 @@ no CORS header at all, so its script can neither send credentialed requests nor 
 sent: with credentials it would hand every site the user's session.
 
 An ``OPTIONS`` that is not a CORS preflight (or is one to a route without CORS) answers ``204`` with ``Allow``.
+
+Methods are per route, headers are one list for every route, on purpose. A method a route does not take is
+refused anyway, so naming only the real ones costs nothing and tells the truth. Headers are different: letting
+an allowed origin's script send a header grants nothing by itself. The CSRF proof is required by the routes
+the cookie authenticates (``api.csrf``) and ignored everywhere else, ``X-Tokenward-Transport`` is read only by
+the sign-in routes, and ``Authorization`` is checked by each route that needs it; the preflight is not where
+any of that is decided, and a header approved on a route that ignores it is only ignored. One list lets an app
+send the same headers on every call (the README's example sets ``X-Tokenward-CSRF`` once for all of them),
+where per-route lists would turn a harmless extra header into a preflight failure the app can hardly debug.
+Another origin gets no list at all.
 """
 
 from __future__ import annotations

@@ -2,17 +2,29 @@
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming bodies are counted as they arrive: a body larger than the
 limit is refused with 413 as soon as it crosses the limit, whatever ``Content-Length`` claimed.
+
+A refusal written here comes before any route, so the exception handlers never see it. It is a problem
+document, unless the application installed an ``EarlyRefusalPage`` on ``app.state.early_refusal_page`` that
+answers for the path: the hosted pages do, so a browser that posted an oversized form gets a page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokenward.api.problem_body import is_oauth_path, problem_body
 from tokenward.errors import RequestHeadersTooLarge, RequestTooLarge, TokenwardError
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+#: the answer to a refusal written before any route runs, for a path whose answers are not problem documents;
+#: ``None`` leaves the path to the problem document
+EarlyRefusalPage = Callable[[Request, TokenwardError], Awaitable[Response | None]]
 
 
 class ResponseHeadersMiddleware:
@@ -75,7 +87,7 @@ class RequestSizeLimitMiddleware:
             return
         headers = scope.get("headers", [])
         if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
-            await _refuse(send, scope["path"], RequestHeadersTooLarge.beyond(self.max_header_bytes))
+            await _refuse(scope, send, RequestHeadersTooLarge.beyond(self.max_header_bytes))
             return
         for name, value in headers:
             if name == b"content-length":
@@ -84,7 +96,7 @@ class RequestSizeLimitMiddleware:
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await _refuse(send, scope["path"], RequestTooLarge.beyond(self.max_bytes))
+                    await _refuse(scope, send, RequestTooLarge.beyond(self.max_bytes))
                     return
         received = 0
         response_started = False
@@ -108,12 +120,20 @@ class RequestSizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _refuse(send, scope["path"], RequestTooLarge.beyond(self.max_bytes))
+                await _refuse(scope, send, RequestTooLarge.beyond(self.max_bytes))
 
 
-async def _refuse(send: Send, path: str, error: TokenwardError) -> None:
+async def _refuse(scope: Scope, send: Send, error: TokenwardError) -> None:
     """Answer before any route runs, and close: the rest of what the client sends is not read."""
-    body = problem_body(error, oauth=is_oauth_path(path))
+    app = scope.get("app")
+    render: EarlyRefusalPage | None = getattr(getattr(app, "state", None), "early_refusal_page", None)
+    if render is not None:
+        page = await render(Request(scope), error)
+        if page is not None:
+            page.headers["connection"] = "close"
+            await page(scope, _no_body, send)
+            return
+    body = problem_body(error, oauth=is_oauth_path(scope["path"]))
     content = body.encode()
     await send(
         {
@@ -127,3 +147,8 @@ async def _refuse(send: Send, path: str, error: TokenwardError) -> None:
         }
     )
     await send({"type": "http.response.body", "body": content})
+
+
+async def _no_body() -> Message:
+    """The ``receive`` of an answer that reads nothing more of the request."""
+    return {"type": "http.disconnect"}

@@ -7,6 +7,8 @@ unexpected exceptions become a bare 500 with no stack trace.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,7 +17,17 @@ from structlog import get_logger
 
 from tokenward.api.problem_body import is_oauth_path, problem_body
 from tokenward.api.routing import allowed_methods
-from tokenward.errors import InvalidRequest, MethodNotAllowed, NotFound, RequestTooLarge, TokenwardError
+from tokenward.errors import (
+    InvalidRequest,
+    InvalidToken,
+    MethodNotAllowed,
+    NotFound,
+    RequestTooLarge,
+    TokenwardError,
+)
+
+if TYPE_CHECKING:  # services imports last_resort, which imports this module
+    from tokenward.api.services import ApiConfig
 
 _log = get_logger("tokenward.api")
 #: an error answer is about this request only; no cache may keep it
@@ -64,9 +76,18 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
+def _token_refusal(error: InvalidToken, request: Request) -> InvalidToken:
+    """Log the rule a refused token broke; in production, answer without naming it (a prober learns nothing)."""
+    _log.info("access_token_refused", reason=error.reason, path=request.url.path)
+    config: ApiConfig = request.app.state.config
+    return error if config.explain_token_refusals else error.concealed()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_tokenward_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TokenwardError)
+        if isinstance(exc, InvalidToken):
+            exc = _token_refusal(exc, request)
         return problem_response(exc, request)
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

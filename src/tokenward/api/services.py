@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokenward.api.browser import BrowserConfig
+from tokenward.api.last_resort import Triage, log_unhandled
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
@@ -22,6 +23,7 @@ from tokenward.domain.mfa import MfaService
 from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.domain.tokens.refusals import TokenRefusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,11 @@ class ApiConfig:
     #: send Strict-Transport-Security (the issuer is https)
     hsts: bool = False
     scopes_supported: tuple[str, ...] = ("openid", "profile")
+    #: a 401 names the verifier rule that failed (development); production says only ``invalid_token``
+    explain_token_refusals: bool = True
     browser: BrowserConfig = field(default_factory=BrowserConfig)
+    #: what an exception that escaped every route becomes (``api.last_resort``); bootstrap passes the adapters'
+    triage: Triage = log_unhandled
 
 
 @dataclass(slots=True)
@@ -58,5 +64,7 @@ class ApiServices:
     readiness_checks: dict[str, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     #: abuse protection (rate limits, back-off); ``None`` only in tests that build services by hand
     throttle: Throttle | None = None
+    #: records refused access tokens in the audit trail (within a budget); ``None`` in hand-built services
+    token_refusals: TokenRefusals | None = None
     #: 32 bytes derived from the key-encryption key: seals the hosted pages' session cookie
     page_secret: bytes = b""

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tokenward.adapters.dependencies import last_resort_refusal
 from tokenward.adapters.logging import get_logger
 from tokenward.api.app import Lifespan, create_app
 from tokenward.api.services import ApiConfig
@@ -31,7 +32,9 @@ def api_config(settings: Settings) -> ApiConfig:
         max_header_bytes=settings.max_header_bytes,
         trusted_proxies=tuple(settings.trusted_proxies),
         hsts=settings.issuer.startswith("https://"),
+        explain_token_refusals=not settings.is_production,
         browser=browser_config(settings),
+        triage=last_resort_refusal,
     )
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from redis.asyncio import Redis
 
 from tokenward.adapters.email import BackgroundMailer
 from tokenward.adapters.logging import LogAuditSink, get_logger
 from tokenward.adapters.metrics import MetricsAuditSink
+from tokenward.adapters.redis.client import ping as ping_redis
 from tokenward.adapters.sql import Database, SqlUserRepository
 from tokenward.api.services import ApiServices
 from tokenward.background import BackgroundTasks, PeriodicTask
@@ -57,6 +59,7 @@ from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
+from tokenward.domain.tokens.refusals import TokenRefusals
 from tokenward.pages import derive_page_secret
 
 _log = get_logger("tokenward.audit")
@@ -143,13 +146,14 @@ class Container:
             admin=self.admin,
             readiness_checks=self._readiness_checks(),
             throttle=self.throttle,
+            token_refusals=TokenRefusals(self.audit, self.clock),
             page_secret=self.page_secret,
         )
 
     def _readiness_checks(self) -> dict[str, Callable[[], Awaitable[object]]]:
         checks: dict[str, Callable[[], Awaitable[object]]] = {"database": self.database.ping}
         if self.redis is not None:
-            checks["redis"] = self.redis.ping
+            checks["redis"] = partial(ping_redis, self.redis)
         return checks
 
     async def drain_mail(self) -> None:
@@ -215,7 +219,7 @@ def _wire(
     settings, clock, audit, repositories = basis.settings, basis.clock, basis.audit, basis.repositories
     pool = hashing_pool(settings)
     credentials = build_credentials(settings, pool)
-    denied = deny_list(stores.redis, clock)
+    denied = deny_list(stores.redis, clock, repositories.revocations)
     sessions = build_sessions(basis, key_holder, denied)
     mailer = build_mailer(settings, clock)
     throttle = build_throttle(settings, audit=audit, clock=clock, redis=stores.redis)

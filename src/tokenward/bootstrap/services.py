@@ -298,6 +298,7 @@ def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupS
             ExpiredMfaChallenges(repositories.mfa),
             ExpiredFactorChallenges(repositories.passkeys, repositories.otp),
             ExpiredAuditPersonalData(audit_log.store, audit_retention),
+            repositories.revocations,
         ],
         leases,
         cleanup_policy(basis.settings),

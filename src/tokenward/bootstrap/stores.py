@@ -2,7 +2,8 @@
 
 Opening the stores creates the SQLite data folder (when the database is SQLite) and migrates the schema when
 ``auto_migrate`` is on; ``Stores.close`` gives every connection back. Redis, when configured, holds what every
-process must share (rate-limit counters, the deny-list); without it they live in this process's memory. Mail
+process must share (rate-limit counters, the deny-list's fast copy; the database keeps its record); without
+it they live in this process's memory. Mail
 goes out over SMTP when a host is configured, else into the outbox folder.
 """
 
@@ -34,12 +35,14 @@ from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.personal_data import SqlUserDirectory
+from tokenward.adapters.sql.revocations import SqlDenyRecord
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.mail import Mailer
 from tokenward.domain.mfa.sms import SmsSender
 from tokenward.domain.sessions.denylist import DenyList
+from tokenward.domain.sessions.durable_denylist import DurableDenyList
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,16 @@ async def open_stores(settings: Settings) -> Stores:
     make_database_folder(settings)
     if settings.auto_migrate:
         await migrate(url)
-    database = Database(url)
-    redis = create_redis_client(settings.redis_url) if settings.redis_url else None
+    database = Database(
+        url,
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+    )
+    redis = (
+        create_redis_client(settings.redis_url, timeout=settings.redis_timeout)
+        if settings.redis_url
+        else None
+    )
     return Stores(database, redis)
 
 
@@ -93,6 +104,7 @@ class SqlRepositories:
     passkeys: SqlPasskeyRepository
     otp: SqlOtpRepository
     directory: SqlUserDirectory
+    revocations: SqlDenyRecord
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
@@ -110,12 +122,15 @@ class SqlRepositories:
             passkeys=SqlPasskeyRepository(database),
             otp=SqlOtpRepository(database),
             directory=SqlUserDirectory(database),
+            revocations=SqlDenyRecord(database),
         )
 
 
-def deny_list(redis: Redis | None, clock: Clock) -> DenyList:
-    """Revoked access tokens: in Redis, so every process refuses them, else in this process's memory."""
-    return RedisDenyList(redis, clock) if redis is not None else MemoryDenyList(clock)
+def deny_list(redis: Redis | None, clock: Clock, record: SqlDenyRecord) -> DenyList:
+    """Revoked sessions and access tokens: recorded in the database, copied to Redis (so every process refuses
+    them at once) or else to this process's memory."""
+    copy = RedisDenyList(redis, clock) if redis is not None else MemoryDenyList(clock)
+    return DurableDenyList(record, copy, clock)
 
 
 def throttle_counters(
@@ -127,7 +142,7 @@ def throttle_counters(
         return clock.now().timestamp()
 
     if redis is not None and settings.redis_url:
-        shared = LimitsRateLimiter(redis_storage(settings.redis_url, redis), now=now)
+        shared = LimitsRateLimiter(redis_storage(redis), now=now)
         return shared, RedisDistinctCounter(redis, now=now)
     return LimitsRateLimiter(memory_storage(), now=now), MemoryDistinctCounter(now=now)
 

@@ -1,5 +1,7 @@
 """The account page: profile, two-step sign-in, password, sessions, signing out.
 
+(A new verification link and new recovery codes are in ``account_renewals``.)
+
 Every action is a form posted with the session's CSRF token, calls the same domain service as the API route
 that does the same thing, and ends in a redirect back to the page (or, on a refusal, the page again with the
 API's wording next to the field concerned).
@@ -99,6 +101,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
     methods = await services.mfa.methods(user_id)
     values.setdefault("errors", {})
     values.setdefault("recovery_codes", None)
+    values.setdefault("codes_renewed", False)
     return page.render(
         "account.html",
         status,
@@ -124,7 +127,7 @@ async def account_page(page: CurrentPage) -> Response:
     return await render_account(page, principal)
 
 
-def _back(page: Page, notice: str) -> Response:
+def back_to_account(page: Page, notice: str) -> Response:
     page.update(replace(page.session, notice=notice))
     return page.redirect(ACCOUNT)
 
@@ -141,7 +144,7 @@ async def update_profile(page: CurrentPage) -> Response:
     await page.services.accounts.update_profile(
         principal, display_name=values["display_name"].strip() or None
     )
-    return _back(page, "Profile saved.")
+    return back_to_account(page, "Profile saved.")
 
 
 @router.post("/password", dependencies=[Depends(rate_limited("login"))])
@@ -162,7 +165,9 @@ async def change_password(page: CurrentPage) -> Response:
     except PasswordRejected as exc:
         message = f"{exc.title}: {exc.detail}"
         return await render_account(page, principal, exc.status, errors={"new_password": message})
-    return _back(page, f"Password changed. {ended} other session{'s' if ended != 1 else ''} signed out.")
+    return back_to_account(
+        page, f"Password changed. {ended} other session{'s' if ended != 1 else ''} signed out."
+    )
 
 
 @router.post("/sessions/revoke")
@@ -177,8 +182,8 @@ async def revoke_session(page: CurrentPage) -> Response:
             raise NotFound("No such session")
         await page.services.sessions.revoke_own_session(principal, values["session_id"], page.context)
     except NotFound as exc:
-        return _back(page, exc.detail)
-    return _back(page, "That session is signed out.")
+        return back_to_account(page, exc.detail)
+    return back_to_account(page, "That session is signed out.")
 
 
 @router.post("/sign-out")
@@ -248,4 +253,4 @@ async def remove_totp(page: CurrentPage) -> Response:
         await page.services.mfa.remove_totp(principal, values["remove_code"], page.context)
     except (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, MfaStateConflict) as exc:
         return await render_account(page, principal, exc.status, errors={"remove_code": exc.detail})
-    return _back(page, "Two-step sign-in is off.")
+    return back_to_account(page, "Two-step sign-in is off.")

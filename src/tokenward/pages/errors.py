@@ -1,6 +1,8 @@
 """Refusals on the hosted pages are pages too: the API's wording and status, in HTML.
 
 The API's handlers stay in charge of every other path; these wrap them and take over only under ``/account``.
+A refusal written before any route runs (an oversized form or header block) is a page there too: the size
+limit asks ``early_refusal_page``, which ``install_page_error_handlers`` puts on the application's state.
 """
 
 from __future__ import annotations
@@ -31,12 +33,21 @@ def _api_handler(app: FastAPI, kind: type[Exception]) -> Handler:
 
 
 TITLES = {
+    400: "Request refused",
     403: "Request refused",
     404: "Page not found",
     405: "Not allowed",
     413: "Too much data",
+    431: "Too much data",
     429: "Too many attempts",
     503: "Please try again shortly",
+}
+
+
+#: what a visitor can do about a refusal the API words for programs
+NEXT_STEPS = {
+    413: "Go back, shorten what you entered and try again.",
+    431: "Clear this site's cookies in your browser and try again.",
 }
 
 
@@ -48,6 +59,8 @@ async def error_page(request: Request, status: int, message: str, headers: dict[
     services = request.app.state.services
     session = PageSessionSeal(services.page_secret).open(request.cookies.get(PAGE_COOKIE))
     page = Page(request, services, await get_context(request), session)
+    if status in NEXT_STEPS:
+        message = f"{message.rstrip('.')}. {NEXT_STEPS[status]}"
     response = page.render(
         "message.html",
         status,
@@ -57,6 +70,13 @@ async def error_page(request: Request, status: int, message: str, headers: dict[
     )
     response.headers.update(headers)
     return response
+
+
+async def early_refusal_page(request: Request, error: TokenwardError) -> Response | None:
+    """The page for a refusal the size limit writes before any route runs; ``None`` outside the pages."""
+    if not is_page_path(request.url.path):
+        return None
+    return await error_page(request, error.status, error.detail, error.headers())
 
 
 def install_page_error_handlers(app: FastAPI) -> None:
@@ -76,5 +96,6 @@ def install_page_error_handlers(app: FastAPI) -> None:
         )
         return await error_page(request, exc.status_code, message, {})
 
+    app.state.early_refusal_page = early_refusal_page
     app.add_exception_handler(TokenwardError, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

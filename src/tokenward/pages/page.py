@@ -135,6 +135,7 @@ class Page:
             csrf_token=self.session.csrf,
             nonce=self.nonce,
             signed_in=self.session.signed_in,
+            status=status,
             **values,
         )
         response = HTMLResponse(html, status_code=status)

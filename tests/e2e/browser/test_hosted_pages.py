@@ -2,8 +2,9 @@
 
 The journey: sign up -> follow the verification link from the outbox -> sign in -> enrol TOTP (reading the key
 the page shows, as an authenticator app would) -> save the recovery codes -> sign out -> sign in with a
-recovery code -> the account page lists two sessions -> revoke the other one -> forgot password -> reset from
-the e-mailed link -> every old session is gone and the next sign-in still asks for the second factor.
+recovery code -> the account page lists two sessions -> get new recovery codes -> revoke the other one ->
+forgot password -> reset from the e-mailed link -> every old session is gone and the next sign-in still asks
+for the second factor.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def _context(browser: Browser, agent: str) -> BrowserContext:
     return browser.new_context(user_agent=agent, viewport={"width": 1280, "height": 800})
 
 
-def _sign_in(page: Page, site: Site, password: str = PASSWORD) -> None:
+def _sign_in(page: Page, site: Site, password: str = PASSWORD, address: str = ADDRESS) -> None:
     page.goto(f"{site.base}/account/sign-in")
-    page.get_by_label("E-mail address").fill(ADDRESS)
+    page.get_by_label("E-mail address").fill(address)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
@@ -103,6 +104,15 @@ def test_account_journey(browser: Browser, site: Site) -> None:
     expect(sessions.filter(has_text="this device")).to_have_count(1)
     screenshot(page, "account")
 
+    page.get_by_label("Code from the app, or a recovery code").fill(codes[1])
+    page.get_by_role("button", name="Get new recovery codes").click()
+    expect(page.get_by_text("New recovery codes: the old ones no longer work.")).to_be_visible()
+    renewed = page.get_by_role("list", name="Recovery codes").locator("code").all_inner_texts()
+    assert len(renewed) == 10
+    assert not set(renewed) & set(codes)
+    screenshot(page, "recovery-codes-renewed")
+    page.get_by_role("link", name="I have saved them").click()
+
     sessions.filter(has_text="Safari on iOS").get_by_role("button").click()
     expect(page.get_by_text("That session is signed out.")).to_be_visible()
     expect(page.locator("ul.sessions > li")).to_have_count(1)
@@ -130,6 +140,20 @@ def test_account_journey(browser: Browser, site: Site) -> None:
         context.close()
 
 
+def test_an_unverified_address_can_ask_for_a_new_link(browser: Browser, site: Site) -> None:
+    page = browser.new_page()
+    page.goto(f"{site.base}/account/sign-up")
+    page.get_by_label("E-mail address").fill("unverified@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    _sign_in(page, site, address="unverified@example.com")
+    expect(page.get_by_text("not verified", exact=True)).to_be_visible()
+    screenshot(page, "account-unverified")
+    page.get_by_role("button", name="Send a new link").click()
+    expect(page.get_by_text("A new link is on its way to unverified@example.com.")).to_be_visible()
+    page.close()
+
+
 def test_not_me_page_explains_before_it_acts(browser: Browser, site: Site) -> None:
     page = browser.new_page()
     page.goto(f"{site.base}/account/not-me")
@@ -155,6 +179,18 @@ def test_sign_in_page_refuses_to_be_framed(browser: Browser, site: Site) -> None
     assert any(
         "frame-ancestors" in text or "X-Frame-Options" in text for text in refusals
     ) or frame.url.startswith("chrome-error:")
+    page.close()
+
+
+def test_an_oversized_form_gets_a_page(browser: Browser, site: Site) -> None:
+    page = browser.new_page()
+    page.goto(f"{site.base}/account/sign-in")
+    page.get_by_label("E-mail address").fill(ADDRESS)
+    page.get_by_label("Password").fill("x" * 70_000)  # over TOKENWARD_MAX_BODY_BYTES (64 KiB)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Too much data")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Go back, shorten what you entered and try again.")
+    screenshot(page, "too-much-data")
     page.close()
 
 

@@ -28,6 +28,7 @@ from tokenward_client.keys import (
     VerificationKey,
     verification_key_from_jwk,
 )
+from tokenward_client.signatures import low_s
 
 #: a point that is not on P-256 (x = 1, y = 1)
 OFF_CURVE = base64.urlsafe_b64encode((1).to_bytes(32, "big")).rstrip(b"=").decode()
@@ -133,6 +134,11 @@ BROKEN: dict[str, Any] = {
     "RSA key with an EC algorithm": lambda: _changed("RS256", alg="ES256"),
     "private member d": lambda: _changed("ES256", d=b64(bytes(32))),
     "use enc": lambda: _changed("ES256", use="enc"),
+    "key_ops without verify": lambda: _changed("ES256", key_ops=["encrypt", "wrapKey"]),
+    "key_ops empty": lambda: _changed("ES256", key_ops=[]),
+    "key_ops a string": lambda: _changed("ES256", key_ops="verify"),
+    "key_ops null": lambda: _changed("ES256", key_ops=[None]),
+    "key_ops with verify twice": lambda: _changed("ES256", key_ops=["verify", "verify"]),
     "no kid": lambda: _changed("ES256", kid=None),
     "empty kid": lambda: _changed("ES256", kid=""),
     "no alg": lambda: _changed("ES256", alg=None),
@@ -184,6 +190,13 @@ def test_never_more_lenient_than_joserfc(jwk: dict[str, Any]) -> None:
         assert public_numbers(new.key) == public_numbers(old)
 
 
+@pytest.mark.parametrize("ops", [["verify"], ["sign", "verify"]])
+def test_a_jwk_whose_key_ops_lists_verify_is_used(ops: list[str]) -> None:
+    """Positive control for the ``key_ops`` refusals above: with ``verify`` listed the key reads as usual."""
+    key = verification_key_from_jwk(_changed("ES256", key_ops=ops))
+    assert key.kid == key_material("ES256").stored.kid
+
+
 def test_the_legacy_eddsa_label_reads_as_ed25519_when_configured() -> None:
     jwk = _changed("Ed25519", alg="EdDSA")
     key = verification_key_from_jwk(jwk, accept_legacy_eddsa=True)
@@ -197,7 +210,7 @@ def test_a_key_verifies_only_with_its_own_algorithm() -> None:
     assert from_ring is not None
     signing_key = key_material("ES256").signing_key
     signing_input = b"header.payload"
-    signature = JWSRegistry.algorithms["ES256"].sign(signing_input, signing_key.key)
+    signature = low_s(JWSRegistry.algorithms["ES256"].sign(signing_input, signing_key.key))
     assert from_jwk.check_signature(signing_input, signature)
     assert from_ring.check_signature(signing_input, signature)
     as_rs256 = VerificationKey(kid=from_jwk.kid, alg="RS256", key=from_jwk.key)

@@ -106,6 +106,17 @@ def _public_key(kty: str, jwk: Mapping[str, Any]) -> PublicKey:
     return key
 
 
+def _check_key_ops(jwk: Mapping[str, Any]) -> None:
+    """A ``key_ops`` member limits what the key may do: without ``verify`` it verifies nothing here."""
+    if "key_ops" not in jwk:
+        return
+    ops = jwk["key_ops"]
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops) or len(set(ops)) != len(ops):
+        raise ValueError("JWK key_ops is not a list of distinct operations")
+    if "verify" not in ops:
+        raise ValueError("JWK key_ops does not allow verify")
+
+
 def verification_key_from_jwk(
     jwk: Mapping[str, Any],
     *,
@@ -115,8 +126,9 @@ def verification_key_from_jwk(
     """Turn one published JWK into a verification key, or raise ``ValueError`` saying why it is unusable.
 
     ``alg`` must be present and allowed (one algorithm per key), the key type and curve must fit it, ``use``
-    (when present) must be ``sig``, and a JWK carrying private members is refused rather than stripped,
-    because a JWKS that publishes them is misconfigured and must not be trusted.
+    (when present) must be ``sig``, ``key_ops`` (when present, RFC 7517 §4.3) must list ``verify``, and a JWK
+    carrying private members is refused rather than stripped, because a JWKS that publishes them is
+    misconfigured and must not be trusted.
     """
     allowed = frozenset(algorithms)
     kid = jwk.get("kid")
@@ -133,6 +145,7 @@ def verification_key_from_jwk(
         raise ValueError("JWK carries private key members")
     if jwk.get("use", "sig") != "sig":
         raise ValueError("JWK is not for signatures")
+    _check_key_ops(jwk)
     kty, crv = KEY_TYPES[alg]
     if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
         raise ValueError("JWK key type does not fit its algorithm")

@@ -1,7 +1,8 @@
 """The embedded default mailer: each message is written as an ``.eml`` file to an outbox folder.
 
 So the quick start works without a mail server, and a developer can read what would have been sent. The log
-line names the message but not its body, which may carry single-use links.
+line names the message but not its body, which may carry single-use links. A folder that cannot be written
+(disk full, permissions) answers 503 naming the mailer, like any dependency that does not answer.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import secrets
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
+from tokenward.adapters.dependencies import MAILER, answering
 from tokenward.adapters.logging import get_logger
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.model import EmailMessage
@@ -32,7 +34,8 @@ class OutboxMailer:
         mime.set_content(message.body)
         stamp = self._clock.now().strftime("%Y%m%dT%H%M%S")
         path = self._folder / f"{stamp}-{message.kind}-{secrets.token_hex(4)}.eml"
-        await asyncio.to_thread(self._write, path, mime.as_bytes())
+        async with answering(MAILER, lambda error: isinstance(error, OSError)):
+            await asyncio.to_thread(self._write, path, mime.as_bytes())
         self._log.info("email_written_to_outbox", kind=message.kind, path=str(path))
 
     def _write(self, path: Path, data: bytes) -> None:

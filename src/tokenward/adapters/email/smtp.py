@@ -6,7 +6,8 @@ credentials never cross the network in clear text by accident. Certificates are 
 trust store (``ssl.create_default_context``).
 
 A delivery failure is logged (kind, recipient domain and error type; never the body, which may hold a
-single-use link) and swallowed: whether a message could be sent must not change the answer of sign-up or
+single-use link) and reported to the health tracker (one line when the mail server stops answering, one
+when it answers again), then swallowed: whether a message could be sent must not change the answer of sign-up or
 forgot-password, which would tell a caller something about the address.
 """
 
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
 
+from tokenward.adapters.dependencies import MAILER
+from tokenward.adapters.health import process_health
 from tokenward.adapters.logging import get_logger
 from tokenward.domain.accounts.email_addresses import ascii_email
 from tokenward.domain.email.model import EmailMessage
@@ -38,6 +41,13 @@ class SmtpSettings:
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
 
 
+def _server_unreachable(error: Exception) -> bool:
+    """A connection that failed (not a message refused: that error may name recipients, and is no outage)."""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    return not isinstance(error, smtplib.SMTPException)
+
+
 class SmtpMailer:
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
@@ -55,6 +65,8 @@ class SmtpMailer:
         try:
             await asyncio.to_thread(self._deliver, mime)
         except (smtplib.SMTPException, OSError) as exc:
+            if _server_unreachable(exc):
+                process_health().failed(MAILER, exc)
             self._log.error(
                 "email_delivery_failed",
                 kind=message.kind,
@@ -62,6 +74,7 @@ class SmtpMailer:
                 error_type=type(exc).__name__,
             )
             return
+        process_health().succeeded(MAILER)
         self._log.info("email_sent", kind=message.kind, recipient_domain=message.to.rpartition("@")[2])
 
     def _deliver(self, mime: MimeMessage) -> None:

@@ -2,14 +2,20 @@
 
 Entries are pruned as they expire; the dictionary is bounded so a flood of revocations cannot grow memory
 without limit. When full, the entries closest to expiry go first: they protect the least.
+
+As the fast copy of the durable deny-list (``domain.sessions.durable_denylist``) it is filled from the
+database at start-up, so revocations survive a restart; once it has had to drop an entry it no longer holds
+everything, and ``lookup`` says so (``None``) until the next fill, so the database answers meanwhile.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from datetime import datetime
 
 from tokenward.domain.clock import Clock
+from tokenward.domain.sessions.durable_denylist import SESSION, DenyEntry
 
 DEFAULT_MAX_ENTRIES = 100_000
 
@@ -21,6 +27,8 @@ class MemoryDenyList:
         self._clock = clock
         self._max_entries = max_entries
         self._until: dict[str, datetime] = {}
+        #: filled from the record and complete since (no entry dropped for room)
+        self._complete = False
 
     def __len__(self) -> int:
         self._prune()
@@ -31,6 +39,18 @@ class MemoryDenyList:
 
     async def deny_token(self, jti: str, until: datetime) -> None:
         self._add("t:" + jti, until)
+
+    async def add(self, entries: Sequence[DenyEntry]) -> None:
+        for entry in entries:
+            self._add(("s:" if entry.kind == SESSION else "t:") + entry.key, entry.until)
+
+    async def fill(self, entries: Sequence[DenyEntry]) -> None:
+        self._complete = True
+        await self.add(entries)
+
+    async def lookup(self, session_id: str, jti: str) -> bool | None:
+        denied = await self.is_denied(session_id, jti)
+        return denied if self._complete else None
 
     async def is_denied(self, session_id: str, jti: str) -> bool:
         now = self._clock.now()
@@ -47,6 +67,7 @@ class MemoryDenyList:
             self._prune()
             excess = len(self._until) - self._max_entries
             if excess > 0:
+                self._complete = False
                 for stale in heapq.nsmallest(excess, self._until, key=self._until.__getitem__):
                     del self._until[stale]
 

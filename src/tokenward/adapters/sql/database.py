@@ -14,6 +14,15 @@ SQLite (the embedded default) and PostgreSQL need different care:
   in parallel with the writer thanks to WAL.
 * PostgreSQL: a bounded pool with ``pool_pre_ping`` (connections dropped by a failover or an idle timeout are
   replaced instead of failing a request). Atomic conditional UPDATEs and row locks do the serialising.
+  Several hosts may be named (``postgresql://u@db1:5432,db2:5432/tokenward?target_session_attrs=read-write``):
+  asyncpg tries them in turn and keeps the one that accepts writes, so a failover needs no restart.
+
+Outages: every transaction runs inside ``dependencies.answering``, so a refused or broken connection, a
+connect or statement time-out or a server shutting down reaches the caller as ``DependencyUnavailable``
+(503 with ``Retry-After``) and is reported once to the health tracker. The time-outs bound how long a request
+can hang on a database that stopped answering: ``connect_timeout`` for opening a connection (and for waiting
+for a free one in the pool), ``statement_timeout`` for each statement, measured by the client so that it
+also ends a stalled network path, which a server-side ``statement_timeout`` would not see.
 """
 
 from __future__ import annotations
@@ -35,7 +44,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from tokenward.errors import AccountGone, ConfigurationError
+from tokenward.adapters.dependencies import DATABASE, answering, database_unavailable
+from tokenward.adapters.health import DependencyHealth
+from tokenward.errors import AccountGone, ConfigurationError, DependencyUnavailable
 
 #: execution option that marks a transaction as read-only, so SQLite may begin it deferred
 _READ_ONLY = "tokenward_read_only"
@@ -56,9 +67,28 @@ _ASYNC_DRIVERS = {
 }
 
 
+def _hosts_as_query(url: str) -> str:
+    """``scheme://user@h1:5432,h2:5433/db?x=y`` -> ``scheme://user@/db?host=h1:5432&host=h2:5433&x=y``.
+
+    libpq's multi-host form, which SQLAlchemy's URL parser refuses, spelled the way its asyncpg dialect reads.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    path, question, query = tail.partition("?")
+    host_params = "&".join(f"host={host}" for host in hosts.split(",") if host)
+    query = f"{host_params}&{query}" if question and query else host_params
+    return f"{scheme}://{userinfo}{at}{slash}{path}?{query}"
+
+
 def async_url(url: str | URL) -> URL:
-    """The URL with its async driver: ``sqlite:///x`` and ``postgresql://...`` are accepted as shorthands."""
-    parsed = make_url(url)
+    """The URL with its async driver: ``sqlite:///x`` and ``postgresql://...`` are accepted as shorthands,
+    and several PostgreSQL hosts may be given comma-separated."""
+    parsed = make_url(_hosts_as_query(url) if isinstance(url, str) else url)
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is not None:
         parsed = parsed.set(drivername=driver)
@@ -72,6 +102,17 @@ def async_url(url: str | URL) -> URL:
     return parsed
 
 
+class CommitUncertain(DependencyUnavailable):
+    """The connection failed while committing: the transaction may or may not have been committed.
+
+    The caller answers 503 either way; a write whose effect must not outlive an unanswered request
+    (refresh-token rotation) undoes it later, when it can tell (``SqlSessionRepository``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("The database")
+
+
 class Database:
     """Owns the async engine (and its pool) and hands out transactions to the repositories."""
 
@@ -83,15 +124,25 @@ class Database:
         max_overflow: int = 10,
         echo: bool = False,
         sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+        connect_timeout: float = 10.0,
+        statement_timeout: float | None = None,
+        health: DependencyHealth | None = None,
     ) -> None:
         self.url = async_url(url)
         self.dialect_name = self.url.get_backend_name()
-        options: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": max_overflow}
+        self._health = health
+        options: dict[str, Any] = {
+            "echo": echo,
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": connect_timeout,
+        }
         if self.dialect_name == "sqlite":
             _create_parent_folder(self.url)
         else:
             # a connection cut by a failover or an idle timeout is replaced instead of failing a request
             options.update(pool_pre_ping=True, pool_recycle=1800)
+            options["connect_args"] = {"timeout": connect_timeout, "command_timeout": statement_timeout}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         #: SQLite allows one writer at a time; this process's writers wait here in order (see ``write``)
         self._writer_queue: AbstractAsyncContextManager[object] = (
@@ -112,30 +163,57 @@ class Database:
     def is_postgresql(self) -> bool:
         return self.dialect_name == "postgresql"
 
+    @property
+    def location(self) -> str:
+        """Where the database is, for messages: ``host:port`` (each host of a multi-host URL) or the file."""
+        if self.is_sqlite:
+            return self.url.database or ""
+        hosts = self.url.query.get("host")
+        if hosts:
+            return ",".join((hosts,) if isinstance(hosts, str) else hosts)
+        return f"{self.url.host or 'localhost'}:{self.url.port or 5432}"
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write: committed on success, rolled back on any exception.
+
+        A connection failure while committing raises ``CommitUncertain`` (a ``DependencyUnavailable``): the
+        commit may have happened.
 
         On SQLite, writers of this process queue on an ``asyncio.Lock`` first (first come, first served) and
         only then take the file's write lock: otherwise dozens of concurrent writers poll the file lock
         through SQLite's busy handler, which is not fair, and some exceed ``busy_timeout`` under load.
         """
+        body_done = False
         try:
-            async with self._writer_queue, self.engine.connect() as conn, conn.begin():
+            async with (
+                self._answering(),
+                self._writer_queue,
+                self.engine.connect() as conn,
+                conn.begin(),
+            ):
                 yield conn
+                body_done = True
         except IntegrityError as error:
             if _is_foreign_key_violation(error):
                 # every foreign key points at a user or a session: it was deleted (an erasure) meanwhile
                 raise AccountGone() from error
             raise
+        except DependencyUnavailable as exc:
+            if body_done:
+                raise CommitUncertain() from exc.__cause__
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that only reads; on SQLite it does not take the write lock."""
-        async with self.engine.connect() as conn:
+        async with self._answering(), self.engine.connect() as conn:
             await conn.execution_options(**{_READ_ONLY: True})
             async with conn.begin():
                 yield conn
+
+    def _answering(self) -> AbstractAsyncContextManager[None]:
+        return answering(DATABASE, database_unavailable, self._health)
 
     async def ping(self) -> None:
         """Raise unless the database answers (readiness probe)."""

@@ -7,6 +7,13 @@ one conditional UPDATE: the database lets exactly one transaction change the row
 find it false; SQLite: ``BEGIN IMMEDIATE`` runs the writers one after the other). Only that winner inserts
 the successor.
 
+A rotation whose commit fails half-way (the connection breaks after ``COMMIT`` was sent) may have been
+committed although the request is answered 503 and its successor token thrown away. The client then retries
+with the old token, which would look rotated: refused inside the reuse grace window and, after it, taken for
+theft (the whole session revoked). So such a rotation is remembered and undone before this repository reads a
+refresh token again: if the successor exists and was never used, it is deleted and the old token is current
+again, exactly as if the rotation had failed. Nobody ever received that successor, so nothing is lost.
+
 Lock order on PostgreSQL: every transaction that changes both locks the session row before any of its
 refresh-token rows (rotation locks it explicitly first). Otherwise a refresh racing a logout could each hold
 the row the other needs, and PostgreSQL would abort one of them as a deadlock.
@@ -14,14 +21,16 @@ the row the other needs, and PostgreSQL would abort one of them as a deadlock.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tokenward.adapters.sql.database import Database
+from tokenward.adapters.sql.database import CommitUncertain, Database
 from tokenward.adapters.sql.tables import refresh_tokens, sessions
 from tokenward.domain.sessions.model import RefreshTokenRecord, Session
 
@@ -30,9 +39,20 @@ class _RotationLost(Exception):
     """The old token was already rotated or revoked: roll the transaction back."""
 
 
+@dataclass(frozen=True, slots=True)
+class _UnansweredRotation:
+    """A rotation that may have committed although its request got an error (see the module docstring)."""
+
+    session_id: str
+    old_hash: str
+    successor_hash: str
+
+
 class SqlSessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._unanswered: list[_UnansweredRotation] = []
+        self._undoing = asyncio.Lock()
 
     async def create(self, session: Session, first_token: RefreshTokenRecord) -> None:
         async with self._db.write() as conn:
@@ -45,6 +65,7 @@ class SqlSessionRepository:
         return None if row is None else _session(row)
 
     async def find_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
+        await self._undo_unanswered_rotations()
         async with self._db.read() as conn:
             statement = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
             row = (await conn.execute(statement)).one_or_none()
@@ -53,6 +74,7 @@ class SqlSessionRepository:
     async def find_refresh_token_and_session(
         self, token_hash: str
     ) -> tuple[RefreshTokenRecord, Session] | None:
+        await self._undo_unanswered_rotations()
         async with self._db.read() as conn:
             statement = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
             token_row = (await conn.execute(statement)).one_or_none()
@@ -82,7 +104,37 @@ class SqlSessionRepository:
                 await _touch(conn, successor.session_id, now)
         except _RotationLost:
             return False
+        except CommitUncertain:
+            self._unanswered.append(_UnansweredRotation(successor.session_id, old_hash, successor.token_hash))
+            raise
         return True
+
+    async def _undo_unanswered_rotations(self) -> None:
+        """Undo every remembered rotation that did commit: its successor, never handed out and never used,
+        goes, and the old token is current again."""
+        if not self._unanswered:
+            return
+        async with self._undoing:
+            while self._unanswered:
+                await self._undo(self._unanswered[0])
+                self._unanswered.pop(0)
+
+    async def _undo(self, rotation: _UnansweredRotation) -> None:
+        async with self._db.write() as conn:
+            await _lock_session(conn, rotation.session_id)
+            removed = await conn.execute(
+                delete(refresh_tokens).where(
+                    refresh_tokens.c.token_hash == rotation.successor_hash,
+                    refresh_tokens.c.rotated_at.is_(None),
+                    refresh_tokens.c.revoked_at.is_(None),
+                )
+            )
+            if removed.rowcount == 1:
+                await conn.execute(
+                    update(refresh_tokens)
+                    .where(refresh_tokens.c.token_hash == rotation.old_hash)
+                    .values(rotated_at=None)
+                )
 
     async def touch(self, session_id: str, now: datetime) -> None:
         async with self._db.write() as conn:

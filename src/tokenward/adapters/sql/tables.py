@@ -299,6 +299,17 @@ otp_challenges = Table(
     Column("used_at", UTCDateTime, nullable=True),
 )
 
+revocations = Table(
+    "revocations",
+    metadata,
+    #: the durable record of the deny-list (``domain.sessions.durable_denylist``); Redis holds the fast copy
+    Column("kind", Text, primary_key=True),
+    #: a session id (kind ``session``) or an access token's ``jti`` (kind ``token``)
+    Column("revoked_id", Text, primary_key=True),
+    #: when the entry stops mattering: the last expiry of a token it refuses; clean-up deletes it after that
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 ALL_TABLES = (
     users,
     sessions,
@@ -319,4 +330,5 @@ ALL_TABLES = (
     webauthn_challenges,
     otp_factors,
     otp_challenges,
+    revocations,
 )

@@ -23,8 +23,10 @@ from tokenward.api.schemas import (
     TokenResponse,
     UserProfile,
 )
+from tokenward.api.services import ApiServices
 from tokenward.api.transport import NO_STORE, sign_in_transport
 from tokenward.domain.accounts.service import MfaRequired
+from tokenward.domain.sessions.service import Principal
 from tokenward.errors import (
     AccountDisabled,
     EmailNotVerified,
@@ -113,10 +115,25 @@ async def logout(
     response: Response,
     body: Annotated[LogoutRequest | None, Body()] = None,
 ) -> LoggedOut:
-    """End this session, or with ``{"all": true}`` every session of the user."""
+    """End this session, or with ``{"all": true}`` every session of the user.
+
+    The access token authenticates it, so a refresh cookie sent along is not checked for CSRF: it is only
+    cleared, and only when its session ends here or is over already (``api.transport.cookie``)."""
     everywhere = bool(body and body.all)
-    # the body of a sign-out never carries a refresh token; a transport that keeps one elsewhere clears it
-    transport, _refresh_token = transports.read_refresh_token(request, {})
+    transport, held = transports.held_refresh_token(request)
+    # decided before the sign-out, while the cookie's session still shows whether it is alive
+    forget = held is None or await _ends_with(services, principal, held, everywhere=everywhere)
     ended = await services.sessions.logout(principal, everywhere=everywhere, context=context)
-    transport.clear(response)
+    if forget:
+        transport.clear(response)
     return LoggedOut(sessions_ended=ended)
+
+
+async def _ends_with(services: ApiServices, principal: Principal, held: str, *, everywhere: bool) -> bool:
+    """Whether a refresh token the client holds is done once this sign-out has run: unusable already, or of a
+    session it ends. A token of another live session (another account in the same browser) is not."""
+    found = await services.sessions.find_active_refresh_token(held)
+    if found is None:
+        return True
+    _, session = found
+    return session.id == principal.session.id or (everywhere and session.user_id == principal.user.id)

@@ -13,6 +13,7 @@ with the same four methods and ``name = "cookie"``:
 - ``read_access_token``: the ``Authorization: Bearer`` header, as the bearer transport (the app keeps the
   access token in memory and sends it as usual);
 - ``read_refresh_token``: the ``__Host-`` cookie only, never the body (``None`` when the cookie is absent);
+- ``held_refresh_token``: the same cookie without the CSRF check, for sign-out to decide whether to clear it;
 - ``write_token_response``: the body without ``refresh_token`` (``token_document(pair, refresh_token=False)``)
   and a ``Set-Cookie`` with ``Secure; HttpOnly; SameSite=Strict; Path=/`` and ``Max-Age`` the session's
   remaining life;
@@ -51,6 +52,11 @@ class TokenTransport(Protocol):
     def read_refresh_token(self, request: Request, body: Mapping[str, str]) -> str | None:
         """The refresh token the request presents, or ``None``. ``body`` holds the request's parameters
         (the ``/oauth/token`` form or JSON object; empty where a route takes no token in its body)."""
+        ...
+
+    def held_refresh_token(self, request: Request) -> str | None:
+        """The refresh token the client keeps by this transport and sent along unasked (a cookie), read with
+        no check at all: only to decide what an answer clears, never to authenticate anything."""
         ...
 
     def write_token_response(self, pair: TokenPair) -> Response:

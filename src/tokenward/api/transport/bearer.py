@@ -26,6 +26,10 @@ class BearerTransport:
     def read_refresh_token(self, request: Request, body: Mapping[str, str]) -> str | None:
         return body.get("refresh_token") or None
 
+    def held_refresh_token(self, request: Request) -> str | None:
+        """None: the client keeps its refresh token itself and sends it only when asked to."""
+        return None
+
     def write_token_response(self, pair: TokenPair) -> Response:
         return no_store_json(token_document(pair))
 

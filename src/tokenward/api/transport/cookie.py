@@ -6,6 +6,13 @@ and the refresh token only in ``Set-Cookie``: ``__Host-`` prefixed, ``Secure``, 
 ``SameSite=Strict``, ``Path=/``, ``Max-Age`` the time the refresh token stays usable. ``/oauth/token`` with the
 cookie (and no ``refresh_token`` parameter needed) rotates it; ``/v1/logout`` clears it.
 
+``/v1/logout`` is authenticated by the access token in ``Authorization: Bearer``, not by the cookie, so it
+needs no CSRF proof (no browser sends that header for another site, and a preflight from an origin off the
+allow-list gets no CORS answer). The cookie then only decides what the answer clears: it is expired when its
+session is one the sign-out ended (the token's own, or with ``all`` any of the user's) or is no longer usable,
+and left alone when it keeps another live session (another account signed in in the same browser). So a
+sign-out never ends, nor makes the browser drop, a session its access token does not own.
+
 Every request the cookie authenticates, and every sign-in that asks for it, must pass ``check_cookie_request``
 (an allowed ``Origin`` and the ``X-Tokenward-CSRF`` header), else ``403 csrf_failed`` before anything changes.
 """
@@ -41,11 +48,15 @@ class CookieTransport:
 
     def read_refresh_token(self, request: Request, body: Mapping[str, str]) -> str | None:
         """The cookie, after the CSRF check (``CsrfFailed``); ``None`` without the cookie. Never the body."""
-        token = request.cookies.get(REFRESH_COOKIE)
-        if not token:
+        token = self.held_refresh_token(request)
+        if token is None:
             return None
         check_cookie_request(request.headers, self.config)
         return token
+
+    def held_refresh_token(self, request: Request) -> str | None:
+        """The cookie as the browser sent it, unchecked; ``None`` without it."""
+        return request.cookies.get(REFRESH_COOKIE) or None
 
     def write_token_response(self, pair: TokenPair) -> Response:
         response = no_store_json(token_document(pair, refresh_token=False))

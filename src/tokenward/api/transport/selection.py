@@ -54,3 +54,12 @@ class Transports:
             if token is not None:
                 return transport, token
         return self.default, None
+
+    def held_refresh_token(self, request: Request) -> tuple[TokenTransport, str | None]:
+        """As ``read_refresh_token``, but for a token the client sent along unasked and without any check:
+        only to decide what an answer clears (``/v1/logout``), never to authenticate."""
+        for transport in self.in_order:
+            token = transport.held_refresh_token(request)
+            if token is not None:
+                return transport, token
+        return self.default, None

@@ -51,6 +51,7 @@ class AuditEventType(StrEnum):
     KEY_REVOKED = "key_revoked"
     KEYS_REWRAPPED = "keys_rewrapped"
     TOKEN_REVOKED = "token_revoked"
+    ACCESS_TOKEN_REFUSED = "access_token_refused"
     API_CLIENT_CREATED = "api_client_created"
     API_CLIENT_DELETED = "api_client_deleted"
     CLEANUP_COMPLETED = "cleanup_completed"

@@ -6,6 +6,7 @@ user only by an opaque id (no e-mail or other personal data: access tokens end u
 
 ``aud`` is a single string when one audience is configured and a list otherwise (both allowed by RFC 7519
 §4.1.3); the single-string form is what most resource-server libraries expect and keeps tokens short.
+Signing goes through ``keys.signing.sign_compact``, so an ES256 token carries its one (low-S) signature.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from joserfc import jws
-
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.ring import KeyRing
+from tokenward.domain.keys.signing import sign_compact
 from tokenward_client.verification import ACCESS_TOKEN_TYPE
 
 MAX_ACCESS_TOKEN_LIFETIME = 3600
@@ -103,7 +103,7 @@ class AccessTokenIssuer:
         }
         header = {"alg": key.alg, "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}
         payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
-        token = jws.serialize_compact(header, payload, key.key, algorithms=[key.alg])
+        token = sign_compact(key, header, payload)
         return IssuedAccessToken(
             token=token,
             jti=jti,
