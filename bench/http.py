@@ -26,6 +26,7 @@ from bench.server import (
     baseline_server,
     create_account,
     create_api_client,
+    lean_server,
     run_load,
     sign_in_many,
     tokenward_server,
@@ -40,6 +41,10 @@ REDIS_PREFIX = "tokenward:"
 CONNECTIONS = 32
 REFRESH_GOAL_PER_CORE = 1000
 INTROSPECTION_GOAL_PER_CORE = 3000
+LEAN_RATIO_GOAL = 0.6
+REFRESH_P99_GOAL_MS = 50
+RSS_GOAL_MIB = 150
+LEAN = "refresh (lean yardstick)"
 
 
 def _clear_redis() -> None:
@@ -75,8 +80,10 @@ def prepared(
     workers: int,
     sessions: int = CONNECTIONS,
     settings: dict[str, str] | None = None,
+    spare_sessions: int = 0,
 ) -> Iterator[tuple[Server, dict[str, Any]]]:
-    """A running server with ``sessions`` sessions and the load generator's spec for ``scenario``."""
+    """A running server with ``sessions`` sessions and the load generator's spec for ``scenario``; with
+    ``spare_sessions``, that many more refresh tokens in ``spec["spare"]`` (for the lean yardstick)."""
     # sign-in is measured with the server's own (OWASP) Argon2 parameters; elsewhere it is only the set-up
     hashing = {} if scenario == "login" else CHEAP_ARGON2
     with (
@@ -84,7 +91,9 @@ def prepared(
         tokenward_server({**hashing, **storage, **(settings or {})}, workers=workers) as server,
     ):
         email = create_account(server)
-        tokens = sign_in_many(server, email, 1 if scenario == "login" else sessions)
+        tokens = sign_in_many(server, email, 1 if scenario == "login" else sessions + spare_sessions)
+        spare = [t["refresh_token"] for t in tokens[sessions:]]
+        tokens = tokens[:sessions]
         if scenario == "login":
             data: dict[str, Any] = {"email": email, "password": PASSWORD}
         elif scenario == "refresh":
@@ -93,7 +102,7 @@ def prepared(
             data = {"basic": create_api_client(server), "access_tokens": [t["access_token"] for t in tokens]}
         else:
             raise ValueError(scenario)
-        yield server, {"scenario": scenario, "connections": sessions, "data": data}
+        yield server, {"scenario": scenario, "connections": sessions, "data": data, "spare": spare}
 
 
 def load(server: Server, spec: dict[str, Any]) -> LoadResult:
@@ -104,6 +113,96 @@ def measure(scenario: str, backend: str, workers: int, duration: float) -> dict[
     with prepared(scenario, backend, workers=workers) as (server, spec):
         result = load(server, {**spec, "duration": duration})
     return {"scenario": scenario, "backend": backend, "workers": workers, "result": result}
+
+
+def measure_refresh_with_yardstick(workers: int, duration: float) -> list[dict[str, Any]]:
+    """Refresh on PostgreSQL, then the lean yardstick (``bench.lean_app``) on the same database with sessions
+    signed in through Tokenward: the same work done by the least code, measured minutes apart."""
+    with prepared("refresh", "postgres", workers=workers, spare_sessions=2 * CONNECTIONS) as (server, spec):
+        spare = spec.pop("spare")
+        tokenward = load(server, {**spec, "duration": duration})
+        # latency at 80% of the capacity just measured, on sessions not used yet (open loop)
+        at_80 = load(
+            server,
+            {
+                **spec,
+                "data": {"refresh_tokens": spare[CONNECTIONS:]},
+                "rate": 0.8 * tokenward.load["throughput"],
+                "duration": duration,
+            },
+        )
+        lean_spec = {**spec, "data": {"refresh_tokens": spare[:CONNECTIONS]}, "duration": duration}
+        with lean_server(server.env, workers=workers) as lean:
+            yardstick = load(lean, lean_spec)
+    return [
+        {"scenario": "refresh", "backend": "postgres", "workers": workers, "result": tokenward},
+        {
+            "scenario": "refresh at 80% (open loop)",
+            "backend": "postgres",
+            "workers": workers,
+            "result": at_80,
+        },
+        {"scenario": LEAN, "backend": "postgres", "workers": workers, "result": yardstick},
+    ]
+
+
+def _find(runs: list[dict[str, Any]], scenario: str, backend: str, workers: int) -> LoadResult:
+    return next(
+        r["result"]
+        for r in runs
+        if (r["scenario"], r["backend"], r["workers"]) == (scenario, backend, workers)
+    )
+
+
+def goals(runs: list[dict[str, Any]]) -> str:
+    """Each goal of the HTTP paths on PostgreSQL, with its figure and whether it is met in this run."""
+    rows = []
+    for workers in (1, 2):
+        refresh = _find(runs, "refresh", "postgres", workers)
+        lean = _find(runs, LEAN, "postgres", workers)
+        at_80 = _find(runs, "refresh at 80% (open loop)", "postgres", workers)
+        introspect = _find(runs, "introspect", "postgres", workers)
+        ratio = refresh.per_core / lean.per_core
+        checks = [
+            ("refresh per core", f"≥ {REFRESH_GOAL_PER_CORE}", refresh.per_core, REFRESH_GOAL_PER_CORE),
+            ("refresh / lean yardstick per core", f"≥ {LEAN_RATIO_GOAL}", ratio, LEAN_RATIO_GOAL),
+            (
+                "introspection per core",
+                f"≥ {INTROSPECTION_GOAL_PER_CORE}",
+                introspect.per_core,
+                INTROSPECTION_GOAL_PER_CORE,
+            ),
+        ]
+        for name, goal, value, floor in checks:
+            shown = f"{value:.2f}" if value < 10 else rate(value)
+            rows.append([name, workers, goal, shown, "met" if value >= floor else "not met"])
+        p99 = at_80.load["p99"] * 1000
+        rows.append(
+            [
+                "refresh p99 at 80% load (ms)",
+                workers,
+                f"< {REFRESH_P99_GOAL_MS}",
+                f"{p99:.1f}",
+                "met" if p99 < REFRESH_P99_GOAL_MS else "not met",
+            ]
+        )
+        errors = sum(
+            r["result"].load["error_count"]
+            for r in runs
+            if r["workers"] == workers and r["backend"] == "postgres"
+        )
+        rows.append(["errors (PostgreSQL runs)", workers, "0", errors, "met" if errors == 0 else "not met"])
+        rss = max(refresh.rss_max, introspect.rss_max) / 2**20 / (workers + 1 if workers > 1 else 1)
+        rows.append(
+            [
+                "server RSS per process (MiB)",
+                workers,
+                f"≤ {RSS_GOAL_MIB}",
+                f"{rss:.0f}",
+                "met" if rss <= RSS_GOAL_MIB else "not met",
+            ]
+        )
+    return table(["goal", "processes", "goal", "this run", "met?"], rows)
 
 
 def measure_baseline(http: str, workers: int, duration: float) -> dict[str, Any]:
@@ -120,9 +219,11 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
     baseline_duration = 5.0 if quick else 10.0
     runs = [measure_baseline("httptools", workers, baseline_duration) for workers in (1, 2)]
     runs.append(measure_baseline("h11", 1, baseline_duration))
+    runs += [measure("refresh", "sqlite", workers, duration) for workers in (1, 2)]
+    for workers in (1, 2):
+        runs += measure_refresh_with_yardstick(workers, duration)
     runs += [
-        measure(scenario, backend, workers, duration)
-        for scenario in ("refresh", "introspect")
+        measure("introspect", backend, workers, duration)
         for backend in ("sqlite", "postgres")
         for workers in (1, 2)
     ]
@@ -177,4 +278,12 @@ def run(quick: bool) -> tuple[Section, list[dict[str, Any]]]:
             rows,
         )
     )
+    section.add(
+        "Goals (PostgreSQL + Redis). The lean yardstick (`bench/lean_app.py`) does the same rotation with the "
+        "least code: raw ASGI under the same uvicorn/httptools, asyncpg, one CTE statement in one transaction, "
+        "an ES256 access token of the same format signed with `cryptography`, on sessions Tokenward signed in. "
+        "Its ratio compares requests per core of server CPU (read from `/proc`) within this run. RSS per process "
+        "divides the processes' total by their count (the supervisor counts with `--workers 2`)."
+    )
+    section.add(goals(runs))
     return section, runs

@@ -132,6 +132,37 @@ def baseline_server(*, workers: int = 1, http: str = "httptools") -> Iterator[Se
 
 
 @contextmanager
+def lean_server(tokenward_env: Mapping[str, str], *, workers: int = 1) -> Iterator[Server]:
+    """Run the lean yardstick (``bench.lean_app``) under the same uvicorn/httptools as ``tokenward serve``, on
+    the database of the Tokenward server whose environment is ``tokenward_env``."""
+    port = free_port()
+    database = tokenward_env["TOKENWARD_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.lean_app:app",
+        "--port",
+        str(port),
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LEAN_DATABASE_URL": database,
+        "LEAN_ISSUER": tokenward_env["TOKENWARD_ISSUER"],
+    }
+    with _serve(command, port, env, workers, "/") as server:
+        yield server
+
+
+@contextmanager
 def _serve(
     command: list[str], port: int, env: dict[str, str], workers: int, ready_path: str
 ) -> Iterator[Server]:
@@ -155,7 +186,7 @@ def _serve(
 
 
 def _wait_until_ready(server: Server, log_path: Path, workers: int, ready_path: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a shared, busy machine can take minutes to start two workers
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError("tokenward serve exited: " + log_path.read_text()[-3000:])

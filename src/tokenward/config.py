@@ -107,6 +107,8 @@ class Settings(FactorSettings):
     signing_algorithm: str = "ES256"
     access_token_ttl: int = Field(default=600, ge=60, le=MAX_ACCESS_TOKEN_TTL)
     token_leeway: int = Field(default=30, ge=0, le=120)
+    #: verified access tokens each process remembers (a repeat skips the signature check); 0 turns it off
+    verified_token_cache_size: int = Field(default=2048, ge=0, le=1_000_000)
     default_scope: str = "openid profile"
 
     # token life cycle: signing-key rotation, key-ring reload, clean-up (docs/security/token-lifecycle.md)

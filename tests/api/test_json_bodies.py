@@ -211,7 +211,7 @@ async def test_oauth_json_values_must_be_strings(api: RunningApp) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", "/v1/me", "GET, PATCH"),
+        ("PUT", "/v1/me", "DELETE, GET, PATCH"),
         ("GET", "/v1/me/mfa/totp", "DELETE, POST"),
         ("GET", "/oauth/token", "POST"),
         ("PUT", "/oauth/introspect", "POST"),

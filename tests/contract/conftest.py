@@ -81,10 +81,11 @@ class Stores:
 
     @classmethod
     def fake(cls) -> Stores:
+        users = fakes.FakeUserRepository()
         return cls(
             backend="fake",
-            users=fakes.FakeUserRepository(),
-            sessions=fakes.FakeSessionRepository(),
+            users=users,
+            sessions=fakes.FakeSessionRepository(users),
             keys=fakes.FakeKeyRepository(),
             audit=fakes.FakeAuditRepository(),
             one_time_tokens=fakes.FakeOneTimeTokenRepository(),

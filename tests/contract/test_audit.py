@@ -101,7 +101,7 @@ async def test_search_pages_with_a_cursor_and_a_time_range(repo: AuditLog, clock
     assert window.next_cursor is None
 
 
-@pytest.mark.threat("T-AUD-01")
+@pytest.mark.threat("T-AUD-01", "T-INS-01")
 @pytest.mark.parametrize(
     "statement",
     [

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 
+from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.base import DuplicateKey
 from tokenward.domain.clock import Clock
-from tokenward.domain.sessions.model import RefreshTokenRecord, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, Rotation, RotationTerms, Session
 
 
 class FakeSessionRepository:
-    def __init__(self) -> None:
+    def __init__(self, users: FakeUserRepository) -> None:
+        """``users``: the user store, read by ``rotate_current`` (a database joins the two tables)."""
+        self._users = users
         self._sessions: dict[str, Session] = {}
         self._tokens: dict[str, RefreshTokenRecord] = {}
 
@@ -45,6 +49,47 @@ class FakeSessionRepository:
         self._tokens[successor.token_hash] = successor
         await self.touch(successor.session_id, now)
         return True
+
+    @asynccontextmanager
+    async def rotate_current(
+        self, old_hash: str, successor_hash: str, terms: RotationTerms
+    ) -> AsyncIterator[Rotation | None]:
+        rotation = await self._rotation(old_hash, successor_hash, terms)
+        if rotation is None:
+            yield None
+            return
+        saved = (dict(self._sessions), dict(self._tokens))
+        self._tokens[old_hash] = replace(self._tokens[old_hash], rotated_at=terms.now)
+        self._tokens[successor_hash] = rotation.successor
+        self._sessions[rotation.session.id] = rotation.session
+        try:
+            yield rotation
+        except BaseException:
+            self._sessions, self._tokens = saved  # the block failed: roll back
+            raise
+
+    async def _rotation(self, old_hash: str, successor_hash: str, terms: RotationTerms) -> Rotation | None:
+        old = self._tokens.get(old_hash)
+        session = self._sessions.get(old.session_id) if old else None
+        if old is None or session is None or old.rotated_at or old.revoked_at or session.revoked_at:
+            return None
+        user = await self._users.get(session.user_id)
+        now = terms.now
+        if user is None or user.disabled or not now < old.expires_at or not now < session.expires_at:
+            return None
+        if not session.last_used_at > terms.idle_before:
+            return None
+        if successor_hash in self._tokens:
+            raise DuplicateKey("duplicate refresh token hash")
+        successor = RefreshTokenRecord(
+            token_hash=successor_hash,
+            session_id=session.id,
+            family_id=session.family_id,
+            user_id=session.user_id,
+            created_at=now,
+            expires_at=min(terms.idle_end, session.expires_at),
+        )
+        return Rotation(session=replace(session, last_used_at=now), successor=successor)
 
     async def touch(self, session_id: str, now: datetime) -> None:
         if session_id in self._sessions:
@@ -100,7 +145,8 @@ class FakeSessionRepository:
 
 
 class FakeDenyList:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, complete: bool = False) -> None:
+        self.complete = complete
         self._clock = clock
         self._until: dict[str, datetime] = {}
 

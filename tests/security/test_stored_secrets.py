@@ -25,7 +25,7 @@ def _database_bytes(data_dir: Path) -> bytes:
     return b"".join(path.read_bytes() for path in sorted(data_dir.glob("tokenward.db*")))
 
 
-@pytest.mark.threat("T-REF-03", "T-ACC-05")
+@pytest.mark.threat("T-REF-03", "T-ACC-05", "T-INS-01")
 async def test_database_files_hold_only_hashes_of_refresh_tokens_and_passwords(api: RunningApp) -> None:
     """Attack: copy the database and replay refresh tokens or read passwords from it."""
     email, tokens = await api.new_user(password=PASSWORD)
@@ -39,7 +39,7 @@ async def test_database_files_hold_only_hashes_of_refresh_tokens_and_passwords(a
     assert email.encode() in stored  # the scan itself works: known plaintext is found
 
 
-@pytest.mark.threat("T-KEY-01")
+@pytest.mark.threat("T-KEY-01", "T-INS-01")
 async def test_database_files_hold_no_private_signing_key(api: RunningApp) -> None:
     """Attack: copy the database and sign tokens with the stored private key."""
     signing_key = api.container.key_ring.signing_key

@@ -300,7 +300,8 @@ def command_tree(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
-_COMMAND = re.compile(r"(?<![\w.-])tokenward((?: [a-z][a-z-]*)+)")
+#: ``tokenward`` followed by words, except where it names something else (the Redis ACL user ``tokenward``)
+_COMMAND = re.compile(r"(?<![\w.-])(?<!SETUSER )tokenward((?: [a-z][a-z-]*)+)")
 #: fenced code blocks (their info string and body) and inline code spans
 _FENCED = re.compile(r"^```([^\n]*)\n(.*?)^```", re.M | re.S)
 _INLINE = re.compile(r"`([^`\n]+)`")

@@ -44,6 +44,8 @@ class FakeRecord:
 class FakeCopy:
     """A Redis-like copy: it can be down, and it can lose everything (a restart without persistence)."""
 
+    shared = True
+
     def __init__(self) -> None:
         self.keys: set[tuple[str, str]] = set()
         self.filled = False

@@ -114,7 +114,10 @@ def build_sessions(basis: Basis, key_holder: KeyRingHolder, deny_list: DenyList)
         users=basis.repositories.users,
         issuer=AccessTokenIssuer(current_ring, access_token_settings(settings), clock),
         verifier=AccessTokenVerifier(
-            lambda kid: current_ring().verification_key(kid), verification_policy(settings), clock
+            lambda kid: current_ring().verification_key(kid),
+            verification_policy(settings),
+            clock,
+            cache_size=settings.verified_token_cache_size,
         ),
         audit=basis.audit,
         clock=clock,

@@ -60,6 +60,7 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower() for requirement in requirements}
 
 
+@pytest.mark.threat("T-SUP-01")
 def test_the_client_depends_on_cryptography_and_httpx_only() -> None:
     project = tomllib.loads(CLIENT_PROJECT.read_text(encoding="utf-8"))["project"]
     assert project["name"] == "tokenward-client"

@@ -81,7 +81,7 @@ class World:
     def __init__(self) -> None:
         self.clock = FrozenClock()
         self.users = FakeUserRepository()
-        self.session_store = FakeSessionRepository()
+        self.session_store = FakeSessionRepository(self.users)
         self.audit_store = FakeAuditRepository()
         self.one_time_tokens = FakeOneTimeTokenRepository()
         self.factors = FakeMfaRepository()

@@ -2,6 +2,8 @@
 
 The rules are not re-implemented here: ``parse_unverified`` and ``verify_with_key`` are the very functions the
 Tokenward server uses, so a token refused by one is refused by the other for the same ``InvalidToken.reason``.
+Tokens that passed are remembered (``cache_size`` of them, ``tokenward_client.cache``): a repeat skips the
+signature check, with its times re-checked and only while the JWKS still holds the very key that verified it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Self
 
 import httpx
 
+from tokenward_client.cache import DEFAULT_MAX_ENTRIES, VerifiedTokenCache
 from tokenward_client.clock import Clock, SystemClock
 from tokenward_client.errors import InvalidToken, KeyUnavailable
 from tokenward_client.jwks import DEFAULT_TIMEOUT, AsyncJWKSCache, JWKSCache, check_key_url
@@ -73,9 +76,11 @@ class TokenVerifier:
         http_client: httpx.Client | None = None,
         clock: Clock | None = None,
         min_refresh_interval: float = 60.0,
+        cache_size: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self.policy = _policy(issuer, audiences, algorithms, leeway_seconds, accept_legacy_eddsa)
         self._clock = clock or SystemClock()
+        self.cache = VerifiedTokenCache(cache_size, leeway_seconds=leeway_seconds)
         self.jwks = JWKSCache(
             jwks_url,
             algorithms=self.policy.algorithms,
@@ -108,11 +113,17 @@ class TokenVerifier:
 
     def verify(self, token: str) -> AccessTokenClaims:
         """The token's claims, or ``InvalidToken(reason)``; ``KeyUnavailable`` if no JWKS was ever fetched."""
+        now = self._clock.now()
+        cached = self.cache.get(token, self.jwks.get_key, now)
+        if cached is not None:
+            return cached
         unverified = parse_unverified(token, self.policy)
         key = self.jwks.get_key(unverified.kid)
         if key is None:
             raise InvalidToken("unknown_kid")
-        return verify_with_key(unverified, key, self.policy, self._clock.now())
+        claims = verify_with_key(unverified, key, self.policy, now)
+        self.cache.put(token, claims, unverified.kid, key)
+        return claims
 
     def close(self) -> None:
         self.jwks.close()
@@ -133,9 +144,11 @@ class AsyncTokenVerifier:
         http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         min_refresh_interval: float = 60.0,
+        cache_size: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self.policy = _policy(issuer, audiences, algorithms, leeway_seconds, accept_legacy_eddsa)
         self._clock = clock or SystemClock()
+        self.cache = VerifiedTokenCache(cache_size, leeway_seconds=leeway_seconds)
         self.jwks = AsyncJWKSCache(
             jwks_url,
             algorithms=self.policy.algorithms,
@@ -168,11 +181,19 @@ class AsyncTokenVerifier:
 
     async def verify(self, token: str) -> AccessTokenClaims:
         """The token's claims, or ``InvalidToken(reason)``; ``KeyUnavailable`` if no JWKS was ever fetched."""
+        now = self._clock.now()
+        cached_kid = self.cache.kid_of(token)
+        if cached_kid is not None:
+            cached = self.cache.check(token, await self.jwks.get_key(cached_kid), now)
+            if cached is not None:
+                return cached
         unverified = parse_unverified(token, self.policy)
         key = await self.jwks.get_key(unverified.kid)
         if key is None:
             raise InvalidToken("unknown_kid")
-        return verify_with_key(unverified, key, self.policy, self._clock.now())
+        claims = verify_with_key(unverified, key, self.policy, now)
+        self.cache.put(token, claims, unverified.kid, key)
+        return claims
 
     async def aclose(self) -> None:
         await self.jwks.aclose()

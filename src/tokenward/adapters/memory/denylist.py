@@ -21,6 +21,14 @@ DEFAULT_MAX_ENTRIES = 100_000
 
 
 class MemoryDenyList:
+    #: only this process's revocations (and what was filled in) are here, not other processes' later ones
+    shared = False
+
+    @property
+    def complete(self) -> bool:
+        """Used alone as the deny-list (without the durable record): complete when shared."""
+        return self.shared
+
     def __init__(self, clock: Clock, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")

@@ -13,6 +13,10 @@ persistence, a flush) or was never filled.
 
 If Redis does not answer, the call fails with ``DependencyUnavailable``; the durable deny-list then asks the
 database instead.
+
+Introspection trusts this copy alone (no session read) while it is trusted, so Redis must keep the keys until
+they expire: ``maxmemory-policy noeviction`` (Redis's default; docs/operations.md), never a ``volatile-*`` or
+``allkeys-*`` policy that could drop a deny entry under memory pressure.
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ FILL_BATCH = 500
 
 
 class RedisDenyList:
+    #: every process writes its revocations here (see ``DurableDenyList.complete``)
+    shared = True
+
+    @property
+    def complete(self) -> bool:
+        """Used alone as the deny-list (without the durable record): complete when shared."""
+        return self.shared
+
     def __init__(
         self,
         client: Redis,

@@ -12,8 +12,12 @@ SQLite (the embedded default) and PostgreSQL need different care:
   (``tokenward keys rotate`` while the server runs, several uvicorn workers), which an ``asyncio.Lock``
   inside one process could not. Read-only work (``Database.read``) uses a plain deferred ``BEGIN`` and runs
   in parallel with the writer thanks to WAL.
-* PostgreSQL: a bounded pool with ``pool_pre_ping`` (connections dropped by a failover or an idle timeout are
-  replaced instead of failing a request). Atomic conditional UPDATEs and row locks do the serialising.
+* PostgreSQL: a bounded pool. A pooled connection that the server or a failover closed is replaced at
+  checkout instead of failing a request: asyncpg learns of the closed socket as soon as it arrives, so the
+  check costs no round trip (``pool_pre_ping`` cost three per transaction: BEGIN, a ping, ROLLBACK, which was
+  most of a refresh's time). A connection that died silently (no FIN, e.g. a network path cut) fails its
+  first statement: the request answers 503 like any outage and the pool drops that connection. Atomic
+  conditional UPDATEs and row locks do the serialising.
   Several hosts may be named (``postgresql://u@db1:5432,db2:5432/tokenward?target_session_attrs=read-write``):
   asyncpg tries them in turn and keeps the one that accepts writes, so a failover needs no restart.
 
@@ -35,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -140,8 +144,7 @@ class Database:
         if self.dialect_name == "sqlite":
             _create_parent_folder(self.url)
         else:
-            # a connection cut by a failover or an idle timeout is replaced instead of failing a request
-            options.update(pool_pre_ping=True, pool_recycle=1800)
+            options.update(pool_recycle=1800)
             options["connect_args"] = {"timeout": connect_timeout, "command_timeout": statement_timeout}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         #: SQLite allows one writer at a time; this process's writers wait here in order (see ``write``)
@@ -150,6 +153,8 @@ class Database:
         )
         if self.dialect_name == "sqlite":
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+        else:
+            _replace_closed_connections(self.engine)
         #: for callers that prefer ORM sessions; its transactions begin IMMEDIATE on SQLite (they may write)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
@@ -230,6 +235,17 @@ def _is_foreign_key_violation(error: IntegrityError) -> bool:
     if getattr(error.orig, "sqlstate", None) == "23503":
         return True
     return "FOREIGN KEY constraint failed" in str(error.orig)
+
+
+def _replace_closed_connections(engine: AsyncEngine) -> None:
+    """At checkout, a connection whose socket is already closed is thrown away and another one taken: the
+    pool invalidates a connection on ``DisconnectionError`` and tries again (up to three times)."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the pooled connection was closed by the server")
 
 
 def _create_parent_folder(url: URL) -> None:

@@ -22,7 +22,8 @@ the row the other needs, and PostgreSQL would abort one of them as a deadlock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,8 +32,9 @@ from sqlalchemy import Row, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import CommitUncertain, Database
+from tokenward.adapters.sql.rotation import rotate_on_postgres, rotate_on_sqlite, token_values
 from tokenward.adapters.sql.tables import refresh_tokens, sessions
-from tokenward.domain.sessions.model import RefreshTokenRecord, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, Rotation, RotationTerms, Session
 
 
 class _RotationLost(Exception):
@@ -57,7 +59,7 @@ class SqlSessionRepository:
     async def create(self, session: Session, first_token: RefreshTokenRecord) -> None:
         async with self._db.write() as conn:
             await conn.execute(insert(sessions).values(_session_values(session)))
-            await conn.execute(insert(refresh_tokens).values(_token_values(first_token)))
+            await conn.execute(insert(refresh_tokens).values(token_values(first_token)))
 
     async def get(self, session_id: str) -> Session | None:
         async with self._db.read() as conn:
@@ -100,7 +102,7 @@ class SqlSessionRepository:
                 )
                 if claimed.rowcount != 1:
                     raise _RotationLost
-                await conn.execute(insert(refresh_tokens).values(_token_values(successor)))
+                await conn.execute(insert(refresh_tokens).values(token_values(successor)))
                 await _touch(conn, successor.session_id, now)
         except _RotationLost:
             return False
@@ -108,6 +110,42 @@ class SqlSessionRepository:
             self._unanswered.append(_UnansweredRotation(successor.session_id, old_hash, successor.token_hash))
             raise
         return True
+
+    @asynccontextmanager
+    async def rotate_current(
+        self, old_hash: str, successor_hash: str, terms: RotationTerms
+    ) -> AsyncIterator[Rotation | None]:
+        """One transaction; on PostgreSQL one statement too (``adapters/sql/rotation.py``). A rotation whose
+        commit went unanswered is remembered and undone like one of ``rotate`` (module docstring)."""
+        await self._undo_unanswered_rotations()
+        rotate = rotate_on_postgres if self._db.is_postgresql else rotate_on_sqlite
+        rotated: Rotation | None = None
+        try:
+            async with self._db.write() as conn:
+                found = await rotate(conn, old_hash, successor_hash, terms)
+                if found is None:
+                    yield None
+                    raise _RotationLost  # undo a lost race's touch of the session
+                row, successor_expires_at = found
+                session = _session(row)
+                rotated = Rotation(
+                    session=session,
+                    successor=RefreshTokenRecord(
+                        token_hash=successor_hash,
+                        session_id=session.id,
+                        family_id=session.family_id,
+                        user_id=session.user_id,
+                        created_at=terms.now,
+                        expires_at=successor_expires_at,
+                    ),
+                )
+                yield rotated
+        except _RotationLost:
+            return
+        except CommitUncertain:
+            if rotated is not None:
+                self._unanswered.append(_UnansweredRotation(rotated.session.id, old_hash, successor_hash))
+            raise
 
     async def _undo_unanswered_rotations(self) -> None:
         """Undo every remembered rotation that did commit: its successor, never handed out and never used,
@@ -260,19 +298,6 @@ def _session(row: Row[Any]) -> Session:
         revoked_at=row.revoked_at,
         revoked_reason=row.revoked_reason,
     )
-
-
-def _token_values(token: RefreshTokenRecord) -> Mapping[str, Any]:
-    return {
-        "token_hash": token.token_hash,
-        "session_id": token.session_id,
-        "family_id": token.family_id,
-        "user_id": token.user_id,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "rotated_at": token.rotated_at,
-        "revoked_at": token.revoked_at,
-    }
 
 
 def _token(row: Row[Any]) -> RefreshTokenRecord:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tokenward.api.auth import Context, Services
 from tokenward.api.routes.oauth_lifecycle import _basic_credentials
+from tokenward.api.routing import JsonBodyRoute
 from tokenward.domain.accounts.administration import user_summary
 from tokenward.domain.accounts.privacy import Actor
 from tokenward.domain.audit.log import AuditQuery, decode_cursor
@@ -35,7 +36,7 @@ async def admin_actor(request: Request, services: Services, context: Context) ->
 
 
 AdminActor = Annotated[Actor, Depends(admin_actor)]
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=JsonBodyRoute)
 
 
 @router.get("/users")

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.routing import JsonBodyRoute
 
-router = APIRouter(prefix="/v1", tags=["privacy"])
+router = APIRouter(prefix="/v1", tags=["privacy"], route_class=JsonBodyRoute)
 
 
 class EraseRequest(BaseModel):

@@ -56,3 +56,8 @@ class Revocations:
 
     async def is_denied(self, session_id: str, jti: str) -> bool:
         return await self._deny_list.is_denied(session_id, jti)
+
+    @property
+    def complete(self) -> bool:
+        """Whether a session absent from the deny-list is known not to have ended (``DenyList.complete``)."""
+        return self._deny_list.complete

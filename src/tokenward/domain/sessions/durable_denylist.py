@@ -62,6 +62,9 @@ class DenyRecord(Protocol):
 class DenyCopy(Protocol):
     """The fast copy (Redis or memory)."""
 
+    #: whether every process writes to this same copy (Redis), or only this one (memory)
+    shared: bool
+
     async def add(self, entries: Sequence[DenyEntry]) -> None: ...
 
     async def lookup(self, session_id: str, jti: str) -> bool | None:
@@ -99,6 +102,16 @@ class DurableDenyList:
     @property
     def trusted(self) -> bool:
         return self._trusted
+
+    @property
+    def complete(self) -> bool:
+        """Whether a session absent from the deny-list was not ended by any process, so introspection may skip
+        the session row: the copy is shared by every process and trusted by this one.
+
+        One case stays open, as it does for a revoked ``jti``: a process whose write to the copy failed (Redis
+        unreachable from it alone) stops trusting the copy, but the others still do and miss that entry until
+        it expires; the session row (refresh, ``/v1`` calls) refuses the session at once all the same."""
+        return self._trusted and self._copy.shared
 
     async def deny_session(self, session_id: str, until: datetime) -> None:
         await self._deny(DenyEntry(SESSION, session_id, until))

@@ -65,3 +65,23 @@ class RefreshTokenRecord:
     #: or a reuse (after it)
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RotationTerms:
+    """When a refresh token may be rotated at ``now`` (the rules of ``SessionService``, as values a storage
+    can check in one statement): the session's last use after ``idle_before`` (``now`` minus the idle
+    lifetime), and a successor that expires at ``idle_end`` (``now`` plus the idle lifetime) or at the
+    session's absolute end, whichever comes first."""
+
+    now: datetime
+    idle_before: datetime
+    idle_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a successful rotation wrote: the session as it is now (touched) and the successor token."""
+
+    session: Session
+    successor: RefreshTokenRecord

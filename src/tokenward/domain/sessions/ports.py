@@ -7,13 +7,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 # Records are named for type checking only: a ports module imports nothing at run time, so any module
 # (the records' own modules included) can import it without a cycle.
 if TYPE_CHECKING:
-    from tokenward.domain.sessions.model import RefreshTokenRecord, Session
+    from tokenward.domain.sessions.model import RefreshTokenRecord, Rotation, RotationTerms, Session
 
 
 class SessionRepository(Protocol):
@@ -37,6 +38,22 @@ class SessionRepository(Protocol):
         In one transaction: mark ``old_hash`` rotated at ``now`` only if it is neither rotated nor revoked,
         insert ``successor`` and set the session's ``last_used_at`` to ``now``. Returns ``True`` for the one
         caller that won; every concurrent caller with the same ``old_hash`` gets ``False`` and changes nothing.
+        """
+        ...
+
+    def rotate_current(
+        self, old_hash: str, successor_hash: str, terms: RotationTerms
+    ) -> AbstractAsyncContextManager[Rotation | None]:
+        """The refresh hot path: check and rotate in one transaction, holding it open for the caller's block.
+
+        Only if ``old_hash`` is current (neither rotated nor revoked, ``now`` before its expiry), its session
+        active, used after ``terms.idle_before`` and ``now`` before its absolute end, and the session's user
+        exists and is enabled: mark it rotated at ``now``, insert the successor ``successor_hash`` (expiring
+        at ``min(terms.idle_end, session.expires_at)``) and set the session's ``last_used_at`` to ``now``;
+        the block receives the ``Rotation``. Otherwise nothing changes and the block receives ``None`` (the
+        caller finds out why with the ordinary reads). The transaction commits when the block ends normally
+        and rolls back if it raises, so a rotation whose answer could not be built (signing failed) never
+        happened. Concurrent callers with the same ``old_hash``: exactly one receives a ``Rotation``.
         """
         ...
 
@@ -72,6 +89,13 @@ class SessionRepository(Protocol):
 
 
 class DenyList(Protocol):
+    @property
+    def complete(self) -> bool:
+        """Whether every revocation of every process is on this list for as long as it matters (a shared,
+        trusted copy); then a session absent from it was not ended, and introspection skips reading it.
+        False for a list one process keeps in memory (other processes' revocations are not on it)."""
+        ...
+
     async def deny_session(self, session_id: str, until: datetime) -> None:
         """Refuse access tokens of ``session_id`` until ``until``."""
         ...

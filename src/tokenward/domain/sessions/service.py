@@ -26,7 +26,7 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.denylist import Revocations
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, RotationTerms, Session
 from tokenward.domain.sessions.ports import SessionRepository
 from tokenward.domain.sessions.refresh_tokens import (
     hash_refresh_token,
@@ -121,30 +121,42 @@ class SessionService:
         return pair
 
     async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+        """Rotate: the storage checks and rotates in one transaction (``rotate_current``); the access token is
+        signed inside it, so a signing failure leaves the old token current. Only a refused rotation reads
+        the token, its session and its user to say why, and to act on a reuse or a disabled user."""
         if not looks_like_refresh_token(refresh_token):
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
         old_hash = hash_refresh_token(refresh_token)
+        successor_token = new_refresh_token()
+        terms = RotationTerms(
+            now=now, idle_before=now - self._settings.idle_ttl, idle_end=now + self._settings.idle_ttl
+        )
+        async with self._sessions.rotate_current(
+            old_hash, hash_refresh_token(successor_token), terms
+        ) as rotation:
+            if rotation is not None:
+                return self._token_pair(rotation.session, successor_token)
+        raise await self._refusal(old_hash, context)
+
+    async def _refusal(self, old_hash: str, context: RequestContext) -> InvalidGrant:
+        """Why a refresh token could not be rotated; acts on a reuse (ends the session) or a disabled user."""
         found = await self._sessions.find_refresh_token_and_session(old_hash)
         if found is None:
-            raise InvalidGrant("The refresh token is invalid")
+            return InvalidGrant("The refresh token is invalid")
         record, session = found
         if record.revoked_at is not None or not session.active:
-            raise InvalidGrant("The refresh token is invalid")
+            return InvalidGrant("The refresh token is invalid")
         if record.rotated_at is not None:
-            await self._rotated_token_presented(record, session, context)
+            return await self._rotated_token_presented(record, session, context)
         if self._expired(record, session):
-            raise InvalidGrant("The session has expired; sign in again")
+            return InvalidGrant("The session has expired; sign in again")
         user = await self._users.get(session.user_id)
         if user is None or user.disabled:
             await self._revoke(session.id, RevokeReason.USER_DISABLED)
-            raise InvalidGrant("The refresh token is invalid")
-        successor_token = new_refresh_token()
-        pair = self._token_pair(session, successor_token)
-        if not await self._sessions.rotate(old_hash, self._refresh_record(successor_token, session), now):
-            # another request rotated this token a moment ago: the benign race inside the grace window
-            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
-        return pair
+            return InvalidGrant("The refresh token is invalid")
+        # current a moment after it could not be rotated: another request won the race for it
+        return InvalidGrant("The refresh token was already used; use the newest refresh token")
 
     async def authenticate(self, access_token: str) -> Principal:
         claims, session = await self.verify_active(access_token)
@@ -158,13 +170,28 @@ class SessionService:
 
         The deny-list comes first: it is one cheap look-up and is what other processes see at once.
         """
+        claims = await self._verify_not_denied(access_token)
+        return claims, await self._active_session(claims)
+
+    async def verify_unrevoked(self, access_token: str) -> AccessTokenClaims:
+        """A verified access token that is not revoked, for introspection: like ``verify_active``, but the
+        session is read only when the deny-list cannot answer alone (it is not ``complete``)."""
+        claims = await self._verify_not_denied(access_token)
+        if not self._revocations.complete:
+            await self._active_session(claims)
+        return claims
+
+    async def _verify_not_denied(self, access_token: str) -> AccessTokenClaims:
         claims = await self._verify(access_token)
         if await self._revocations.is_denied(claims.session_id, claims.jti):
             raise InvalidToken("revoked")
+        return claims
+
+    async def _active_session(self, claims: AccessTokenClaims) -> Session:
         session = await self._sessions.get(claims.session_id)
         if session is None or not session.active or session.user_id != claims.subject:
             raise InvalidToken("session_revoked")
-        return claims, session
+        return session
 
     async def _verify(self, access_token: str) -> AccessTokenClaims:
         try:
@@ -294,11 +321,11 @@ class SessionService:
 
     async def _rotated_token_presented(
         self, record: RefreshTokenRecord, session: Session, context: RequestContext
-    ) -> None:
+    ) -> InvalidGrant:
         now = self._clock.now()
         assert record.rotated_at is not None
         if now - record.rotated_at <= self._settings.reuse_grace:
-            raise InvalidGrant("The refresh token was already used; use the newest refresh token")
+            return InvalidGrant("The refresh token was already used; use the newest refresh token")
         await self._revoke(session.id, RevokeReason.REFRESH_TOKEN_REUSE)
         await self._audit.record(
             AuditEventType.REFRESH_TOKEN_REUSE,
@@ -309,7 +336,7 @@ class SessionService:
             family_id=session.family_id,
             rotated_seconds_ago=int((now - record.rotated_at).total_seconds()),
         )
-        raise InvalidGrant("Refresh token reuse detected; the session has been revoked")
+        return InvalidGrant("Refresh token reuse detected; the session has been revoked")
 
     def _expired(self, record: RefreshTokenRecord, session: Session) -> bool:
         now = self._clock.now()
