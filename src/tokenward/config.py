@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -39,8 +40,6 @@ def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import json
-
             return json.loads(text)
         return [item.strip() for item in text.split(",") if item.strip()]
     return value
