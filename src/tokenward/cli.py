@@ -20,7 +20,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from tokenward import cli_admin
+from tokenward import cli_admin, cli_clients
 from tokenward.bootstrap import Container, build_container, preflight, run_migrations
 from tokenward.config import Settings, decode_kek
 from tokenward.domain.keys.encryption import KeyEncryptor
@@ -234,51 +234,6 @@ def cmd_cleanup(_args: argparse.Namespace) -> int:
     return _with_container(action)
 
 
-def cmd_clients_create(args: argparse.Namespace) -> int:
-    async def action(container: Container) -> int:
-        created = await container.api_clients.create(args.name, frozenset(args.scope))
-        print(
-            json.dumps(
-                {
-                    "client_id": created.client.id,
-                    "client_secret": created.secret,
-                    "scopes": sorted(created.client.scopes),
-                }
-            )
-        )
-        print("the secret is shown only now; store it in the resource server's secret store", file=sys.stderr)
-        return EXIT_OK
-
-    return _with_container(action)
-
-
-def cmd_clients_list(_args: argparse.Namespace) -> int:
-    async def action(container: Container) -> int:
-        for client in await container.api_clients.list_clients():
-            print(
-                json.dumps(
-                    {
-                        "client_id": client.id,
-                        "name": client.name,
-                        "created_at": client.created_at.isoformat(),
-                        "scopes": sorted(client.scopes),
-                    }
-                )
-            )
-        return EXIT_OK
-
-    return _with_container(action)
-
-
-def cmd_clients_delete(args: argparse.Namespace) -> int:
-    async def action(container: Container) -> int:
-        await container.api_clients.delete(args.client_id)
-        print(json.dumps({"deleted": args.client_id}))
-        return EXIT_OK
-
-    return _with_container(action)
-
-
 def cmd_doctor(_args: argparse.Namespace) -> int:
     from tokenward.bootstrap.doctor import passes, settings_checks
     from tokenward.bootstrap.doctor_database import database_checks
@@ -338,19 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     rewrap.add_argument("--new-kek-file", help="file holding the new key-encryption key")
     rewrap.set_defaults(func=cmd_keys_rewrap)
 
-    clients = sub.add_parser("clients", help="API clients allowed to introspect tokens").add_subparsers(
-        dest="clients_command", required=True
-    )
-    create_client = clients.add_parser("create", help="register a resource server; prints its secret once")
-    create_client.add_argument("name")
-    create_client.add_argument(
-        "--scope", action="append", default=[], help="grant a scope (admin: the admin API); repeatable"
-    )
-    create_client.set_defaults(func=cmd_clients_create)
-    clients.add_parser("list", help="list registered API clients").set_defaults(func=cmd_clients_list)
-    delete_client = clients.add_parser("delete", help="remove an API client (its secret stops working)")
-    delete_client.add_argument("client_id")
-    delete_client.set_defaults(func=cmd_clients_delete)
+    cli_clients.register(sub, _with_container)
 
     sub.add_parser(
         "cleanup", help="delete expired sessions, refresh tokens and single-use tokens"

@@ -151,6 +151,8 @@ class Settings(FactorSettings):
     rate_limit_password_reset: Rates = "5/minute;20/hour"
     rate_limit_refresh: Rates = "60/minute;1000/hour"
     rate_limit_revoke: Rates = "60/minute;1000/hour"
+    rate_limit_authorize: Rates = "60/minute;1000/hour"
+    rate_limit_userinfo: Rates = "120/minute;3000/hour"
     rate_limit_introspect: Rates = "6000/minute"
     account_limit_per_address: Rates = "5/minute;20/hour"
     account_limit: Rates = "10/minute;100/hour"

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import RunningApp, bearer
 from tests.mfa_support import enrol_totp, outbox_messages
+from tokenward.domain.clients import ClientSettings
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -17,8 +19,8 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 async def _client(api: RunningApp, *scopes: str) -> tuple[str, dict[str, str]]:
-    created = await api.container.api_clients.create("ops", frozenset(scopes))
-    return created.client.id, basic(created.client.id, created.secret)
+    created = await api.container.clients.create("ops", settings=ClientSettings(scopes=frozenset(scopes)))
+    return created.client.id, basic(created.client.id, secret_of(created))
 
 
 @pytest.fixture

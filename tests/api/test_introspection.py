@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, make_settings, running_app
-from tokenward.domain.clients.api_clients import NewApiClient
+from tokenward.domain.clients import NewClient
 
 
 @pytest.fixture(scope="module")
@@ -21,19 +22,17 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 
 
 @pytest.fixture(scope="module")
-async def client(api: RunningApp) -> NewApiClient:
-    return await api.container.api_clients.create("orders api")
+async def client(api: RunningApp) -> NewClient:
+    return await api.container.clients.create("orders api")
 
 
-async def _introspect(api: RunningApp, client: NewApiClient, token: str, **extra: str) -> Any:
+async def _introspect(api: RunningApp, client: NewClient, token: str, **extra: str) -> Any:
     return await api.client.post(
-        "/oauth/introspect", data={"token": token, **extra}, auth=(client.client.id, client.secret)
+        "/oauth/introspect", data={"token": token, **extra}, auth=(client.client.id, secret_of(client))
     )
 
 
-async def test_an_active_access_token_is_described_by_its_claims(
-    api: RunningApp, client: NewApiClient
-) -> None:
+async def test_an_active_access_token_is_described_by_its_claims(api: RunningApp, client: NewClient) -> None:
     _, tokens = await api.new_user()
 
     response = await _introspect(api, client, tokens["access_token"], token_type_hint="access_token")
@@ -52,7 +51,7 @@ async def test_an_active_access_token_is_described_by_its_claims(
     assert "email" not in body
 
 
-async def test_an_active_refresh_token_is_described_too(api: RunningApp, client: NewApiClient) -> None:
+async def test_an_active_refresh_token_is_described_too(api: RunningApp, client: NewClient) -> None:
     _, tokens = await api.new_user()
 
     body = (await _introspect(api, client, tokens["refresh_token"])).json()
@@ -66,15 +65,13 @@ async def test_an_active_refresh_token_is_described_too(api: RunningApp, client:
 @pytest.mark.parametrize(
     "token", ["garbage", "twr_" + "A" * 43, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "a.b.c"]
 )
-async def test_anything_invalid_is_exactly_inactive(
-    api: RunningApp, client: NewApiClient, token: str
-) -> None:
+async def test_anything_invalid_is_exactly_inactive(api: RunningApp, client: NewClient, token: str) -> None:
     response = await _introspect(api, client, token)
     assert response.status_code == 200
     assert response.json() == {"active": False}
 
 
-async def test_revoked_expired_and_rotated_tokens_are_inactive(api: RunningApp, client: NewApiClient) -> None:
+async def test_revoked_expired_and_rotated_tokens_are_inactive(api: RunningApp, client: NewClient) -> None:
     _, revoked = await api.new_user()
     await api.client.post("/oauth/revoke", data={"token": revoked["refresh_token"]})
     _, rotated = await api.new_user()
@@ -92,28 +89,32 @@ async def test_revoked_expired_and_rotated_tokens_are_inactive(api: RunningApp, 
         api.clock.advance(-(api.settings.access_token_ttl + api.settings.token_leeway + 1))
 
 
-async def test_credentials_may_come_in_the_body(api: RunningApp, client: NewApiClient) -> None:
+async def test_credentials_may_come_in_the_body(api: RunningApp, client: NewClient) -> None:
     _, tokens = await api.new_user()
     response = await api.client.post(
         "/oauth/introspect",
-        data={"token": tokens["access_token"], "client_id": client.client.id, "client_secret": client.secret},
+        data={
+            "token": tokens["access_token"],
+            "client_id": client.client.id,
+            "client_secret": secret_of(client),
+        },
     )
     assert response.json()["active"] is True
 
 
-async def test_two_authentication_methods_at_once_are_refused(api: RunningApp, client: NewApiClient) -> None:
+async def test_two_authentication_methods_at_once_are_refused(api: RunningApp, client: NewClient) -> None:
     response = await api.client.post(
         "/oauth/introspect",
-        data={"token": "x", "client_id": client.client.id, "client_secret": client.secret},
-        auth=(client.client.id, client.secret),
+        data={"token": "x", "client_id": client.client.id, "client_secret": secret_of(client)},
+        auth=(client.client.id, secret_of(client)),
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
 
 async def test_a_deleted_client_can_no_longer_introspect(api: RunningApp) -> None:
-    created = await api.container.api_clients.create("short-lived")
-    await api.container.api_clients.delete(created.client.id)
+    created = await api.container.clients.create("short-lived")
+    await api.container.clients.delete(created.client.id)
 
     response = await _introspect(api, created, "anything")
 

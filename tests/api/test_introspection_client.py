@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import TEST_AUDIENCE, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
-from tokenward.domain.clients.api_clients import NewApiClient
+from tokenward.domain.clients import NewClient
 from tokenward_client import IntrospectingVerifier, InvalidToken, KeyUnavailable
 
 BASE = "https://auth.example.test"
@@ -24,8 +25,8 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
 
 
 @pytest.fixture(scope="module")
-async def registered(api: RunningApp) -> NewApiClient:
-    return await api.container.api_clients.create("strict resource server")
+async def registered(api: RunningApp) -> NewClient:
+    return await api.container.clients.create("strict resource server")
 
 
 def strict(api: RunningApp, client_id: str, secret: str, http: httpx.AsyncClient) -> IntrospectingVerifier:
@@ -47,9 +48,9 @@ async def http(api: RunningApp) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_revoked_token_is_refused_once_the_short_cache_runs_out(
-    api: RunningApp, registered: NewApiClient, http: httpx.AsyncClient
+    api: RunningApp, registered: NewClient, http: httpx.AsyncClient
 ) -> None:
-    verifier = strict(api, registered.client.id, registered.secret, http)
+    verifier = strict(api, registered.client.id, secret_of(registered), http)
     _, tokens = await api.new_user()
     assert (await verifier.verify(tokens["access_token"])).session_id == tokens["session_id"]
 
@@ -64,11 +65,11 @@ async def test_a_revoked_token_is_refused_once_the_short_cache_runs_out(
 
 
 async def test_local_refusals_never_reach_the_issuer(
-    api: RunningApp, registered: NewApiClient, http: httpx.AsyncClient
+    api: RunningApp, registered: NewClient, http: httpx.AsyncClient
 ) -> None:
     calls: list[str] = []
     http.event_hooks["request"].append(lambda request: _count(calls, request))
-    verifier = strict(api, registered.client.id, registered.secret, http)
+    verifier = strict(api, registered.client.id, secret_of(registered), http)
 
     with pytest.raises(InvalidToken) as refused:
         await verifier.verify("not.a.token")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import STRONG_PASSWORD, RunningApp, bearer
 from tokenward.api.json_body import MAX_DEPTH, MAX_NUMBER_CHARS
 
@@ -183,11 +184,11 @@ async def test_login_fields_must_be_strings(api: RunningApp) -> None:
 @pytest.mark.parametrize("path", ["/oauth/revoke", "/oauth/introspect"])
 @pytest.mark.parametrize("hint", ["id_token", "", "ACCESS_TOKEN"])
 async def test_unknown_token_type_hint_is_refused(api: RunningApp, path: str, hint: str) -> None:
-    client = await api.container.api_clients.create(f"hint-{path[-6:]}-{hint}")
+    client = await api.container.clients.create(f"hint-{path[-6:]}-{hint}")
     response = await api.client.post(
         path,
         data={"token": "abc", "token_type_hint": hint},
-        auth=(client.client.id, client.secret),
+        auth=(client.client.id, secret_of(client)),
     )
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_token_type"
@@ -221,7 +222,7 @@ async def test_oauth_json_values_must_be_strings(api: RunningApp) -> None:
 async def test_405_allows_every_method_of_the_path(
     api: RunningApp, method: str, path: str, allow: str
 ) -> None:
-    """Two routes on one path (GET and PATCH /v1/me): Allow names both, not just the first route's."""
+    """Three routes on one path (DELETE, GET and PATCH /v1/me): Allow names all, not just the first route's."""
     response = await api.client.request(method, path)
     assert response.status_code == 405
     assert response.headers["allow"] == allow

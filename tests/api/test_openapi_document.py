@@ -53,12 +53,20 @@ def test_every_operation_with_a_body_documents_400_413_and_415(document: dict[st
         )
 
 
+#: the browser-facing OpenID Connect endpoints
+BROWSER_PATHS = ("/oauth/authorize", "/oauth/logout")
+
+
 def test_problem_answers_are_problem_json_and_oauth_answers_the_rfc_6749_object(
     document: dict[str, Any],
 ) -> None:
     for _method, path, operation in operations(document):
         for status, response in operation["responses"].items():
             if int(status) < 400 or path == "/readyz":
+                continue
+            if path in BROWSER_PATHS and status == "400":
+                # no client to send the browser back to: an HTML page (RFC 6749 §4.1.2.1)
+                assert list(response["content"]) == ["text/html"]
                 continue
             (media_type,) = response["content"]
             reference = response["content"][media_type]["schema"]["allOf"][0]["$ref"]
@@ -84,7 +92,7 @@ def test_password_rejected_is_a_422_problem(document: dict[str, Any]) -> None:
         ("post", "/v1/me/mfa/totp", {"400", "401", "403", "413", "415", "429", "503"}),
         ("delete", "/v1/me/mfa/totp", {"400", "401", "403", "409", "413", "415", "429", "503"}),
         ("delete", "/v1/me/sessions/{session_id}", {"401", "404", "503"}),
-        ("post", "/oauth/token", {"400", "403", "413", "415", "429", "503"}),
+        ("post", "/oauth/token", {"400", "401", "403", "413", "415", "429", "503"}),
         ("post", "/oauth/introspect", {"400", "401", "413", "415", "429", "503"}),
         ("get", "/healthz", set()),
     ],
@@ -151,9 +159,9 @@ def test_token_endpoint_documents_the_refresh_cookie_as_the_alternative(document
 
 
 async def test_discovery_names_the_response_types(api: RunningApp) -> None:
-    """RFC 8414 §2 requires the member; with no authorization endpoint, no response type is supported."""
+    """RFC 8414 §2 requires the member: the authorization code flow is the one response type."""
     discovery = (await api.client.get("/.well-known/openid-configuration")).json()
-    assert discovery["response_types_supported"] == []
+    assert discovery["response_types_supported"] == ["code"]
 
 
 def test_every_api_route_reads_its_body_with_the_one_decoder(

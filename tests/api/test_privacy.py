@@ -15,6 +15,7 @@ from sqlalchemy.types import JSON
 
 from tests.harness import STRONG_PASSWORD, RunningApp, bearer, make_settings, running_app
 from tests.mfa_support import enrol_totp
+from tests.oidc_support import code_for, install_fake_browser, pkce_pair, register
 from tokenward.adapters.sql import SqlDataKeyRepository
 from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.personal_data import NOT_EXPORTED, PERSONAL_TABLES, SqlUserDirectory
@@ -65,6 +66,16 @@ async def _second_factor_rows(api: RunningApp, user_id: str) -> None:
     assert await codes.save_otp_factor(factor, "o2", now, 5)
 
 
+async def _consent_and_code(api: RunningApp, access: str) -> None:
+    """A remembered consent and an authorization code not yet redeemed, both about the user."""
+    principal = await api.container.sessions.authenticate(access)
+    install_fake_browser(api).sign_in(principal.user.id, principal.session.id, principal.session.auth_time)
+    client = (await register(api, first_party=False)).client
+    scopes = frozenset({"openid", "email"})
+    await api.container.consents.grant(principal.user.id, client, scopes, RequestContext.internal())
+    await code_for(api, client.id, pkce_pair()[1], scope="openid email")
+
+
 def _user_tables() -> list[str]:
     return sorted(
         table.name for table in metadata.sorted_tables if table.name == "users" or "user_id" in table.columns
@@ -99,6 +110,7 @@ async def test_export_holds_every_table_about_the_user_and_no_secret(api: Runnin
     await _second_factor_rows(api, user_id)
     pending = await api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
     assert pending.json()["mfa_required"] is True or "mfa_token" in pending.json()
+    await _consent_and_code(api, access)
 
     response = await api.client.get("/v1/me/export", headers=bearer(access))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.client_support import secret_of
 from tests.harness import RunningApp, bearer, make_settings, running_app
 
 
@@ -92,13 +93,13 @@ async def test_a_missing_token_is_invalid_request(api: RunningApp) -> None:
 
 
 async def test_a_registered_client_may_revoke_with_its_credentials(api: RunningApp) -> None:
-    created = await api.container.api_clients.create("billing")
+    created = await api.container.clients.create("billing")
     _, tokens = await api.new_user()
 
     response = await api.client.post(
         "/oauth/revoke",
         data={"token": tokens["refresh_token"]},
-        auth=(created.client.id, created.secret),
+        auth=(created.client.id, secret_of(created)),
     )
 
     assert response.status_code == 200

@@ -30,7 +30,7 @@ from tokenward.adapters.sql import (
     SqlUserRepository,
     migrate,
 )
-from tokenward.adapters.sql.clients import SqlApiClientRepository
+from tokenward.adapters.sql.clients import SqlClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
@@ -39,7 +39,7 @@ from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.tables import metadata
 from tokenward.domain.accounts.users import UserRepository
 from tokenward.domain.audit.events import AuditRepository
-from tokenward.domain.clients.api_clients import ApiClientRepository
+from tokenward.domain.clients import ClientRepository
 from tokenward.domain.clock import SystemClock
 from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
@@ -75,7 +75,7 @@ class Stores:
     mfa_challenges: MfaChallengeRepository
     devices: KnownDeviceRepository
     leases: LeaseRepository
-    api_clients: ApiClientRepository
+    clients: ClientRepository
     passkeys: PasskeyRepository
     otp: OtpRepository
 
@@ -93,7 +93,7 @@ class Stores:
             mfa_challenges=fakes.FakeMfaChallengeRepository(),
             devices=fakes.FakeKnownDeviceRepository(),
             leases=fakes.FakeLeaseRepository(),
-            api_clients=fakes.FakeApiClientRepository(),
+            clients=fakes.FakeClientRepository(),
             passkeys=fakes.FakePasskeyRepository(),
             otp=fakes.FakeOtpRepository(),
         )
@@ -112,7 +112,7 @@ class Stores:
             mfa_challenges=mfa,
             devices=SqlKnownDeviceRepository(db),
             leases=SqlLeaseRepository(db),
-            api_clients=SqlApiClientRepository(db),
+            clients=SqlClientRepository(db),
             passkeys=SqlPasskeyRepository(db),
             otp=SqlOtpRepository(db),
         )

@@ -60,7 +60,9 @@ CONCURRENT_REFRESHES = 50
 class ReferenceSessionService(SessionService):
     """The refresh of before the fast path, line for line: the specification the fast path must match."""
 
-    async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+    async def refresh(
+        self, refresh_token: str, context: RequestContext, *, client_id: str | None = None
+    ) -> TokenPair:
         if not looks_like_refresh_token(refresh_token):
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
@@ -71,6 +73,8 @@ class ReferenceSessionService(SessionService):
         record, session = found
         if record.revoked_at is not None or not session.active:
             raise InvalidGrant("The refresh token is invalid")
+        if session.client_id != client_id:
+            raise InvalidGrant("The refresh token was not issued to this client")
         if record.rotated_at is not None:
             raise await self._rotated_token_presented(record, session, context)
         if self._expired(record, session):

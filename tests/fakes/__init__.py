@@ -11,7 +11,7 @@ from tests.fakes.abuse import FakeDistinctCounter, FakeRateLimiter
 from tests.fakes.accounts import FakeUserRepository
 from tests.fakes.audit import FakeAuditRepository
 from tests.fakes.base import DuplicateKey
-from tests.fakes.clients import FakeApiClientRepository
+from tests.fakes.clients import FakeClientRepository
 from tests.fakes.email import FakeKnownDeviceRepository, FakeMailer, FakeOneTimeTokenRepository
 from tests.fakes.factors import FakeOtpRepository, FakePasskeyRepository, FakeSmsSender
 from tests.fakes.keys import FakeKeyRepository
@@ -21,8 +21,8 @@ from tests.fakes.sessions import FakeDenyList, FakeSessionRepository
 
 __all__ = [
     "DuplicateKey",
-    "FakeApiClientRepository",
     "FakeAuditRepository",
+    "FakeClientRepository",
     "FakeDenyList",
     "FakeDistinctCounter",
     "FakeKeyRepository",

@@ -124,8 +124,8 @@ async def test_the_runtime_role_runs_tokenward(roles: Roles, tmp_path: Path) -> 
         container = api.container
         new_key = await container.keys.rotate()
         assert (await container.keys.revoke(new_key.kid)) is not None
-        client = await container.api_clients.create("resource server")
-        await container.api_clients.delete(client.client.id)
+        client = await container.clients.create("resource server")
+        await container.clients.delete(client.client.id)
         report = await container.cleanup.run()
         assert report.ran
         rewrapped = await container.kek_rotation().rewrap(KeyEncryptor(secrets.token_bytes(32)))

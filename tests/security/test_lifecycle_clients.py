@@ -6,9 +6,10 @@ import base64
 from collections.abc import AsyncIterator
 
 import pytest
+from tests.client_support import secret_of
 from tests.harness import RunningApp, make_settings, running_app
 
-from tokenward.domain.clients.api_clients import hash_client_secret
+from tokenward.domain.clients import hash_client_secret
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ async def test_introspection_without_valid_client_credentials_is_401_basic(
 @pytest.mark.threat("T-LIF-03")
 async def test_a_wrong_secret_and_an_unknown_client_get_the_same_answer(api: RunningApp) -> None:
     """Attack: tell registered client ids from unknown ones by the answer."""
-    created = await api.container.api_clients.create("inventory")
+    created = await api.container.clients.create("inventory")
 
     wrong = await api.client.post(
         "/oauth/introspect", data={"token": "x"}, auth=(created.client.id, "tws_wrong")
@@ -67,14 +68,14 @@ async def test_a_wrong_secret_and_an_unknown_client_get_the_same_answer(api: Run
 @pytest.mark.threat("T-LIF-03")
 async def test_client_secrets_are_stored_only_as_hashes(api: RunningApp) -> None:
     """Attack: read client secrets from a copy of the database."""
-    created = await api.container.api_clients.create("reports")
+    created = await api.container.clients.create("reports")
 
-    stored = next(c for c in await api.container.api_clients.list_clients() if c.id == created.client.id)
+    stored = next(c for c in await api.container.clients.list_clients() if c.id == created.client.id)
 
-    assert stored.secret_hash == hash_client_secret(created.secret)
-    assert created.secret not in repr(stored)
-    assert created.secret not in repr(created)
-    assert len(created.secret) >= 4 + 43  # 256 random bits
+    assert stored.secret_hash == hash_client_secret(secret_of(created))
+    assert secret_of(created) not in repr(stored)
+    assert secret_of(created) not in repr(created)
+    assert len(secret_of(created)) >= 4 + 43  # 256 random bits
 
 
 @pytest.mark.threat("T-LIF-04")
@@ -91,7 +92,7 @@ async def test_revocation_answers_the_same_for_live_dead_and_made_up_tokens(api:
 @pytest.mark.threat("T-LIF-04")
 async def test_introspection_never_says_why_a_token_is_inactive(api: RunningApp) -> None:
     """Attack: learn from introspection whether a token is expired, revoked or forged."""
-    created = await api.container.api_clients.create("probe")
+    created = await api.container.clients.create("probe")
     _, tokens = await api.new_user()
     await api.client.post("/oauth/revoke", data={"token": tokens["refresh_token"]})
     forged = tokens["access_token"][:-4] + ("AAAA" if not tokens["access_token"].endswith("AAAA") else "BBBB")
@@ -99,7 +100,7 @@ async def test_introspection_never_says_why_a_token_is_inactive(api: RunningApp)
     bodies = [
         (
             await api.client.post(
-                "/oauth/introspect", data={"token": token}, auth=(created.client.id, created.secret)
+                "/oauth/introspect", data={"token": token}, auth=(created.client.id, secret_of(created))
             )
         ).text
         for token in (tokens["access_token"], tokens["refresh_token"], forged, "nonsense")

@@ -29,7 +29,8 @@ MAX_FUNCTION_LINES = 60
 #: offender -> why it is allowed for now; ``path`` for a module, ``path::function`` for a function
 ALLOWED: dict[str, str] = {
     "src/tokenward/bootstrap/container.py::_wire": "grew with the admin wiring; split once the feature branches land",
-    "src/tokenward/cli.py::build_parser": "grew with the admin commands; split once the feature branches land",
+    "src/tokenward/domain/sessions/service.py": "grew with the client binding of the OIDC refresh grant; to split",
+    "src/tokenward/config.py": "grew with the outage settings; split by part once the feature branches land",
 }
 
 

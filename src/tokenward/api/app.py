@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.cors import CorsMiddleware
 from tokenward.api.last_resort import LastResortMiddleware
@@ -26,6 +27,8 @@ from tokenward.api.routes import (
     mfa,
     oauth,
     oauth_lifecycle,
+    oidc_authorize,
+    oidc_session,
     password_reset,
     privacy,
     wellknown,
@@ -56,6 +59,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.client_ip = ClientAddressResolver(config.trusted_proxies)
     # how tokens travel (api.transport): bearer by default, the cookie transport when a browser app asks for it
     app.state.transports = Transports(BearerTransport(), CookieTransport(config.browser))
+    # who is signed in on a browser, for the authorization endpoint: the hosted pages install theirs
+    app.state.browser_sessions = NoBrowserSessions()
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(accounts.router)
@@ -66,6 +71,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(password_reset.router)
     app.include_router(oauth.router)
     app.include_router(oauth_lifecycle.router)
+    app.include_router(oidc_authorize.router)
+    app.include_router(oidc_session.router)
     app.include_router(session_routes.router)
     app.include_router(privacy.router)
     app.include_router(admin.router)

@@ -7,6 +7,9 @@ preflight gets the methods the route really accepts, the request headers the API
 no CORS header at all, so its script can neither send credentialed requests nor read answers. ``*`` is never
 sent: with credentials it would hand every site the user's session.
 
+The origins of registered public clients' redirect URIs (single-page apps doing the code flow themselves) get
+CORS too, without credentials, on what such an app calls: discovery, JWKS, token, userinfo and revocation.
+
 An ``OPTIONS`` that is not a CORS preflight (or is one to a route without CORS) answers ``204`` with ``Allow``.
 
 Methods are per route, headers are one list for every route, on purpose. A method a route does not take is
@@ -25,9 +28,12 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tokenward.api.browser import BrowserConfig
+from tokenward.api.browser import BrowserConfig, origin_of
 
-CORS_PREFIXES = ("/v1/", "/oauth/token", "/oauth/revoke", "/.well-known/")
+CORS_PREFIXES = ("/v1/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/userinfo")
+#: what a registered public client's single-page app calls from its own origin: without credentials (it holds
+#: bearer tokens, never this server's cookies)
+CLIENT_CORS_PREFIXES = ("/oauth/token", "/oauth/revoke", "/.well-known/", "/userinfo")
 #: what the API reads from a browser: the bearer token, JSON bodies, and the cookie transport's two headers
 ALLOWED_HEADERS = ("authorization", "content-type", "x-tokenward-csrf", "x-tokenward-transport")
 PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -62,8 +68,11 @@ class CorsMiddleware:
         origin = headers.get(b"origin", b"").decode("latin-1")
         cors = is_cors_path(path)
         allowed = cors and origin in self.config.cors_origins
+        credentials = allowed
+        if cors and not allowed and origin and path.startswith(CLIENT_CORS_PREFIXES):
+            allowed = origin in await _public_client_origins(scope)
         if scope["method"] == "OPTIONS":
-            await self._options(scope, send, headers, origin if allowed else None)
+            await self._options(scope, send, headers, origin if allowed else None, credentials)
             return
         if not cors:
             await self.app(scope, receive, send)
@@ -71,7 +80,7 @@ class CorsMiddleware:
         extra = [(b"vary", b"Origin")]
         if allowed:
             extra += [
-                *self._credentials(origin),
+                *self._credentials(origin, credentials),
                 (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
             ]
 
@@ -83,14 +92,12 @@ class CorsMiddleware:
         await self.app(scope, receive, send_with_cors)
 
     @staticmethod
-    def _credentials(origin: str) -> list[tuple[bytes, bytes]]:
-        return [
-            (b"access-control-allow-origin", origin.encode("latin-1")),
-            (b"access-control-allow-credentials", b"true"),
-        ]
+    def _credentials(origin: str, credentials: bool = True) -> list[tuple[bytes, bytes]]:
+        allow = [(b"access-control-allow-origin", origin.encode("latin-1"))]
+        return [*allow, (b"access-control-allow-credentials", b"true")] if credentials else allow
 
     async def _options(
-        self, scope: Scope, send: Send, headers: dict[bytes, bytes], origin: str | None
+        self, scope: Scope, send: Send, headers: dict[bytes, bytes], origin: str | None, credentials: bool
     ) -> None:
         methods = route_methods(scope["app"].router.routes, scope)
         if not methods:
@@ -109,12 +116,20 @@ class CorsMiddleware:
         }
         if origin is not None and wanted_method in methods and wanted_headers <= set(ALLOWED_HEADERS):
             answer += [
-                *self._credentials(origin),
+                *self._credentials(origin, credentials),
                 (b"access-control-allow-methods", allow),
                 (b"access-control-allow-headers", ", ".join(ALLOWED_HEADERS).encode()),
                 (b"access-control-max-age", str(self.config.cors_max_age).encode()),
             ]
         await _answer(send, 204, answer, b"")
+
+
+async def _public_client_origins(scope: Scope) -> set[str]:
+    """The origins of the registered public clients' redirect URIs (none before the services are up)."""
+    services = getattr(scope["app"].state, "services", None)
+    if services is None:
+        return set()
+    return {origin_of(uri) for uri in await services.clients.public_redirect_uris() if uri.startswith("http")}
 
 
 _NOT_FOUND = (

@@ -67,6 +67,8 @@ class TokenResponse(BaseModel):
     refresh_token: str
     scope: str
     session_id: str
+    #: only from the authorization code grant with the ``openid`` scope
+    id_token: str | None = None
 
     @classmethod
     def of(cls, pair: TokenPair) -> TokenResponse:
@@ -77,6 +79,7 @@ class TokenResponse(BaseModel):
             refresh_token=pair.refresh_token,
             scope=pair.scope,
             session_id=pair.session_id,
+            id_token=pair.id_token,
         )
 
 

@@ -16,11 +16,12 @@ from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.administration import AdminService
 from tokenward.domain.accounts.privacy import PrivacyService
 from tokenward.domain.accounts.service import AccountService
-from tokenward.domain.clients.api_clients import ApiClientService
+from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
 from tokenward.domain.mfa.factors import FactorManagement
+from tokenward.domain.oidc import Consents, OidcProvider
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
 from tokenward.domain.tokens.refusals import TokenRefusals
@@ -55,8 +56,10 @@ class ApiServices:
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
-    #: registered resource servers (introspection, revocation)
-    api_clients: ApiClientService
+    #: registered clients: OpenID Connect relying parties and resource servers (introspection, revocation)
+    clients: ClientRegistry
+    oidc: OidcProvider
+    consents: Consents
     introspector: Introspector
     privacy: PrivacyService
     admin: AdminService

@@ -29,6 +29,7 @@ from tokenward.bootstrap.services import (
     build_credentials,
     build_email_flows,
     build_mfa,
+    build_openid,
     build_sessions,
     build_throttle,
     hashing_pool,
@@ -45,7 +46,7 @@ from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.audit.log import AuditLog
 from tokenward.domain.audit.personal import PersonalDataVault
 from tokenward.domain.cleanup import CleanupService
-from tokenward.domain.clients.api_clients import ApiClientService
+from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
@@ -56,6 +57,7 @@ from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
 from tokenward.domain.mfa.factors import FactorManagement
+from tokenward.domain.oidc import Consents, OidcProvider
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
@@ -89,7 +91,9 @@ class Container:
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
     mailer: Mailer
-    api_clients: ApiClientService
+    clients: ClientRegistry
+    oidc: OidcProvider
+    consents: Consents
     introspector: Introspector
     cleanup: CleanupService
     privacy: PrivacyService
@@ -140,7 +144,9 @@ class Container:
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
-            api_clients=self.api_clients,
+            clients=self.clients,
+            oidc=self.oidc,
+            consents=self.consents,
             introspector=self.introspector,
             privacy=self.privacy,
             admin=self.admin,
@@ -228,6 +234,7 @@ def _wire(
     )
     factors = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions, mailer=mailer)
     mfa = factors.mfa
+    openid = build_openid(basis, key_holder, sessions)
     administration = build_administration(
         basis,
         audit_log=audit_log,
@@ -264,7 +271,9 @@ def _wire(
         password_reset=email.reset,
         sign_in_notices=email.notices,
         mailer=mailer,
-        api_clients=ApiClientService(repositories.api_clients, audit, clock),
+        clients=openid.clients,
+        oidc=openid.provider,
+        consents=openid.consents,
         introspector=Introspector(sessions),
         cleanup=build_cleanup(basis, leases, audit_log),
         deny_list=denied,

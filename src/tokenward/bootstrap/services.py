@@ -49,6 +49,7 @@ from tokenward.domain.cleanup import (
     ExpiredOneTimeTokens,
     ExpiredRefreshRecords,
 )
+from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.mail import Mailer
@@ -61,6 +62,8 @@ from tokenward.domain.mfa import MfaService
 from tokenward.domain.mfa.factors import ExpiredFactorChallenges, FactorManagement
 from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies
+from tokenward.domain.oidc import Consents, IdTokenIssuer, IdTokenSettings, OidcProvider
+from tokenward.domain.oidc.codes import ExpiredAuthorizationCodes
 from tokenward.domain.sessions.denylist import DenyList, Revocations
 from tokenward.domain.sessions.service import SessionService
 from tokenward.domain.tokens import AccessTokenIssuer, AccessTokenVerifier
@@ -300,6 +303,7 @@ def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupS
             ExpiredOneTimeTokens(repositories.one_time_tokens),
             ExpiredMfaChallenges(repositories.mfa),
             ExpiredFactorChallenges(repositories.passkeys, repositories.otp),
+            ExpiredAuthorizationCodes(repositories.authorization_codes),
             ExpiredAuditPersonalData(audit_log.store, audit_retention),
             repositories.revocations,
         ],
@@ -308,3 +312,34 @@ def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupS
         basis.audit,
         basis.clock,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIdServices:
+    """The client registry, the OpenID Connect provider and the users' remembered consents."""
+
+    clients: ClientRegistry
+    provider: OidcProvider
+    consents: Consents
+
+
+def build_openid(basis: Basis, key_holder: KeyRingHolder, sessions: SessionService) -> OpenIdServices:
+    """ID tokens are signed by the same key ring as access tokens, with the same issuer."""
+    settings, clock, audit, repositories = basis.settings, basis.clock, basis.audit, basis.repositories
+    clients = ClientRegistry(repositories.clients, audit, clock)
+
+    def current_ring() -> KeyRing:
+        return key_holder.ring
+
+    provider = OidcProvider(
+        clients=clients,
+        codes=repositories.authorization_codes,
+        sessions=sessions,
+        users=repositories.users,
+        id_tokens=IdTokenIssuer(
+            current_ring, IdTokenSettings(settings.issuer, settings.access_token_ttl), clock
+        ),
+        audit=audit,
+        clock=clock,
+    )
+    return OpenIdServices(clients, provider, Consents(repositories.consents, audit, clock))

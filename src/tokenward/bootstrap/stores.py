@@ -28,11 +28,12 @@ from tokenward.adapters.sql import (
     SqlUserRepository,
     migrate,
 )
-from tokenward.adapters.sql.clients import SqlApiClientRepository
+from tokenward.adapters.sql.clients import SqlClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
+from tokenward.adapters.sql.oidc import SqlAuthorizationCodeRepository, SqlConsentRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.adapters.sql.revocations import SqlDenyRecord
@@ -100,7 +101,9 @@ class SqlRepositories:
     one_time_tokens: SqlOneTimeTokenRepository
     known_devices: SqlKnownDeviceRepository
     mfa: SqlMfaRepository
-    api_clients: SqlApiClientRepository
+    clients: SqlClientRepository
+    authorization_codes: SqlAuthorizationCodeRepository
+    consents: SqlConsentRepository
     passkeys: SqlPasskeyRepository
     otp: SqlOtpRepository
     directory: SqlUserDirectory
@@ -118,7 +121,9 @@ class SqlRepositories:
             one_time_tokens=SqlOneTimeTokenRepository(database),
             known_devices=SqlKnownDeviceRepository(database),
             mfa=SqlMfaRepository(database),
-            api_clients=SqlApiClientRepository(database),
+            clients=SqlClientRepository(database),
+            authorization_codes=SqlAuthorizationCodeRepository(database),
+            consents=SqlConsentRepository(database),
             passkeys=SqlPasskeyRepository(database),
             otp=SqlOtpRepository(database),
             directory=SqlUserDirectory(database),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from tokenward.api.browser import BrowserConfig
 from tokenward.api.schemas import MAX_CODE_CHARS, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS
 from tokenward.errors import InvalidRequest
+from tokenward.pages.oidc import is_authorization_return
 
 #: the same bounds as the API's request bodies (api.schemas)
 LIMITS = {
@@ -61,9 +62,10 @@ class ReturnUrlRefused(InvalidRequest):
 
 
 def checked_return_to(value: str | None, config: BrowserConfig) -> str | None:
-    """An exact entry of the allow-list, or ``None`` when none was asked for; anything else is refused."""
+    """An exact entry of the allow-list, the authorization endpoint (which checks its request again), or
+    ``None`` when none was asked for; anything else is refused."""
     if not value:
         return None
-    if value in config.return_urls:
+    if value in config.return_urls or is_authorization_return(value):
         return value
     raise ReturnUrlRefused()

@@ -24,6 +24,7 @@ from tokenward.api.services import ApiServices
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.service import Principal, TokenPair
 from tokenward.errors import CsrfFailed, InvalidGrant, InvalidToken
+from tokenward.pages.oidc import client_form_target
 from tokenward.pages.session import PAGE_COOKIE, PageSession, PageSessionSeal
 
 MAX_FIELDS = 20
@@ -46,8 +47,12 @@ class PageCsrfFailed(CsrfFailed):
         )
 
 
-def content_security_policy(nonce: str, config: BrowserConfig) -> str:
-    form_targets = " ".join(sorted({origin_of(url) for url in config.return_urls}))
+def content_security_policy(
+    nonce: str, config: BrowserConfig, extra_targets: frozenset[str] = frozenset()
+) -> str:
+    """``extra_targets``: where this page's form may end up besides the allow-list (a registered client's
+    redirect URI, at the end of an OpenID Connect sign-in)."""
+    form_targets = " ".join(sorted({origin_of(url) for url in config.return_urls} | extra_targets))
     return (
         f"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'nonce-{nonce}'; "
         "img-src 'self' data:; "
@@ -73,12 +78,19 @@ class Page:
         self.session = session or PageSession.anonymous()
         self.nonce = secrets.token_urlsafe(16)
         self._form: dict[str, str] | None = None
+        self._form_targets: set[str] = set()
 
     # ------------------------------------------------------------------------------------------- session
 
     def update(self, session: PageSession) -> None:
         self.session = session
         self._changed = True
+
+    async def allow_return_to(self, return_to: str | None) -> None:
+        """Let this page's form end at the client an authorization request returns to (``pages.oidc``)."""
+        target = await client_form_target(self.services, return_to)
+        if target is not None:
+            self._form_targets.add(target)
 
     def take_notice(self) -> str | None:
         notice = self.session.notice
@@ -139,7 +151,9 @@ class Page:
             **values,
         )
         response = HTMLResponse(html, status_code=status)
-        response.headers["Content-Security-Policy"] = content_security_policy(self.nonce, self.config)
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            self.nonce, self.config, frozenset(self._form_targets)
+        )
         return self._finish(response)
 
     def redirect(self, url: str) -> Response:

@@ -43,9 +43,13 @@ def _sign_in_form(
 
 
 @router.get("/sign-in")
-async def sign_in_page(page: CurrentPage, return_to: str | None = None) -> Response:
+async def sign_in_page(
+    page: CurrentPage, return_to: str | None = None, prompt: str | None = None
+) -> Response:
+    """``prompt=login`` (from the authorization endpoint): ask for the password even when signed in."""
     checked = checked_return_to(return_to, page.config)
-    if await page.principal() is not None:
+    await page.allow_return_to(checked)
+    if prompt != "login" and await page.principal() is not None:
         return page.redirect(checked or ACCOUNT)
     return _sign_in_form(page, return_to=checked, notice=page.take_notice())
 
@@ -54,6 +58,7 @@ async def sign_in_page(page: CurrentPage, return_to: str | None = None) -> Respo
 async def sign_in(page: CurrentPage) -> Response:
     form = await page.form()
     return_to = checked_return_to(form.get("return_to"), page.config)
+    await page.allow_return_to(return_to)
     values, errors = read_fields(form, ("email", "password"))
     if errors:
         return _sign_in_form(page, status=400, email=values["email"], return_to=return_to, errors=errors)
@@ -78,6 +83,7 @@ def _mfa_form(page: Page, status: int = 200, errors: dict[str, str] | None = Non
 async def mfa_page(page: CurrentPage) -> Response:
     if page.session.mfa_token is None:
         return page.redirect(f"{ACCOUNT}/sign-in")
+    await page.allow_return_to(page.session.return_to)
     return _mfa_form(page)
 
 
@@ -87,6 +93,7 @@ async def mfa_step(page: CurrentPage) -> Response:
     session = page.session
     if session.mfa_token is None:
         return page.redirect(f"{ACCOUNT}/sign-in")
+    await page.allow_return_to(session.return_to)
     values, errors = read_fields(form, ("code",))
     if errors:
         return _mfa_form(page, 400, errors)

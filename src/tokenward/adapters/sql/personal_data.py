@@ -50,6 +50,10 @@ PERSONAL_TABLES: dict[str, PersonalTable] = {
     ),
     "otp_factors": PersonalTable("user_id"),
     "otp_challenges": PersonalTable("user_id", {"code_hash": "a secret (proof of a one-time code)"}),
+    "consents": PersonalTable("user_id"),
+    "authorization_codes": PersonalTable(
+        "user_id", {"code_hash": "a secret (proof of an authorization code)"}
+    ),
 }
 
 #: tables with a user column that the directory does not export, and why

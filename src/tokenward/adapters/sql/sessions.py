@@ -279,6 +279,8 @@ def _session_values(session: Session) -> Mapping[str, Any]:
         "user_agent": session.user_agent,
         "revoked_at": session.revoked_at,
         "revoked_reason": session.revoked_reason,
+        "client_id": session.client_id,
+        "browser_session_id": session.browser_session_id,
     }
 
 
@@ -297,6 +299,8 @@ def _session(row: Row[Any]) -> Session:
         user_agent=row.user_agent,
         revoked_at=row.revoked_at,
         revoked_reason=row.revoked_reason,
+        client_id=row.client_id,
+        browser_session_id=row.browser_session_id,
     )
 
 

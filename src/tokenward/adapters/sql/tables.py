@@ -68,6 +68,10 @@ sessions = Table(
     Column("user_agent", Text, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_reason", Text, nullable=True),
+    #: the registered client the tokens were issued to (NULL: this server's own API)
+    Column("client_id", Text, nullable=True),
+    #: for a client's session, the browser session it was started from (ending that one ends this one)
+    Column("browser_session_id", Text, nullable=True, index=True),
 )
 
 refresh_tokens = Table(
@@ -151,17 +155,53 @@ audit_data_keys = Table(
 Index(None, sessions.c.expires_at)
 Index(None, refresh_tokens.c.expires_at)
 
-api_clients = Table(
-    "api_clients",
+clients = Table(
+    "clients",
     metadata,
-    #: registered resource servers allowed to introspect tokens
+    #: registered clients: OpenID Connect relying parties and resource servers that introspect tokens
     Column("id", Text, primary_key=True),
     Column("name", Text, nullable=False),
-    #: hex SHA-256 of the 256-bit secret; the secret itself is never stored
-    Column("secret_hash", Text, nullable=False),
+    #: ``public`` or ``confidential``
+    Column("type", Text, nullable=False),
+    #: hex SHA-256 of a confidential client's 256-bit secret; the secret itself is never stored
+    Column("secret_hash", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
-    #: space-separated scopes; ``admin`` opens /v1/admin
+    #: JSON lists of exact URIs
+    Column("redirect_uris", json_type(), nullable=False),
+    Column("post_logout_redirect_uris", json_type(), nullable=False),
+    #: space-separated scopes the client may ask for (or, ``admin``, use itself)
     Column("scopes", Text, nullable=False, default=""),
+    Column("first_party", Boolean, nullable=False, default=False),
+)
+
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    #: hex SHA-256 of the code; the code itself is never stored
+    Column("code_hash", Text, primary_key=True),
+    Column("client_id", Text, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("browser_session_id", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("code_challenge", Text, nullable=False),
+    Column("nonce", Text, nullable=True),
+    Column("auth_time", UTCDateTime, nullable=False),
+    Column("amr", json_type(), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("token_session_id", Text, nullable=True),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    #: what a user allowed a client that is not first-party, remembered until revoked on the account page
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("client_id", Text, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("scopes", Text, nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
 )
 
 leases = Table(
@@ -319,7 +359,9 @@ ALL_TABLES = (
     audit_chain_head,
     audit_personal,
     audit_data_keys,
-    api_clients,
+    clients,
+    authorization_codes,
+    consents,
     leases,
     totp_factors,
     recovery_codes,

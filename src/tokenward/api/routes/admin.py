@@ -1,4 +1,4 @@
-"""The admin API, ``/v1/admin``: for registered API clients with the ``admin`` scope (HTTP Basic credentials).
+"""The admin API, ``/v1/admin``: for confidential clients with the ``admin`` scope (HTTP Basic credentials).
 
 A client without the scope gets 403 ``insufficient_scope`` and the attempt is recorded in the audit trail;
 wrong credentials get 401 ``invalid_client``. Every action is recorded with the acting client's id.
@@ -11,23 +11,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tokenward.api.auth import Context, Services
-from tokenward.api.routes.oauth_lifecycle import _basic_credentials
+from tokenward.api.auth import ClientAuthorization, Context, Services
+from tokenward.api.client_auth import basic_credentials
+from tokenward.api.refusals import refuses
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.domain.accounts.administration import user_summary
 from tokenward.domain.accounts.privacy import Actor
 from tokenward.domain.audit.log import AuditQuery, decode_cursor
-from tokenward.errors import InsufficientScope, InvalidClient
+from tokenward.errors import Conflict, InsufficientScope, InvalidClient, InvalidRequest, NotFound
 
 ADMIN_SCOPE = "admin"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def admin_actor(request: Request, services: Services, context: Context) -> Actor:
-    authorization = request.headers.get("authorization")
+@refuses(InvalidClient, InsufficientScope)
+async def admin_actor(
+    request: Request, services: Services, context: Context, authorization: ClientAuthorization
+) -> Actor:
     if not authorization:
         raise InvalidClient("Client authentication is required (HTTP Basic)")
-    client = await services.api_clients.authenticate(*_basic_credentials(authorization))
+    client = await services.clients.authenticate(*basic_credentials(authorization))
     actor = Actor("api_client", client.id)
     if ADMIN_SCOPE not in client.scopes:
         await services.admin.denied(actor, context, f"{request.method} {request.url.path}")
@@ -40,6 +43,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=JsonBodyRoute
 
 
 @router.get("/users")
+@refuses(InvalidRequest)
 async def list_users(
     actor: AdminActor,
     services: Services,
@@ -56,6 +60,7 @@ async def list_users(
 
 
 @router.get("/users/{user_id}")
+@refuses(NotFound)
 async def show_user(
     user_id: str, actor: AdminActor, services: Services, context: Context, response: Response
 ) -> dict[str, Any]:
@@ -65,6 +70,7 @@ async def show_user(
 
 
 @router.post("/users/{user_id}/disable")
+@refuses(NotFound)
 async def disable_user(
     user_id: str, actor: AdminActor, services: Services, context: Context
 ) -> dict[str, Any]:
@@ -73,6 +79,7 @@ async def disable_user(
 
 
 @router.post("/users/{user_id}/enable")
+@refuses(NotFound)
 async def enable_user(
     user_id: str, actor: AdminActor, services: Services, context: Context
 ) -> dict[str, Any]:
@@ -80,6 +87,7 @@ async def enable_user(
 
 
 @router.delete("/users/{user_id}/sessions")
+@refuses(NotFound)
 async def end_sessions(
     user_id: str, actor: AdminActor, services: Services, context: Context
 ) -> dict[str, int]:
@@ -88,6 +96,7 @@ async def end_sessions(
 
 
 @router.delete("/users/{user_id}/factors/{factor}", status_code=status.HTTP_204_NO_CONTENT)
+@refuses(NotFound)
 async def remove_factor(
     user_id: str, factor: str, actor: AdminActor, services: Services, context: Context
 ) -> None:
@@ -96,6 +105,7 @@ async def remove_factor(
 
 
 @router.post("/users/{user_id}/verification", status_code=status.HTTP_202_ACCEPTED)
+@refuses(NotFound, Conflict)
 async def resend_verification(
     user_id: str, actor: AdminActor, services: Services, context: Context
 ) -> dict[str, str]:
@@ -104,12 +114,14 @@ async def resend_verification(
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@refuses(NotFound)
 async def erase_user(user_id: str, actor: AdminActor, services: Services, context: Context) -> None:
     """Erase the account: personal data deleted, sessions ended, audit personal fields shredded."""
     await services.admin.erase(actor, context, user_id)
 
 
 @router.get("/audit")
+@refuses(InvalidRequest)
 async def audit_events(
     actor: AdminActor,
     services: Services,

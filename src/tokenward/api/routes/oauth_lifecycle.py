@@ -1,41 +1,37 @@
 """Token revocation (RFC 7009) and introspection (RFC 7662).
 
 ``POST /oauth/revoke``: whoever holds a token may revoke it (possession is the proof, as for a public client);
-a registered API client may also call it with its credentials, which must then be right. The answer is 200 for
+a registered client may also name itself (a confidential one with its secret), which must then be right. The answer is 200 for
 every token, known or not, valid or not (§2.2), so revocation cannot be used to test tokens.
 
 ``POST /oauth/introspect``: registered API clients only (HTTP Basic or ``client_id``/``client_secret`` in the
 body, never both). The answer is ``{"active": false}`` for anything that is not an active token, with no reason.
 
-Client credentials follow RFC 6749 §2.3.1: in the Basic header, id and secret are form-urlencoded before
-base64. Failed client authentication is 401 ``invalid_client`` with ``WWW-Authenticate: Basic``.
+Client authentication is ``api.client_auth``; failed client authentication is 401 ``invalid_client`` with
+``WWW-Authenticate: Basic``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
-from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from tokenward.api.auth import ClientAuthorization, Context, Services
-from tokenward.api.problems import problem_response
+from tokenward.api.client_auth import authenticate_client, client_credentials, client_error
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.refusals import BODY_REFUSALS, refuses
 from tokenward.api.routes.oauth_parameters import oauth_body_schema, read_oauth_parameters
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiServices
 from tokenward.api.transport import NO_STORE
-from tokenward.domain.clients.api_clients import ApiClient
+from tokenward.domain.clients import Client
 from tokenward.errors import InvalidClient, InvalidRequest, UnsupportedTokenType
 
 router = APIRouter(prefix="/oauth", tags=["oauth"], route_class=JsonBodyRoute)
 
 TOKEN_TYPE_HINTS = frozenset({"access_token", "refresh_token"})
-BASIC_CHALLENGE = 'Basic realm="tokenward", charset="UTF-8"'
 
 _TOKEN_BODY = oauth_body_schema(
     ["token"],
@@ -48,35 +44,13 @@ _TOKEN_BODY = oauth_body_schema(
 )
 
 
-def _basic_credentials(authorization: str) -> tuple[str, str]:
-    scheme, _, encoded = authorization.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        raise InvalidClient("Use HTTP Basic client authentication")
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise InvalidClient("Malformed Basic credentials") from None
-    client_id, separator, secret = decoded.partition(":")
-    if not separator:
-        raise InvalidClient("Malformed Basic credentials")
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _client_credentials(authorization: str | None, parameters: dict[str, str]) -> tuple[str, str] | None:
-    in_body = "client_id" in parameters or "client_secret" in parameters
-    if authorization and in_body:
-        raise InvalidRequest("Use one client authentication method, not two")
-    if authorization:
-        return _basic_credentials(authorization)
-    if in_body:
-        return parameters.get("client_id", ""), parameters.get("client_secret", "")
-    return None
-
-
-async def _authenticate(services: ApiServices, credentials: tuple[str, str] | None) -> ApiClient:
+async def _authenticate(services: ApiServices, credentials: tuple[str, str | None] | None) -> Client:
     if credentials is None:
         raise InvalidClient("Client authentication is required")
-    return await services.api_clients.authenticate(*credentials)
+    client = await authenticate_client(services.clients, credentials)
+    if client is None or not client.confidential:
+        raise InvalidClient("Client authentication failed")
+    return client
 
 
 def _token(parameters: dict[str, str]) -> str:
@@ -89,12 +63,6 @@ def _token(parameters: dict[str, str]) -> str:
     if hint is not None and hint not in TOKEN_TYPE_HINTS:
         raise UnsupportedTokenType("token_type_hint must be access_token or refresh_token")
     return token
-
-
-def _client_error(error: InvalidClient, request: Request) -> JSONResponse:
-    response = problem_response(error, request)
-    response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
-    return response
 
 
 @router.post(
@@ -111,12 +79,10 @@ async def revoke(
 ) -> Response:
     """Revoke a refresh token (ends its session and every token of it) or an access token (that token only)."""
     parameters = await read_oauth_parameters(request)
-    credentials = _client_credentials(authorization, parameters)
-    if credentials is not None:
-        try:
-            await services.api_clients.authenticate(*credentials)
-        except InvalidClient as exc:
-            return _client_error(exc, request)
+    try:
+        await authenticate_client(services.clients, client_credentials(authorization, parameters))
+    except InvalidClient as exc:
+        return client_error(exc, request)
     token = _token(parameters)
     # the kinds cannot be mistaken for each other (JWT vs. opaque twr_ string): the shape decides, so a wrong
     # hint still finds the token (§2.1)
@@ -140,9 +106,9 @@ async def introspect(
     """For registered API clients: whether a token is active now, and if so what it carries."""
     parameters = await read_oauth_parameters(request)
     try:
-        await _authenticate(services, _client_credentials(authorization, parameters))
+        await _authenticate(services, client_credentials(authorization, parameters))
     except InvalidClient as exc:
-        return _client_error(exc, request)
+        return client_error(exc, request)
     token = _token(parameters)
     answer: dict[str, Any] = await services.introspector.introspect(token)
     return JSONResponse(answer, headers=NO_STORE)

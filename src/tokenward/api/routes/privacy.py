@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from tokenward.api.auth import Context, CurrentPrincipal, Services
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.refusals import refuses
 from tokenward.api.routing import JsonBodyRoute
+from tokenward.errors import InvalidCredentials, InvalidMfaCode, RecentSignInRequired
 
 router = APIRouter(prefix="/v1", tags=["privacy"], route_class=JsonBodyRoute)
 
@@ -21,6 +23,7 @@ class EraseRequest(BaseModel):
 
 
 @router.get("/me/export")
+@refuses(RecentSignInRequired)
 async def export_me(
     principal: CurrentPrincipal, services: Services, context: Context, response: Response
 ) -> dict[str, Any]:
@@ -31,6 +34,7 @@ async def export_me(
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(rate_limited("login"))])
+@refuses(RecentSignInRequired, InvalidCredentials, InvalidMfaCode)
 async def erase_me(
     body: EraseRequest, principal: CurrentPrincipal, services: Services, context: Context
 ) -> None:

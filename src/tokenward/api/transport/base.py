@@ -72,6 +72,8 @@ def token_document(pair: TokenPair, *, refresh_token: bool = True) -> dict[str, 
     """The JSON body of a token response (RFC 6749 §5.1 plus ``session_id``); without the refresh token for a
     transport that carries it elsewhere."""
     document = TokenResponse.of(pair).model_dump()
+    if document["id_token"] is None:
+        del document["id_token"]
     if not refresh_token:
         del document["refresh_token"]
     return document

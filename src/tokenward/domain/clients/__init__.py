@@ -1,13 +1,21 @@
-"""Registered clients: API clients that authenticate with an id and a secret."""
+"""Registered clients: OpenID Connect relying parties (public or confidential) and resource servers, one
+registry; confidential clients authenticate with an id and a secret."""
 
-from tokenward.domain.clients.api_clients import ApiClientService, hash_client_secret
-from tokenward.domain.clients.model import ApiClient, NewApiClient
-from tokenward.domain.clients.ports import ApiClientRepository
+from tokenward.domain.clients.model import DEFAULT_SCOPES, KNOWN_SCOPES, Client, ClientType, NewClient
+from tokenward.domain.clients.ports import ClientRepository
+from tokenward.domain.clients.redirect_uris import check_redirect_uri, matches_redirect_uri
+from tokenward.domain.clients.registry import ClientRegistry, ClientSettings, hash_client_secret
 
 __all__ = [
-    "ApiClient",
-    "ApiClientRepository",
-    "ApiClientService",
-    "NewApiClient",
+    "DEFAULT_SCOPES",
+    "KNOWN_SCOPES",
+    "Client",
+    "ClientRegistry",
+    "ClientRepository",
+    "ClientSettings",
+    "ClientType",
+    "NewClient",
+    "check_redirect_uri",
     "hash_client_secret",
+    "matches_redirect_uri",
 ]

@@ -26,6 +26,10 @@ class RevokeReason(StrEnum):
     REPORTED_NOT_ME = "reported_not_me"
     #: RFC 7009 revocation of one of its refresh tokens
     TOKEN_REVOKED = "token_revoked"
+    #: the authorization code it was issued from was presented again
+    CODE_REPLAYED = "code_replayed"
+    #: the browser session it came from was signed out (RP-initiated logout)
+    BROWSER_SIGNED_OUT = "browser_signed_out"
     ACCOUNT_ERASED = "account_erased"
 
 
@@ -45,6 +49,10 @@ class Session:
     user_agent: str | None = None
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    #: the registered client the session's tokens were issued to (``None``: this server's own API)
+    client_id: str | None = None
+    #: for a client's session: the browser session the user signed in with; ending it ends this one too
+    browser_session_id: str | None = None
 
     @property
     def active(self) -> bool:

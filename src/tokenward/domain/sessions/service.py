@@ -25,6 +25,7 @@ from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
+from tokenward.domain.sessions.client_grants import ClientGrant
 from tokenward.domain.sessions.denylist import Revocations
 from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, RotationTerms, Session
 from tokenward.domain.sessions.ports import SessionRepository
@@ -62,6 +63,8 @@ class TokenPair:
     token_type: str = "Bearer"
     #: seconds the refresh token stays usable (the session's idle or absolute end, whichever comes first)
     refresh_expires_in: int = 0
+    #: OpenID Connect: the ID token issued with the pair (authorization code grant with the ``openid`` scope)
+    id_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +102,30 @@ class SessionService:
         self._revocations = revocations
         self._learn_key = learn_key
 
-    async def start(self, user: User, *, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
+    async def start(
+        self,
+        user: User,
+        *,
+        amr: tuple[str, ...],
+        context: RequestContext,
+        grant: ClientGrant | None = None,
+    ) -> TokenPair:
+        """A new session: a sign-in now, or (``grant``) a client's session from an authorization code."""
         now = self._clock.now()
         session = Session(
-            id=str(uuid4()),
+            id=grant.session_id if grant else str(uuid4()),
             user_id=user.id,
             family_id=str(uuid4()),
             created_at=now,
             last_used_at=now,
             expires_at=now + self._settings.absolute_ttl,
-            auth_time=now,
+            auth_time=grant.auth_time if grant else now,
             amr=amr,
-            scope=self._settings.default_scope,
+            scope=grant.scope if grant else self._settings.default_scope,
             ip=context.ip,
             user_agent=(context.user_agent or "")[:_USER_AGENT_MAX] or None,
+            client_id=grant.client_id if grant else None,
+            browser_session_id=grant.browser_session_id if grant else None,
         )
         refresh_token = new_refresh_token()
         # sign before storing: a signing failure must not leave a session without tokens behind
@@ -120,10 +133,15 @@ class SessionService:
         await self._sessions.create(session, self._refresh_record(refresh_token, session))
         return pair
 
-    async def refresh(self, refresh_token: str, context: RequestContext) -> TokenPair:
+    async def refresh(
+        self, refresh_token: str, context: RequestContext, *, client_id: str | None = None
+    ) -> TokenPair:
         """Rotate: the storage checks and rotates in one transaction (``rotate_current``); the access token is
         signed inside it, so a signing failure leaves the old token current. Only a refused rotation reads
-        the token, its session and its user to say why, and to act on a reuse or a disabled user."""
+        the token, its session and its user to say why, and to act on a reuse or a disabled user.
+
+        ``client_id`` is the client the request authenticated as (``None``: this server's own API) and must be
+        the one the token was issued to; a mismatch is refused inside the rotation, so it rolls back."""
         if not looks_like_refresh_token(refresh_token):
             raise InvalidGrant("The refresh token is invalid")
         now = self._clock.now()
@@ -136,10 +154,12 @@ class SessionService:
             old_hash, hash_refresh_token(successor_token), terms
         ) as rotation:
             if rotation is not None:
+                if rotation.session.client_id != client_id:
+                    raise InvalidGrant("The refresh token was not issued to this client")
                 return self._token_pair(rotation.session, successor_token)
-        raise await self._refusal(old_hash, context)
+        raise await self._refusal(old_hash, context, client_id)
 
-    async def _refusal(self, old_hash: str, context: RequestContext) -> InvalidGrant:
+    async def _refusal(self, old_hash: str, context: RequestContext, client_id: str | None) -> InvalidGrant:
         """Why a refresh token could not be rotated; acts on a reuse (ends the session) or a disabled user."""
         found = await self._sessions.find_refresh_token_and_session(old_hash)
         if found is None:
@@ -147,6 +167,8 @@ class SessionService:
         record, session = found
         if record.revoked_at is not None or not session.active:
             return InvalidGrant("The refresh token is invalid")
+        if session.client_id != client_id:
+            return InvalidGrant("The refresh token was not issued to this client")
         if record.rotated_at is not None:
             return await self._rotated_token_presented(record, session, context)
         if self._expired(record, session):
@@ -313,6 +335,30 @@ class SessionService:
             by_session=principal.session.id,
         )
 
+    async def end_client_session(self, session_id: str, reason: str, context: RequestContext) -> None:
+        """End a client's session (a replayed authorization code, a signed-out browser) and deny its tokens."""
+        if await self._revoke(session_id, reason):
+            await self._audit.record(
+                AuditEventType.SESSION_REVOKED, context, session_id=session_id, reason=reason
+            )
+
+    async def end_browser_session(
+        self, user_id: str, browser_session_id: str, context: RequestContext
+    ) -> int:
+        """Sign a browser out: its session and every client session started from it; returns how many ended."""
+        ended = 0
+        for session in await self._sessions.list_for_user(user_id):
+            if browser_session_id in (session.id, session.browser_session_id):
+                ended += int(await self._revoke(session.id, RevokeReason.BROWSER_SIGNED_OUT))
+        await self._audit.record(
+            AuditEventType.OIDC_LOGOUT,
+            context,
+            user_id=user_id,
+            session_id=browser_session_id,
+            sessions_ended=ended,
+        )
+        return ended
+
     async def _revoke(self, session_id: str, reason: str) -> bool:
         """End one session and its family and deny it (even if it had already ended: denying is harmless)."""
         ended = await self._sessions.revoke(session_id, self._clock.now(), reason)
@@ -367,6 +413,7 @@ class SessionService:
             scope=session.scope,
             amr=session.amr,
             auth_time=session.auth_time,
+            client_id=session.client_id,
         )
         return TokenPair(
             access_token=issued.token,

@@ -79,8 +79,16 @@ class AccessTokenIssuer:
         self._clock = clock
 
     def issue(
-        self, *, subject: str, session_id: str, scope: str, amr: Sequence[str], auth_time: datetime
+        self,
+        *,
+        subject: str,
+        session_id: str,
+        scope: str,
+        amr: Sequence[str],
+        auth_time: datetime,
+        client_id: str | None = None,
     ) -> IssuedAccessToken:
+        """``client_id`` (RFC 9068 §2.2) names the registered client the token was issued to, if any."""
         if not subject or not session_id:
             raise ValueError("subject and session_id are required")
         key = self._key_ring_provider().signing_key
@@ -101,6 +109,8 @@ class AccessTokenIssuer:
             "amr": list(amr),
             "auth_time": _seconds(auth_time),
         }
+        if client_id is not None:
+            claims["client_id"] = client_id
         header = {"alg": key.alg, "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}
         payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
         token = sign_compact(key, header, payload)

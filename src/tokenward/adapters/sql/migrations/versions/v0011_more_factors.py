@@ -1,7 +1,7 @@
 """More second factors: passkeys (WebAuthn) with their challenges, and SMS and e-mail one-time codes.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2027-01-12
 
 Written out by hand (not from ``tables.py``): a migration is history.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | None = None
 depends_on: str | None = None
 
