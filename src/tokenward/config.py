@@ -17,16 +17,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from limits import parse_many
-from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from tokenward.config_factors import FactorSettings
+from tokenward.config_rates import Rates, parse_rates
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 
 MAX_ACCESS_TOKEN_TTL = 3600
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:]+\](:[0-9]{1,5})?")
 #: secrets that may instead be given as a path in ``TOKENWARD_<NAME>_FILE``
-FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password")
+FILE_SECRETS = ("kek", "database_url", "redis_url", "smtp_password", "sms_webhook_secret")
 
 
 class Mode(StrEnum):
@@ -44,27 +45,11 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-def parse_rates(text: str) -> list[tuple[int, int]]:
-    """``"5/minute;100/hour"`` -> ``[(5, 60), (100, 3600)]`` using the ``limits`` library's syntax."""
-    try:
-        items = parse_many(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a rate such as '5/minute;100/hour'") from exc
-    return [(item.amount, item.get_expiry()) for item in items]
-
-
 def is_exact_origin(text: str) -> bool:
     """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``: lower case, nothing after it."""
     return bool(_ORIGIN.fullmatch(text))
 
 
-def _valid_rates(text: str) -> str:
-    parse_rates(text)
-    return text
-
-
-#: a setting holding rates such as ``"5/minute;100/hour"``, checked when the settings are read
-Rates = Annotated[str, AfterValidator(_valid_rates)]
 #: each route limited per client address has one ``rate_limit_<route>`` setting; these fields are the one list
 #: of such routes (``RATE_LIMITED_ROUTES`` and ``Settings.route_rates`` are read from them)
 ROUTE_RATES_PREFIX = "rate_limit_"
@@ -87,7 +72,7 @@ def decode_kek(text: str) -> bytes:
     return raw
 
 
-class Settings(BaseSettings):
+class Settings(FactorSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOKENWARD_", env_nested_delimiter="__", extra="ignore", validate_default=True
     )
@@ -213,7 +198,9 @@ class Settings(BaseSettings):
     brand_logo_url: str | None = None
     brand_accent_color: str = "#2f5bd3"
 
-    @field_validator("audiences", "trusted_proxies", "cors_origins", "return_urls", mode="before")
+    @field_validator(
+        "audiences", "trusted_proxies", "cors_origins", "return_urls", "webauthn_origins", mode="before"
+    )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -399,6 +386,7 @@ class Settings(BaseSettings):
         for origin in [*self.cors_origins, *self.return_urls]:
             if not origin.startswith("https://"):
                 problems.append(f"TOKENWARD_CORS_ORIGINS and TOKENWARD_RETURN_URLS need https:// ({origin})")
+        problems.extend(self.factor_problems())
         if self.smtp_host and self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append(
                 "SMTP credentials would travel in plain text: set TOKENWARD_SMTP_STARTTLS or TOKENWARD_SMTP_TLS"

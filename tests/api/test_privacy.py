@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +17,20 @@ from tests.harness import STRONG_PASSWORD, RunningApp, bearer, make_settings, ru
 from tests.mfa_support import enrol_totp
 from tests.oidc_support import code_for, install_fake_browser, pkce_pair, register
 from tokenward.adapters.sql import SqlDataKeyRepository
+from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.personal_data import NOT_EXPORTED, PERSONAL_TABLES, SqlUserDirectory
 from tokenward.adapters.sql.tables import metadata
 from tokenward.domain.accounts.privacy import OPERATOR
 from tokenward.domain.context import RequestContext
+from tokenward.domain.mfa.model import (
+    Ceremony,
+    Channel,
+    CodePurpose,
+    OtpChallenge,
+    OtpFactor,
+    Passkey,
+    WebAuthnChallenge,
+)
 from tokenward.errors import TokenwardError
 
 
@@ -26,6 +38,32 @@ async def _signed_in(api: RunningApp) -> tuple[str, str, str]:
     email, tokens = await api.new_user()
     user_id = (await api.client.get("/v1/me", headers=bearer(tokens["access_token"]))).json()["id"]
     return email, user_id, tokens["access_token"]
+
+
+async def _second_factor_rows(api: RunningApp, user_id: str) -> None:
+    """A passkey, an SMS factor, and one WebAuthn challenge and one code of each kind, stored directly."""
+    database, now = api.container.database, api.clock.now()
+    passkeys, codes = SqlPasskeyRepository(database), SqlOtpRepository(database)
+    await passkeys.add_passkey(
+        Passkey("cred-id", user_id, "handle", b"\xa5cose", 0, ("internal",), "Laptop", now)
+    )
+    await passkeys.add_webauthn_challenge(
+        WebAuthnChallenge("c" * 64, Ceremony.STEP_UP, now, now + timedelta(minutes=5), user_id)
+    )
+    factor = OtpFactor("f1", user_id, Channel.SMS, "+16502530001", now)
+    code = OtpChallenge(
+        "o1",
+        user_id,
+        Channel.SMS,
+        CodePurpose.ENROL,
+        "+16502530001",
+        "h" * 64,
+        now,
+        now + timedelta(minutes=5),
+    )
+    await codes.add_otp_challenge(code)
+    await codes.add_otp_challenge(replace(code, id="o2", created_at=now + timedelta(seconds=1)))
+    assert await codes.save_otp_factor(factor, "o2", now, 5)
 
 
 async def _consent_and_code(api: RunningApp, access: str) -> None:
@@ -69,6 +107,7 @@ async def test_export_needs_a_recent_sign_in(api: RunningApp) -> None:
 async def test_export_holds_every_table_about_the_user_and_no_secret(api: RunningApp) -> None:
     email, user_id, access = await _signed_in(api)
     await enrol_totp(api, access)
+    await _second_factor_rows(api, user_id)
     pending = await api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
     assert pending.json()["mfa_required"] is True or "mfa_token" in pending.json()
     await _consent_and_code(api, access)
@@ -86,7 +125,15 @@ async def test_export_holds_every_table_about_the_user_and_no_secret(api: Runnin
     assert events[0]["ip"] == "203.0.113.7"
     assert all(e["user_id"] == user_id for e in events)
     text = json.dumps(document)
-    for secret_column in ("password_hash", "token_hash", "code_hash", "encrypted_secret", "wrapped_key"):
+    for secret_column in (
+        "password_hash",
+        "token_hash",
+        "code_hash",
+        "encrypted_secret",
+        "wrapped_key",
+        "challenge_hash",
+        "public_key",
+    ):
         assert secret_column not in text
     assert "$argon2" not in text
 

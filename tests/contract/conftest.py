@@ -32,6 +32,7 @@ from tokenward.adapters.sql import (
 )
 from tokenward.adapters.sql.clients import SqlClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
+from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
@@ -44,6 +45,7 @@ from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
 from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
 from tokenward.domain.keys.model import KeyRepository
 from tokenward.domain.leases import LeaseRepository
+from tokenward.domain.mfa.ports import OtpRepository, PasskeyRepository
 from tokenward.domain.mfa.storage import MfaChallengeRepository, MfaRepository
 from tokenward.domain.sessions.model import SessionRepository
 
@@ -74,6 +76,8 @@ class Stores:
     devices: KnownDeviceRepository
     leases: LeaseRepository
     clients: ClientRepository
+    passkeys: PasskeyRepository
+    otp: OtpRepository
 
     @classmethod
     def fake(cls) -> Stores:
@@ -90,6 +94,8 @@ class Stores:
             devices=fakes.FakeKnownDeviceRepository(),
             leases=fakes.FakeLeaseRepository(),
             clients=fakes.FakeClientRepository(),
+            passkeys=fakes.FakePasskeyRepository(),
+            otp=fakes.FakeOtpRepository(),
         )
 
     @classmethod
@@ -107,6 +113,8 @@ class Stores:
             devices=SqlKnownDeviceRepository(db),
             leases=SqlLeaseRepository(db),
             clients=SqlClientRepository(db),
+            passkeys=SqlPasskeyRepository(db),
+            otp=SqlOtpRepository(db),
         )
 
 

@@ -13,6 +13,7 @@ from tests.fakes.audit import FakeAuditRepository
 from tests.fakes.base import DuplicateKey
 from tests.fakes.clients import FakeClientRepository
 from tests.fakes.email import FakeKnownDeviceRepository, FakeMailer, FakeOneTimeTokenRepository
+from tests.fakes.factors import FakeOtpRepository, FakePasskeyRepository, FakeSmsSender
 from tests.fakes.keys import FakeKeyRepository
 from tests.fakes.leases import FakeLeaseRepository
 from tests.fakes.mfa import FakeMfaChallengeRepository, FakeMfaRepository
@@ -31,7 +32,10 @@ __all__ = [
     "FakeMfaChallengeRepository",
     "FakeMfaRepository",
     "FakeOneTimeTokenRepository",
+    "FakeOtpRepository",
+    "FakePasskeyRepository",
     "FakeRateLimiter",
     "FakeSessionRepository",
+    "FakeSmsSender",
     "FakeUserRepository",
 ]

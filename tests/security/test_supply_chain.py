@@ -42,6 +42,9 @@ SERVER_DEPENDENCIES = {
     "pyotp",
     "segno",
     "jinja2",
+    "webauthn",
+    "phonenumbers",
+    "httpx",
 }
 
 

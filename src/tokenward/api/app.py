@@ -35,6 +35,8 @@ from tokenward.api.routes import (
     wellknown,
 )
 from tokenward.api.routes import email as email_routes
+from tokenward.api.routes import factors as factor_routes
+from tokenward.api.routes import passkeys as passkey_routes
 from tokenward.api.routes import sessions as session_routes
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.services import ApiConfig
@@ -64,6 +66,8 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(accounts.router)
     app.include_router(mfa.router)
+    app.include_router(factor_routes.router)
+    app.include_router(passkey_routes.router)
     app.include_router(email_routes.router)
     app.include_router(email_change.router)
     app.include_router(password_reset.router)

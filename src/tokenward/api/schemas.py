@@ -8,13 +8,14 @@ OpenAPI document), and no conversion between JSON types, so ``{"all": "yes"}`` i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue
 
 from tokenward.domain.accounts.display_names import MAX_DISPLAY_NAME_LENGTH
 from tokenward.domain.accounts.passwords.policy import PasswordPolicy
 from tokenward.domain.accounts.users import User
+from tokenward.domain.mfa.proofs import FactorProof
 from tokenward.domain.sessions.service import TokenPair
 
 MAX_PASSWORD_CHARS = 4096
@@ -149,16 +150,24 @@ class MfaRequiredResponse(BaseModel):
     expires_in: int
 
 
-class MfaLoginRequest(StrictModel):
-    mfa_token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
-    #: a 6-digit TOTP code or a recovery code
-    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
-
-
 class CurrentFactor(StrictModel):
-    """A current TOTP or recovery code; required while MFA is on to change the factors."""
+    """A current second factor; required while any is set up to change the factors. Without ``method``,
+    ``code`` is a TOTP or recovery code; ``sms`` and ``email`` take a code sent by ``POST /v1/me/mfa/code``;
+    ``webauthn`` takes a passkey's response to ``POST /v1/me/mfa/webauthn/options``."""
 
+    method: Literal["totp", "recovery_code", "webauthn", "sms", "email"] | None = None
     code: str | None = Field(default=None, min_length=1, max_length=MAX_CODE_CHARS)
+    #: the ``PublicKeyCredential`` from ``navigator.credentials.get``, as JSON
+    webauthn: dict[str, Any] | None = None
+
+    def proof(self) -> FactorProof:
+        return FactorProof(method=self.method, code=self.code, credential=self.webauthn)
+
+
+class MfaLoginRequest(CurrentFactor):
+    """The second step of a sign-in: its MFA token and one second factor (see ``CurrentFactor``)."""
+
+    mfa_token: str = Field(min_length=1, max_length=MAX_TOKEN_CHARS)
 
 
 class TotpEnrolmentResponse(BaseModel):

@@ -21,6 +21,7 @@ from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.oidc import Consents, OidcProvider
 from tokenward.domain.sessions.introspection import Introspector
 from tokenward.domain.sessions.service import SessionService
@@ -51,6 +52,8 @@ class ApiServices:
     #: the current JWKS document (public keys only)
     jwks: Callable[[], dict[str, Any]]
     mfa: MfaService
+    #: passkeys and SMS/e-mail factors
+    factors: FactorManagement
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices

@@ -57,6 +57,7 @@ from tokenward.domain.keys.kek_rotation import KekRotation
 from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.oidc import Consents, OidcProvider
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
@@ -86,6 +87,7 @@ class Container:
     users: SqlUserRepository
     throttle: Throttle
     mfa: MfaService
+    factors: FactorManagement
     email_verification: EmailVerification
     password_reset: PasswordReset
     sign_in_notices: SignInNotices
@@ -140,6 +142,7 @@ class Container:
             sessions=self.sessions,
             jwks=lambda: self.key_ring.jwks(),
             mfa=self.mfa,
+            factors=self.factors,
             email_verification=self.email_verification,
             password_reset=self.password_reset,
             sign_in_notices=self.sign_in_notices,
@@ -232,7 +235,8 @@ def _wire(
     email = build_email_flows(
         basis, mailer=mailer, throttle=throttle, credentials=credentials, sessions=sessions
     )
-    mfa = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions)
+    factors = build_mfa(basis, throttle=throttle, encryptor=encryptor, sessions=sessions, mailer=mailer)
+    mfa = factors.mfa
     openid = build_openid(basis, key_holder, sessions)
     administration = build_administration(
         basis,
@@ -265,6 +269,7 @@ def _wire(
         users=repositories.users,
         throttle=throttle,
         mfa=mfa,
+        factors=factors.management,
         email_verification=email.verification,
         password_reset=email.reset,
         sign_in_notices=email.notices,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tokenward.config import Settings, parse_rates
+from tokenward.config import Settings
+from tokenward.config_rates import parse_rates
 from tokenward.domain.abuse.throttle import Rate, ThrottlePolicy
 from tokenward.domain.accounts.passwords import Argon2Parameters, PasswordPolicy
 from tokenward.domain.accounts.service import AccountSettings
@@ -17,6 +18,9 @@ from tokenward.domain.email.flows import EmailFlowSettings
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
 from tokenward.domain.keys.ring import RotationPolicy
 from tokenward.domain.mfa import MfaSettings
+from tokenward.domain.mfa.otp_codes import OtpSettings
+from tokenward.domain.mfa.passkey_ceremonies import PasskeySettings
+from tokenward.domain.mfa.webauthn_rp import RelyingParty
 from tokenward.domain.sessions.denylist import DenyPolicy
 from tokenward.domain.sessions.service import SessionSettings
 from tokenward.domain.tokens import AccessTokenSettings, VerificationPolicy
@@ -128,6 +132,30 @@ def mfa_settings(settings: Settings) -> MfaSettings:
         reauthentication_window=_seconds(settings.reauthentication_window),
         challenge_lifetime=_seconds(settings.mfa_token_ttl),
         max_challenge_attempts=settings.mfa_max_attempts,
+    )
+
+
+def passkey_settings(settings: Settings) -> PasskeySettings:
+    """The relying party passkeys are scoped to (checked when the settings were read)."""
+    return PasskeySettings(
+        rp=RelyingParty(
+            rp_id=settings.effective_webauthn_rp_id,
+            origins=settings.effective_webauthn_origins,
+            name=settings.service_name,
+        ),
+        challenge_lifetime=_seconds(settings.mfa_token_ttl),
+    )
+
+
+def otp_settings(settings: Settings) -> OtpSettings:
+    return OtpSettings(
+        service_name=settings.service_name,
+        sms_enabled=settings.sms_enabled,
+        email_enabled=settings.email_otp_enabled,
+        code_lifetime=_seconds(settings.mfa_token_ttl),
+        max_attempts=settings.mfa_max_attempts,
+        sends_per_account=_rates(settings.otp_send_limit_account),
+        sends_per_destination=_rates(settings.otp_send_limit_destination),
     )
 
 

@@ -20,12 +20,14 @@ from tokenward.bootstrap.policies import (
     deny_policy,
     email_flow_settings,
     mfa_settings,
+    otp_settings,
+    passkey_settings,
     password_policy,
     session_settings,
     throttle_policy,
     verification_policy,
 )
-from tokenward.bootstrap.stores import SqlRepositories, throttle_counters
+from tokenward.bootstrap.stores import SqlRepositories, build_sms_sender, throttle_counters
 from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.administration import AdminService
@@ -58,6 +60,9 @@ from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.ring import KeyRing, KeyRingHolder
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.factors import ExpiredFactorChallenges, FactorManagement
+from tokenward.domain.mfa.otp_codes import OtpCodes
+from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies
 from tokenward.domain.oidc import Consents, IdTokenIssuer, IdTokenSettings, OidcProvider
 from tokenward.domain.oidc.codes import ExpiredAuthorizationCodes
 from tokenward.domain.sessions.denylist import DenyList, Revocations
@@ -190,20 +195,49 @@ def build_email_flows(
     return EmailFlows(verification, reset, notices, change)
 
 
+@dataclass(frozen=True, slots=True)
+class SecondFactors:
+    """The MFA step service (TOTP, recovery codes, every second-factor check) and the management of the
+    other factors (passkeys, SMS and e-mail codes)."""
+
+    mfa: MfaService
+    management: FactorManagement
+
+
 def build_mfa(
-    basis: Basis, *, throttle: Throttle, encryptor: KeyEncryptor, sessions: SessionService
-) -> MfaService:
-    """TOTP secrets are encrypted under the same KEK cipher as the signing keys."""
-    return MfaService(
+    basis: Basis, *, throttle: Throttle, encryptor: KeyEncryptor, sessions: SessionService, mailer: Mailer
+) -> SecondFactors:
+    """TOTP secrets are encrypted under the same KEK cipher as the signing keys; code sends are counted in the
+    throttle's store, so every process shares the limits."""
+    repositories, audit, clock = basis.repositories, basis.audit, basis.clock
+    passkeys = PasskeyCeremonies(
+        repository=repositories.passkeys, audit=audit, clock=clock, settings=passkey_settings(basis.settings)
+    )
+    otp = OtpCodes(
+        repository=repositories.otp,
+        sms=build_sms_sender(basis.settings, clock),
+        mailer=mailer,
+        limiter=throttle.limiter,
+        audit=audit,
+        clock=clock,
+        settings=otp_settings(basis.settings),
+    )
+    mfa = MfaService(
         throttle=throttle,
-        factors=basis.repositories.mfa,
-        challenges=basis.repositories.mfa,
+        factors=repositories.mfa,
+        challenges=repositories.mfa,
         encryptor=encryptor,
         sessions=sessions,
-        audit=basis.audit,
-        clock=basis.clock,
+        audit=audit,
+        clock=clock,
         settings=mfa_settings(basis.settings),
+        passkeys=passkeys,
+        otp=otp,
     )
+    management = FactorManagement(
+        mfa=mfa, passkeys=passkeys, passkey_store=repositories.passkeys, otp=otp, audit=audit, clock=clock
+    )
+    return SecondFactors(mfa, management)
 
 
 def build_accounts(
@@ -285,6 +319,7 @@ def build_cleanup(basis: Basis, leases: Leases, audit_log: AuditLog) -> CleanupS
             ExpiredRefreshRecords(repositories.sessions),
             ExpiredOneTimeTokens(repositories.one_time_tokens),
             ExpiredMfaChallenges(repositories.mfa),
+            ExpiredFactorChallenges(repositories.passkeys, repositories.otp),
             ExpiredAuthorizationCodes(repositories.authorization_codes),
             ExpiredAuditPersonalData(audit_log.store, audit_retention),
             repositories.revocations,

@@ -18,6 +18,7 @@ from tokenward.adapters.email import BackgroundMailer, OutboxMailer, SmtpMailer,
 from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
+from tokenward.adapters.sms import OutboxSmsSender, WebhookSettings, WebhookSmsSender
 from tokenward.adapters.sql import (
     Database,
     SqlAuditStore,
@@ -29,6 +30,7 @@ from tokenward.adapters.sql import (
 )
 from tokenward.adapters.sql.clients import SqlClientRepository
 from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
+from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.oidc import SqlAuthorizationCodeRepository, SqlConsentRepository
@@ -39,6 +41,7 @@ from tokenward.config import Settings
 from tokenward.domain.abuse.throttle import DistinctCounter
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.mail import Mailer
+from tokenward.domain.mfa.sms import SmsSender
 from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.durable_denylist import DurableDenyList
 
@@ -101,6 +104,8 @@ class SqlRepositories:
     clients: SqlClientRepository
     authorization_codes: SqlAuthorizationCodeRepository
     consents: SqlConsentRepository
+    passkeys: SqlPasskeyRepository
+    otp: SqlOtpRepository
     directory: SqlUserDirectory
     revocations: SqlDenyRecord
 
@@ -119,6 +124,8 @@ class SqlRepositories:
             clients=SqlClientRepository(database),
             authorization_codes=SqlAuthorizationCodeRepository(database),
             consents=SqlConsentRepository(database),
+            passkeys=SqlPasskeyRepository(database),
+            otp=SqlOtpRepository(database),
             directory=SqlUserDirectory(database),
             revocations=SqlDenyRecord(database),
         )
@@ -151,6 +158,21 @@ def build_mailer(settings: Settings, clock: Clock) -> Mailer:
     if not settings.smtp_host:
         return OutboxMailer(settings.data_dir / "outbox", sender, clock)
     return BackgroundMailer(SmtpMailer(_smtp_settings(settings, settings.smtp_host, sender)))
+
+
+def build_sms_sender(settings: Settings, clock: Clock) -> SmsSender:
+    """The operator's gateway (a signed webhook) when configured, else the development outbox folder."""
+    if settings.sms_webhook_url and settings.sms_webhook_secret:
+        return WebhookSmsSender(
+            WebhookSettings(
+                url=settings.sms_webhook_url,
+                secret=settings.sms_webhook_secret.get_secret_value().encode(),
+                timeout=settings.sms_webhook_timeout,
+                retries=settings.sms_webhook_retries,
+            ),
+            clock,
+        )
+    return OutboxSmsSender(settings.data_dir / "sms-outbox", clock)
 
 
 def _smtp_settings(settings: Settings, host: str, sender: str) -> SmtpSettings:

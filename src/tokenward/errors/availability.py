@@ -83,3 +83,29 @@ class DependencyUnavailable(RetryLater):
     def __init__(self, dependency: str, retry_after: int = 1) -> None:
         self.retry_after = retry_after
         super().__init__(f"{dependency} is not answering; retry shortly")
+
+
+class SmsUnavailable(RetryLater):
+    """The SMS gateway did not accept the message; nothing was enrolled or changed."""
+
+    code = "sms_unavailable"
+    status = 503
+    title = "Text messages cannot be sent right now"
+    oauth_error = "temporarily_unavailable"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 30) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail or "The SMS gateway did not accept the message; try again shortly")
+
+
+class CodeSendLimited(RetryLater):
+    """Too many one-time codes were sent to this account or this number lately (toll-fraud protection)."""
+
+    code = "code_send_limited"
+    status = 429
+    title = "Too many codes sent"
+    oauth_error = "slow_down"
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = max(retry_after, 1)
+        super().__init__(f"Too many codes were sent; retry after {self.retry_after} seconds")

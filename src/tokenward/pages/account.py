@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
 from tokenward.domain.email.address_change import REQUEST_ANSWER
+from tokenward.domain.mfa.model import Passkey
 from tokenward.domain.mfa.totp import qr_code_svg
 from tokenward.domain.sessions.model import Session
 from tokenward.domain.sessions.service import Principal
@@ -65,6 +66,21 @@ class Enrolment:
         return cls(secret=secret, qr_data_uri=f"data:image/svg+xml;base64,{svg}")
 
 
+@dataclass(frozen=True, slots=True)
+class PasskeyRow:
+    id: str
+    name: str
+    added: str
+    last_used: str
+
+    @classmethod
+    def of(cls, passkey: Passkey) -> PasskeyRow:
+        used = passkey.last_used_at
+        return cls(
+            passkey.credential_id, passkey.name, _when(passkey.created_at), _when(used) if used else "never"
+        )
+
+
 def _when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC")
 
@@ -85,6 +101,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
     user_id = principal.user.id
     sessions = await services.sessions.list_sessions(user_id)
     uri = page.session.totp_uri
+    methods = await services.mfa.methods(user_id)
     values.setdefault("errors", {})
     values.setdefault("recovery_codes", None)
     values.setdefault("codes_renewed", False)
@@ -95,7 +112,9 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
         wide=True,
         user=principal.user,
         sessions=[_row(s, principal.session.id) for s in sessions],
-        mfa_enabled=await services.mfa.is_enabled(user_id),
+        mfa_enabled="totp" in methods,
+        any_factor=bool(methods),
+        passkeys=[PasskeyRow.of(p) for p in await services.mfa.passkeys.passkeys(user_id)],
         recovery_left=await services.mfa.unused_recovery_codes(user_id),
         enrolment=Enrolment.of(uri) if uri and values["recovery_codes"] is None else None,
         notice=page.take_notice(),

@@ -1,7 +1,7 @@
 """One request to a hosted page: its sealed session, its CSP nonce, its form, and how it answers.
 
 Every answer carries a strict Content-Security-Policy: nothing from another origin, scripts only from this
-server's own files (no inline script at all), styles from the page's stylesheet plus one inline block that
+server's own files (no inline script at all), requests from scripts only to this server (the passkey steps), styles from the page's stylesheet plus one inline block that
 carries the page's nonce (the brand colour), forms only to this server (and to the allow-listed return URLs a
 sign-in redirects to), and no framing. Templates are rendered with autoescaping, so every value a user or an
 attacker supplied comes out as text.
@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tokenward.api.auth import get_context, get_services
@@ -54,7 +54,8 @@ def content_security_policy(
     redirect URI, at the end of an OpenID Connect sign-in)."""
     form_targets = " ".join(sorted({origin_of(url) for url in config.return_urls} | extra_targets))
     return (
-        f"default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+        f"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data:; "
         f"form-action 'self'{' ' + form_targets if form_targets else ''}; frame-ancestors 'none'; "
         "base-uri 'none'"
     )
@@ -157,6 +158,10 @@ class Page:
 
     def redirect(self, url: str) -> Response:
         return self._finish(RedirectResponse(url, status_code=303))
+
+    def json(self, data: dict[str, Any], status: int = 200) -> Response:
+        """An answer to the pages' own script (passkey ceremonies), with the session cookie like any page."""
+        return self._finish(JSONResponse(data, status_code=status))
 
     def _finish(self, response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"

@@ -1,4 +1,4 @@
-"""The pages' two static files, served by name from a fixed list (no path from the request reaches the disk)."""
+"""The pages' static files, served by name from a fixed list (no path from the request reaches the disk)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 router = APIRouter(prefix="/account/static", include_in_schema=False)
-STATIC_FILES = {"pages.css": "text/css; charset=utf-8", "link-token.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {
+    "pages.css": "text/css; charset=utf-8",
+    "link-token.js": "text/javascript; charset=utf-8",
+    "passkeys.js": "text/javascript; charset=utf-8",
+}
 _CONTENT = {name: files("tokenward.pages").joinpath("static", name).read_bytes() for name in STATIC_FILES}
 
 

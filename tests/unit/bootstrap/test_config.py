@@ -158,3 +158,27 @@ def test_production_refuses_smtp_credentials_without_tls(tmp_path: Path) -> None
     assert len(caught.value.problems) == 1
     assert "SMTP" in caught.value.problems[0]
     assert "mail-secret" not in caught.value.problems[0]
+
+
+def test_webauthn_defaults_follow_the_public_url() -> None:
+    settings = Settings(issuer="https://auth.example.com", public_url="https://login.example.com/")
+    assert settings.effective_webauthn_rp_id == "login.example.com"
+    assert settings.effective_webauthn_origins == ("https://login.example.com",)
+
+
+def test_an_rp_id_that_does_not_cover_the_origins_stops_start_up() -> None:
+    with pytest.raises(ValidationError, match=r"is not example\.com or a subdomain"):
+        Settings(webauthn_rp_id="example.com", webauthn_origins="https://example.org,https://example.com")
+
+
+def test_production_refuses_http_passkey_origins_and_sms_without_a_gateway() -> None:
+    settings = Settings(
+        mode="production",
+        issuer="https://auth.example.com",
+        webauthn_rp_id="example.com",
+        webauthn_origins="https://example.com,http://app.example.com",
+        sms_enabled=True,
+    )
+    problems = settings.insecure_settings()
+    assert any("http://app.example.com must be https" in p for p in problems)
+    assert any("TOKENWARD_SMS_ENABLED needs TOKENWARD_SMS_WEBHOOK_URL" in p for p in problems)

@@ -19,8 +19,11 @@ from tests.fakes import (
     FakeMfaChallengeRepository,
     FakeMfaRepository,
     FakeOneTimeTokenRepository,
+    FakeOtpRepository,
+    FakePasskeyRepository,
     FakeRateLimiter,
     FakeSessionRepository,
+    FakeSmsSender,
     FakeUserRepository,
 )
 from tokenward.domain.abuse.throttle import Throttle, ThrottlePolicy
@@ -44,6 +47,10 @@ from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import KeyState
 from tokenward.domain.keys.ring import KeyRing, generate_key
 from tokenward.domain.mfa import MfaService, MfaSettings
+from tokenward.domain.mfa.factors import FactorManagement
+from tokenward.domain.mfa.otp_codes import OtpCodes, OtpSettings
+from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, PasskeySettings
+from tokenward.domain.mfa.webauthn_rp import RelyingParty
 from tokenward.domain.sessions.denylist import DenyPolicy, Revocations
 from tokenward.domain.sessions.service import Principal, SessionService, SessionSettings, TokenPair
 from tokenward.domain.tokens import (
@@ -54,6 +61,7 @@ from tokenward.domain.tokens import (
 )
 
 ISSUER = "https://auth.example.test"
+RP_ID = "auth.example.test"
 AUDIENCE = "api.example.test"
 SERVICE_NAME = "Tokenward"
 PASSWORD = "correct horse battery staple"
@@ -99,6 +107,7 @@ class World:
         )
         self.sessions = self._session_service()
         self._email_services()
+        self._second_factors()
         self.mfa = MfaService(
             factors=self.factors,
             challenges=self.challenges,
@@ -108,6 +117,16 @@ class World:
             clock=self.clock,
             settings=MfaSettings(issuer=SERVICE_NAME),
             throttle=self.throttle,
+            passkeys=self.passkeys,
+            otp=self.otp,
+        )
+        self.factor_management = FactorManagement(
+            mfa=self.mfa,
+            passkeys=self.passkeys,
+            passkey_store=self.passkey_store,
+            otp=self.otp,
+            audit=self.audit,
+            clock=self.clock,
         )
         self.accounts = AccountService(
             users=self.users,
@@ -125,6 +144,28 @@ class World:
 
     def close(self) -> None:
         self.pool.close()
+
+    def _second_factors(self) -> None:
+        """Passkeys for the test issuer's origin, and SMS (on here) and e-mail codes."""
+        self.passkey_store = FakePasskeyRepository()
+        self.code_store = FakeOtpRepository()
+        self.sms = FakeSmsSender()
+        self.rate_limiter = FakeRateLimiter(self.clock)
+        self.passkeys = PasskeyCeremonies(
+            repository=self.passkey_store,
+            audit=self.audit,
+            clock=self.clock,
+            settings=PasskeySettings(rp=RelyingParty(RP_ID, (ISSUER,), SERVICE_NAME)),
+        )
+        self.otp = OtpCodes(
+            repository=self.code_store,
+            sms=self.sms,
+            mailer=self.mailer,
+            limiter=self.rate_limiter,
+            audit=self.audit,
+            clock=self.clock,
+            settings=OtpSettings(service_name=SERVICE_NAME, sms_enabled=True),
+        )
 
     def _session_service(self) -> SessionService:
         ring = KeyRing(

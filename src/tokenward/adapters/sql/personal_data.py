@@ -42,6 +42,14 @@ PERSONAL_TABLES: dict[str, PersonalTable] = {
     "mfa_challenges": PersonalTable("user_id", {"token_hash": "a secret (proof of a pending sign-in)"}),
     "one_time_tokens": PersonalTable("user_id", {"token_hash": "a secret (proof of an e-mailed link)"}),
     "known_devices": PersonalTable("user_id"),
+    "passkeys": PersonalTable(
+        "user_id", {"public_key": "key material (binary; it identifies nobody by itself)"}
+    ),
+    "webauthn_challenges": PersonalTable(
+        "user_id", {"challenge_hash": "a secret (proof of a passkey ceremony in progress)"}
+    ),
+    "otp_factors": PersonalTable("user_id"),
+    "otp_challenges": PersonalTable("user_id", {"code_hash": "a secret (proof of a one-time code)"}),
     "consents": PersonalTable("user_id"),
     "authorization_codes": PersonalTable(
         "user_id", {"code_hash": "a secret (proof of an authorization code)"}

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from tokenward.adapters.sql.columns import UTCDateTime, json_type
@@ -274,6 +275,70 @@ known_devices = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
 )
 
+passkeys = Table(
+    "passkeys",
+    metadata,
+    #: base64url of the authenticator's credential id: one credential belongs to one account
+    Column("credential_id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_handle", Text, nullable=False),
+    #: the COSE public key; only public material is stored
+    Column("public_key", LargeBinary, nullable=False),
+    #: moved only forwards by a conditional UPDATE (threat T-FAC-03)
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", json_type(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("backup_eligible", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    #: hex SHA-256 of the challenge bytes; taken once (``used_at``) by the first response naming it
+    Column("challenge_hash", Text, primary_key=True),
+    Column("ceremony", Text, nullable=False),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("binding", Text, nullable=True),
+    Column("user_handle", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+otp_factors = Table(
+    "otp_factors",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    #: ``sms`` or ``email``: one factor per channel and user
+    Column("channel", Text, nullable=False),
+    #: E.164 phone number or e-mail address, stored only once a code sent there came back
+    Column("destination", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    UniqueConstraint("user_id", "channel"),
+)
+
+otp_challenges = Table(
+    "otp_challenges",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("channel", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    #: the MFA-token hash of the sign-in a sign-in code belongs to
+    Column("binding", Text, nullable=True),
+    #: hex SHA-256 of challenge id and code; the code itself is never stored
+    Column("code_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
 revocations = Table(
     "revocations",
     metadata,
@@ -303,5 +368,9 @@ ALL_TABLES = (
     mfa_challenges,
     one_time_tokens,
     known_devices,
+    passkeys,
+    webauthn_challenges,
+    otp_factors,
+    otp_challenges,
     revocations,
 )

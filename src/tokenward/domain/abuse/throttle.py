@@ -81,6 +81,11 @@ class Throttle:
     def policy(self) -> ThrottlePolicy:
         return self._policy
 
+    @property
+    def limiter(self) -> RateLimiter:
+        """The shared counters, for limits of another kind (one-time code sends) kept in the same store."""
+        return self._limiter
+
     # 1. per-route, per-address --------------------------------------------------------------------------
 
     async def check_route(self, route: str, context: RequestContext) -> Decision | None:

@@ -8,8 +8,10 @@ the timing matches, and sign-in runs a dummy verification for unknown addresses 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tokenward.domain.abuse.throttle import Throttle
 from tokenward.domain.accounts.credentials import Credentials
@@ -24,7 +26,11 @@ from tokenward.domain.email.flows import EmailVerification
 from tokenward.domain.email.model import EmailMessage
 from tokenward.domain.email.ports import Mailer
 from tokenward.domain.email.sign_in_notices import SignInNotices
-from tokenward.domain.mfa import AMR_PASSWORD, METHODS, MfaService
+from tokenward.domain.mfa import AMR_PASSWORD, MfaService
+from tokenward.domain.mfa.model import Ceremony
+from tokenward.domain.mfa.passkey_ceremonies import key_amr
+from tokenward.domain.mfa.proofs import FactorProof
+from tokenward.domain.mfa.service import AMR_MULTI_FACTOR, AMR_USER_VERIFIED
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import Principal, SessionService, TokenPair
 from tokenward.errors import (
@@ -164,16 +170,20 @@ class AccountService:
             raise EmailNotVerified(
                 "Confirm your e-mail address first; POST /v1/email/resend sends a new link"
             )
-        if await self._mfa.is_enabled(user.id):
+        methods = await self._mfa.methods(user.id)
+        if methods:
             return MfaRequired(
                 mfa_token=await self._mfa.create_challenge(user, context),
-                methods=METHODS,
+                methods=methods,
                 expires_in=int(self._mfa_token_lifetime.total_seconds()),
             )
         return await self._signed_in(user, (AMR_PASSWORD,), context)
 
-    async def sign_in_mfa(self, mfa_token: str, code: str, context: RequestContext) -> TokenPair:
-        """The second step: the MFA token of a correct password step and a TOTP or recovery code."""
+    async def sign_in_mfa(
+        self, mfa_token: str, proof: FactorProof | str, context: RequestContext
+    ) -> TokenPair:
+        """The second step: the MFA token of a correct password step and a second factor (a TOTP, recovery,
+        SMS or e-mail code, or a passkey's response)."""
         challenge = await self._mfa.open_challenge(mfa_token)
         user = await self._users.get(challenge.user_id)
         # bound to the password step: a password reset or a disabled account since then voids it
@@ -185,12 +195,30 @@ class AccountService:
         ):
             raise InvalidMfaToken()
         try:
-            method = await self._mfa.verify_second_factor(user, code, context)
+            method = await self._mfa.verify_second_factor(user, proof, context, binding=challenge.token_hash)
         except TokenwardError:
             await self._mfa.challenge_failed(challenge)
             raise
         await self._mfa.close_challenge(challenge)
         return await self._signed_in(user, (AMR_PASSWORD, method), context)
+
+    async def sign_in_passkey(self, credential: Mapping[str, Any], context: RequestContext) -> TokenPair:
+        """Passwordless: a discoverable passkey with user verification is the whole sign-in (two factors:
+        the key, and the PIN or biometric that unlocked it)."""
+        passkey, _ = await self._mfa.passkeys.verify(credential, Ceremony.SIGN_IN, context)
+        user = await self._users.get(passkey.user_id)
+        # no password hash: the owner reported a sign-in as not theirs, and only a reset lets them in again
+        if user is None or user.disabled or user.password_hash is None:
+            await self._audit.record(
+                AuditEventType.LOGIN_FAILED,
+                context,
+                user_id=passkey.user_id,
+                outcome="failure",
+                reason="account_disabled",
+                method="webauthn",
+            )
+            raise AccountDisabled()
+        return await self._signed_in(user, (key_amr(passkey), AMR_USER_VERIFIED, AMR_MULTI_FACTOR), context)
 
     async def _signed_in(self, user: User, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
         tokens = await self._sessions.start(user, amr=amr, context=context)
@@ -201,7 +229,7 @@ class AccountService:
             session_id=tokens.session_id,
             amr=list(amr),
         )
-        await self._notices.after_sign_in(user, tokens.session_id, context)
+        await self._notices.after_sign_in(user, tokens.session_id, context, amr=amr)
         return tokens
 
     async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:

@@ -65,6 +65,22 @@ def describe_device(user_agent: str | None) -> str:
     return (text[:_DESCRIPTION_MAX] or "an unknown device").strip()
 
 
+#: how each ``amr`` value (RFC 8176) reads in a notice; ``user`` and ``mfa`` add nothing a person needs
+_METHOD_WORDS = {
+    "pwd": "password",
+    "otp": "a one-time code",
+    "rc": "a recovery code",
+    "sms": "a code by text message",
+    "hwk": "a passkey",
+    "swk": "a passkey",
+}
+
+
+def describe_methods(amr: tuple[str, ...]) -> str:
+    words = list(dict.fromkeys(_METHOD_WORDS[m] for m in amr if m in _METHOD_WORDS))
+    return " and ".join(words) or "an unknown method"
+
+
 @dataclass(frozen=True, slots=True)
 class NoticeSettings:
     links: EmailFlowSettings
@@ -96,14 +112,19 @@ class SignInNotices:
         self._clock = clock
         self._settings = settings
 
-    async def after_sign_in(self, user: User, session_id: str, context: RequestContext) -> bool:
-        """Remember the device; e-mail a notice when it is new (but not for the first one). ``True`` if sent."""
+    async def after_sign_in(
+        self, user: User, session_id: str, context: RequestContext, *, amr: tuple[str, ...] = ()
+    ) -> bool:
+        """Remember the device; e-mail a notice when it is new (but not for the first one). ``True`` if sent.
+
+        The notice names how the sign-in was made (``amr``), so a passkey or a text-message code the owner
+        did not use stands out."""
         now = self._clock.now()
         first = not await self._devices.has_any(user.id)
         new = await self._devices.remember(user.id, device_fingerprint(context.user_agent, context.ip), now)
         outcome = "first_device" if first else "new_device" if new else "known_device"
         if new and not first:
-            await self._send_notice(user, session_id, context, now)
+            await self._send_notice(user, session_id, context, now, amr)
         await self._audit.record(
             AuditEventType.SIGN_IN_DEVICE_CHECKED,
             context,
@@ -135,7 +156,9 @@ class SignInNotices:
             sessions_ended=len(ended),
         )
 
-    async def _send_notice(self, user: User, session_id: str, context: RequestContext, now: datetime) -> None:
+    async def _send_notice(
+        self, user: User, session_id: str, context: RequestContext, now: datetime, amr: tuple[str, ...]
+    ) -> None:
         token = await self._tokens.issue(
             TokenPurpose.NOT_ME, user.id, self._settings.not_me_lifetime, session_id=session_id
         )
@@ -150,7 +173,8 @@ class SignInNotices:
                     "before.\n\n"
                     f"Device: {describe_device(context.user_agent)}\n"
                     f"Address: {context.ip or 'unknown'} (approximate place: network {network_of(context.ip)})\n"
-                    f"Time: {now.strftime('%Y-%m-%d %H:%M UTC')}\n\n"
+                    f"Time: {now.strftime('%Y-%m-%d %H:%M UTC')}\n"
+                    f"Signed in with: {describe_methods(amr)}\n\n"
                     "If this was you, there is nothing to do. If it was not you, open this link: it signs out "
                     "every session of your account and asks you to choose a new password:\n\n"
                     f"{links.link(self._settings.not_me_path, token)}\n"

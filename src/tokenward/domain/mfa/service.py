@@ -1,12 +1,13 @@
 """Second factors: TOTP enrolment, confirmation and removal, recovery codes, and sign-in challenges.
 
 Every second-factor check, whether at sign-in or to authorise a change of the factors, goes through
-``verify_second_factor``: one place for the rules (window, replay, single-use recovery codes) and one place
-for the abuse-protection hooks.
+``verify_second_factor``, whatever the factor (TOTP, recovery code, passkey, SMS or e-mail code): one place for
+the dispatch and one place for the abuse-protection hooks; each factor's own rules live with it (``totp``,
+``recovery_codes``, ``passkey_ceremonies``, ``otp_codes``).
 
-Changing how an account is protected (enrol, remove, regenerate codes) needs a sign-in from the last few
-minutes (the access token's ``auth_time``), so a stolen long-lived session cannot quietly swap the factor,
-and, while MFA is on, a current TOTP or recovery code as well.
+Changing how an account is protected (adding or removing any factor, regenerating codes) goes through
+``authorise_change``: a sign-in from the last few minutes (the access token's ``auth_time``), so a stolen
+long-lived session cannot quietly swap the factor, and, while any factor is set up, a current one as well.
 
 The MFA token of a pending sign-in is an opaque ``twm_`` value: 256 random bits, stored only as a hash with
 the user, the client's address, an attempt counter and a five-minute expiry. It is not a JWT, so no verifier
@@ -27,8 +28,18 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.model import Ceremony, Channel, CodePurpose, MfaChallenge, TotpFactor
+from tokenward.domain.mfa.otp_codes import OtpCodes
+from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, key_amr
 from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
+from tokenward.domain.mfa.proofs import (
+    ALL_METHODS,
+    RECOVERY_CODE,
+    TOTP,
+    WEBAUTHN,
+    FactorProof,
+    as_proof,
+)
 from tokenward.domain.mfa.recovery_codes import (
     hash_recovery_code,
     new_recovery_codes,
@@ -45,6 +56,8 @@ from tokenward.domain.sessions.service import Principal, SessionService
 from tokenward.errors import (
     InvalidMfaCode,
     InvalidMfaToken,
+    InvalidPasskey,
+    InvalidRequest,
     MfaCodeReplayed,
     MfaStateConflict,
     ReauthenticationRequired,
@@ -55,7 +68,11 @@ MFA_TOKEN_PREFIX = "twm_"
 AMR_PASSWORD = "pwd"
 AMR_TOTP = "otp"
 AMR_RECOVERY_CODE = "rc"
-METHODS = ("totp", "recovery_code")
+#: what a passkey alone proves (RFC 8176): the key, the user verified on it, and so two factors
+AMR_USER_VERIFIED = "user"
+AMR_MULTI_FACTOR = "mfa"
+#: the methods TOTP brings (recovery codes come with it)
+METHODS = (TOTP, RECOVERY_CODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +112,12 @@ class MfaService:
         clock: Clock,
         settings: MfaSettings,
         throttle: Throttle,
+        passkeys: PasskeyCeremonies,
+        otp: OtpCodes,
     ) -> None:
         self._throttle = throttle
+        self._passkeys = passkeys
+        self._otp = otp
         self._factors = factors
         self._challenges = challenges
         self._encryptor = encryptor
@@ -106,7 +127,25 @@ class MfaService:
         self._settings = settings
 
     async def is_enabled(self, user_id: str) -> bool:
-        return await self._factors.active_totp(user_id) is not None
+        """Whether the account has any second factor (and so a password alone does not sign in)."""
+        return bool(await self.methods(user_id))
+
+    async def methods(self, user_id: str) -> tuple[str, ...]:
+        """The second-factor methods the user can use now, in the order of ``ALL_METHODS``."""
+        found: set[str] = {f.channel.value for f in await self._otp.factors(user_id)}
+        if await self._passkeys.passkeys(user_id):
+            found.add(WEBAUTHN)
+        if await self._factors.active_totp(user_id) is not None:
+            found.update(METHODS)
+        return tuple(m for m in ALL_METHODS if m in found)
+
+    @property
+    def passkeys(self) -> PasskeyCeremonies:
+        return self._passkeys
+
+    @property
+    def otp(self) -> OtpCodes:
+        return self._otp
 
     async def unused_recovery_codes(self, user_id: str) -> int:
         return await self._factors.unused_recovery_codes(user_id)
@@ -114,10 +153,10 @@ class MfaService:
     # ------------------------------------------------------------------------------------ managing factors
 
     async def start_enrolment(
-        self, principal: Principal, code: str | None, context: RequestContext
+        self, principal: Principal, proof: FactorProof | str | None, context: RequestContext
     ) -> TotpEnrolment:
-        """A new unconfirmed TOTP factor. With MFA already on this replaces the app, after a current code."""
-        await self._authorise_change(principal, code, context)
+        """A new unconfirmed TOTP factor. With MFA already on this replaces the app, after a current factor."""
+        await self.authorise_change(principal, proof, context)
         user = principal.user
         secret = new_totp_secret()
         factor = TotpFactor(
@@ -159,30 +198,36 @@ class MfaService:
         await self._audit.record(AuditEventType.MFA_ENABLED, context, user_id=user.id, methods=list(METHODS))
         return codes
 
-    async def remove_totp(self, principal: Principal, code: str | None, context: RequestContext) -> None:
-        """Turn MFA off; every session of the user then claims only ``pwd``."""
-        if not await self.is_enabled(principal.user.id):
-            raise MfaStateConflict("MFA is not on for this account")
-        await self._authorise_change(principal, code, context)
+    async def remove_totp(
+        self, principal: Principal, proof: FactorProof | str | None, context: RequestContext
+    ) -> None:
+        """Remove the TOTP app and its recovery codes; every session of the user then claims only ``pwd``."""
+        if await self._factors.active_totp(principal.user.id) is None:
+            raise MfaStateConflict("TOTP is not on for this account")
+        await self.authorise_change(principal, proof, context)
         await self._factors.remove_totp(principal.user.id)
-        lowered = await self._sessions.set_amr_for_user(principal.user.id, (AMR_PASSWORD,))
+        lowered = await self.lower_sessions(principal.user.id)
         await self._audit.record(
             AuditEventType.MFA_DISABLED, context, user_id=principal.user.id, sessions_lowered=lowered
         )
+
+    async def lower_sessions(self, user_id: str) -> int:
+        """After a factor was removed: no session keeps claiming a second factor (refreshed tokens say ``pwd``)."""
+        return await self._sessions.set_amr_for_user(user_id, (AMR_PASSWORD,))
 
     async def remove_totp_for_user(self, user_id: str) -> bool:
         """An operator's removal (a lost authenticator): no code is asked; sessions then claim only ``pwd``."""
         if not await self._factors.remove_totp(user_id):
             return False
-        await self._sessions.set_amr_for_user(user_id, (AMR_PASSWORD,))
+        await self.lower_sessions(user_id)
         return True
 
     async def regenerate_recovery_codes(
-        self, principal: Principal, code: str | None, context: RequestContext
+        self, principal: Principal, proof: FactorProof | str | None, context: RequestContext
     ) -> list[str]:
-        if not await self.is_enabled(principal.user.id):
-            raise MfaStateConflict("MFA is not on for this account")
-        await self._authorise_change(principal, code, context)
+        if await self._factors.active_totp(principal.user.id) is None:
+            raise MfaStateConflict("TOTP is not on for this account")
+        await self.authorise_change(principal, proof, context)
         codes = new_recovery_codes()
         hashes = [hash_recovery_code(principal.user.id, self._normalized(c)) for c in codes]
         await self._factors.replace_recovery_codes(principal.user.id, hashes, self._clock.now())
@@ -193,19 +238,50 @@ class MfaService:
 
     # ---------------------------------------------------------------------------------- verifying a factor
 
-    async def verify_second_factor(self, user: User, code: str, context: RequestContext) -> str:
-        """Check a TOTP or recovery code of the user's active factor; return its ``amr`` value.
+    async def verify_second_factor(
+        self,
+        user: User,
+        proof: FactorProof | str,
+        context: RequestContext,
+        *,
+        binding: str | None = None,
+    ) -> str:
+        """Check a second factor of the user; return its ``amr`` value.
 
-        Raises ``InvalidMfaCode`` for a wrong code (or no active factor) and ``MfaCodeReplayed`` for a TOTP
-        code whose time step was already accepted. Both are recorded.
+        ``binding`` is the MFA-token hash of the sign-in this is the second step of; without it the proof is a
+        step-up before a change. Wrong proofs raise that factor's refusal (``invalid_mfa_code``,
+        ``mfa_code_replayed``, ``invalid_passkey`` and its kinds, ``mfa_code_expired``), all recorded.
         """
+        proof = as_proof(proof)
         await self._throttle.before_attempt(user.id, context, purpose="mfa")
+        kind = proof.kind
+        if kind == WEBAUTHN:
+            if proof.credential is None:
+                raise InvalidPasskey("A passkey response (webauthn) is required for this method")
+            ceremony = Ceremony.SECOND_FACTOR if binding else Ceremony.STEP_UP
+            passkey, _ = await self._passkeys.verify(
+                proof.credential, ceremony, context, user_id=user.id, binding=binding
+            )
+            method = key_amr(passkey)
+        elif kind in (Channel.SMS.value, Channel.EMAIL.value):
+            purpose = CodePurpose.SIGN_IN if binding else CodePurpose.STEP_UP
+            method = await self._otp.use(
+                user.id, Channel(kind), purpose, proof.code or "", context, binding=binding
+            )
+        elif kind in METHODS:
+            method = await self._verify_code(user, proof.code or "", context)
+        else:
+            raise InvalidRequest(f"Unknown second-factor method; use one of {', '.join(ALL_METHODS)}")
+        await self._throttle.attempt_succeeded(user.id, context, purpose="mfa")
+        return method
+
+    async def _verify_code(self, user: User, code: str, context: RequestContext) -> str:
+        """A TOTP code (once per time step) or an unused recovery code of the user's active TOTP factor."""
         factor = await self._factors.active_totp(user.id)
         if factor is not None and looks_like_totp(code):
             step = matching_step(self._secret(factor), code, self._clock.now())
             if step is not None:
                 if await self._factors.claim_totp_step(factor.id, step):
-                    await self._throttle.attempt_succeeded(user.id, context, purpose="mfa")
                     return AMR_TOTP
                 await self._audit.record(
                     AuditEventType.MFA_CODE_REPLAYED,
@@ -223,7 +299,6 @@ class MfaService:
                 await self._audit.record(
                     AuditEventType.RECOVERY_CODE_USED, context, user_id=user.id, remaining=remaining
                 )
-                await self._throttle.attempt_succeeded(user.id, context, purpose="mfa")
                 return AMR_RECOVERY_CODE
         await self._audit.record(AuditEventType.MFA_CODE_FAILED, context, user_id=user.id, outcome="failure")
         raise InvalidMfaCode()
@@ -272,18 +347,22 @@ class MfaService:
 
     # ------------------------------------------------------------------------------------------- helpers
 
-    async def _authorise_change(
-        self, principal: Principal, code: str | None, context: RequestContext
+    async def authorise_change(
+        self, principal: Principal, proof: FactorProof | str | None, context: RequestContext
     ) -> None:
+        """The one rule for adding or removing any factor: a recent sign-in, and a current factor if any."""
         auth_time = principal.claims.auth_time
         if auth_time is None or self._clock.now() - auth_time > self._settings.reauthentication_window:
             raise ReauthenticationRequired(
                 "Sign in again: changing the second factor needs a sign-in from the last few minutes"
             )
+        offered = as_proof(proof)
         if await self.is_enabled(principal.user.id):
-            if not code:
-                raise InvalidMfaCode("A current TOTP or recovery code is required while MFA is on")
-            await self.verify_second_factor(principal.user, code, context)
+            if offered.empty:
+                raise InvalidMfaCode(
+                    "A current second factor (TOTP or recovery code, passkey, or a code sent to you) is required"
+                )
+            await self.verify_second_factor(principal.user, offered, context)
 
     async def rewrapped_secrets(self, new_encryptor: KeyEncryptor) -> dict[str, bytes]:
         """Every TOTP secret re-encrypted under a new key-encryption key, not yet stored.
