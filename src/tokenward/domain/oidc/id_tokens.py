@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from joserfc import jws
-
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.ring import KeyRing
+from tokenward.domain.keys.signing import sign_compact
 from tokenward.errors import InvalidRequest
 from tokenward_client.errors import InvalidToken as RefusedByVerifier
 from tokenward_client.verification import VerificationPolicy, parse_unverified
@@ -91,7 +90,8 @@ class IdTokenIssuer:
             claims["nonce"] = nonce
         header = {"alg": key.alg, "typ": ID_TOKEN_TYPE, "kid": key.kid}
         payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
-        return jws.serialize_compact(header, payload, key.key, algorithms=[key.alg])
+        # one spelling per token, as for access tokens: a high-S ES256 signature would be refused as a hint
+        return sign_compact(key, header, payload)
 
     def read_hint(self, token: str) -> IdTokenHint:
         """The subject, audience and ``sid`` of an ID token this server signed (expired or not), else
