@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tokenward.adapters.health import DependencyHealth, describe
+from tokenward.adapters.health import DependencyHealth
+from tokenward.errors import describe_error
 
 
 class RecordingLog:
@@ -77,7 +78,7 @@ def test_one_traceback_per_distinct_error_per_minute(
         health.failed("database", refused)
         health.failed("database", reset)
     tracebacks = [fields for level, event, fields in log.lines if event == "dependency_error"]
-    assert [fields["cause"] for fields in tracebacks] == [describe(refused), describe(reset)]
+    assert [fields["cause"] for fields in tracebacks] == [describe_error(refused), describe_error(reset)]
     assert all(fields["exc_info"] is not None for fields in tracebacks)
 
     ticks.seconds += 59
@@ -110,5 +111,7 @@ def test_a_second_outage_is_logged_again(health: DependencyHealth, log: Recordin
 def test_the_cause_of_a_wrapper_without_a_message_is_its_cause() -> None:
     outer = TimeoutError()
     outer.__cause__ = ConnectionResetError(104, "Connection reset by peer")
-    assert describe(outer) == "TimeoutError (ConnectionResetError: [Errno 104] Connection reset by peer)"
-    assert len(describe(ValueError("x" * 1000))) < 250
+    assert (
+        describe_error(outer) == "TimeoutError (ConnectionResetError: [Errno 104] Connection reset by peer)"
+    )
+    assert len(describe_error(ValueError("x" * 1000))) < 250

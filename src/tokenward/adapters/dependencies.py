@@ -18,9 +18,9 @@ from limits.errors import StorageError
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 
-from tokenward.adapters.health import DependencyHealth, describe, process_health
+from tokenward.adapters.health import DependencyHealth, process_health
 from tokenward.adapters.logging import get_logger
-from tokenward.errors import DependencyUnavailable, TokenwardError
+from tokenward.errors import DependencyUnavailable, TokenwardError, describe_error
 
 _unhandled_log = get_logger("tokenward.api")
 
@@ -124,5 +124,5 @@ def last_resort_refusal(
     if dependency is not None:
         return unavailable(dependency, error, tracker)
     traceback = error if tracker.tracebacks.allow("unhandled", error) else None
-    _unhandled_log.error("unhandled_error", path=path, cause=describe(error), exc_info=traceback)
+    _unhandled_log.error("unhandled_error", path=path, cause=describe_error(error), exc_info=traceback)
     return TokenwardError()

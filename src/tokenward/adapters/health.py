@@ -22,19 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenward.adapters.logging import get_logger
+from tokenward.errors import describe_error
 
 #: the least time between two tracebacks of the same error
 TRACEBACK_INTERVAL_SECONDS = 60.0
-
-
-def describe(error: BaseException) -> str:
-    """``Type: first line of the message`` (bounded), the cause as a log line shows it."""
-    message = (str(error).splitlines() or [""])[0][:200]
-    name = type(error).__name__
-    cause = error.__cause__
-    if not message and cause is not None:
-        return f"{name} ({describe(cause)})"
-    return f"{name}: {message}" if message else name
 
 
 @dataclass(slots=True)
@@ -53,7 +44,7 @@ class TracebackLimiter:
         self._last: dict[tuple[str, str, str], float] = {}
 
     def allow(self, scope: str, error: BaseException) -> bool:
-        key = (scope, type(error).__qualname__, describe(error))
+        key = (scope, type(error).__qualname__, describe_error(error))
         now = self._now()
         last = self._last.get(key)
         if last is not None and now - last < self._interval:
@@ -84,11 +75,13 @@ class DependencyHealth:
         """``dependency`` did not answer: log it if it was up, and the traceback if it is due."""
         outage = self._outages.get(dependency)
         if outage is None:
-            outage = self._outages[dependency] = _Outage(since=self._now(), cause=describe(error))
+            outage = self._outages[dependency] = _Outage(since=self._now(), cause=describe_error(error))
             self._log.warning("dependency_down", dependency=dependency, cause=outage.cause)
         outage.failures += 1
         if self.tracebacks.allow(dependency, error):
-            self._log.error("dependency_error", dependency=dependency, cause=describe(error), exc_info=error)
+            self._log.error(
+                "dependency_error", dependency=dependency, cause=describe_error(error), exc_info=error
+            )
 
     def succeeded(self, dependency: str) -> None:
         """``dependency`` answered: if it was down, say that it is back."""

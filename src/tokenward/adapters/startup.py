@@ -14,9 +14,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from tokenward.adapters.health import DependencyHealth, describe
+from tokenward.adapters.health import DependencyHealth
 from tokenward.adapters.sql.database import Database
-from tokenward.errors import DependencyUnavailable
+from tokenward.errors import DependencyUnavailable, describe_error
 
 FIRST_DELAY_SECONDS = 0.25
 MAX_DELAY_SECONDS = 5.0
@@ -58,7 +58,7 @@ async def wait_for_database(
             except DependencyUnavailable as exc:
                 remaining = deadline - now()
                 if remaining <= 0:
-                    cause = describe(exc.__cause__ or exc)
+                    cause = describe_error(exc.__cause__ or exc)
                     raise DatabaseNotAnswering(database.location, cause, within) from exc
                 await sleep(min(delay, remaining))
                 delay = min(delay * 2, MAX_DELAY_SECONDS)

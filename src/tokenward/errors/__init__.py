@@ -51,6 +51,7 @@ from tokenward.errors.base import (
     ConfigurationError,
     RetryLater,
     TokenwardError,
+    describe_error,
 )
 from tokenward.errors.http import (
     Conflict,
@@ -126,5 +127,6 @@ __all__ = [
     "UnsupportedGrantType",
     "UnsupportedMediaType",
     "UnsupportedTokenType",
+    "describe_error",
     "rate_limit_headers",
 ]

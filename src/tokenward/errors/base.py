@@ -50,3 +50,14 @@ class ConfigurationError(TokenwardError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: first line of the message`` (bounded), the cause as a log line shows it: enough for an operator,
+    never a traceback. Shared by the adapters' health tracker and the readiness route."""
+    message = (str(error).splitlines() or [""])[0][:200]
+    name = type(error).__name__
+    cause = error.__cause__
+    if not message and cause is not None:
+        return f"{name} ({describe_error(cause)})"
+    return f"{name}: {message}" if message else name

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from tokenward.api.auth import Services
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import Health
+from tokenward.errors import describe_error
 
 router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 _log = structlog.get_logger("tokenward.readiness")
@@ -30,7 +31,7 @@ async def readyz(request: Request, services: Services) -> JSONResponse:
             await check()
         except Exception as exc:  # any failure means not ready; the reason goes to the log, not to the caller
             checks[name] = "unavailable"
-            causes[name] = _describe(exc.__cause__ or exc)
+            causes[name] = describe_error(exc.__cause__ or exc)
         else:
             checks[name] = "ok"
     _log_change(request.app.state, causes)
@@ -53,9 +54,3 @@ def _log_change(state: Any, causes: dict[str, str]) -> None:
         _log.warning("not_ready", causes=causes)
     else:
         _log.info("ready_again", was=previous)
-
-
-def _describe(error: BaseException) -> str:
-    """``Type: first line of the message``: enough for an operator, never a traceback or a secret-bearing dump."""
-    message = (str(error).splitlines() or [""])[0][:200]
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
