@@ -39,8 +39,9 @@ from joserfc.jwk import KeySet
 from bench.report import Section, rate, table
 from tokenward.domain.clock import SystemClock
 from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
-from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,

@@ -37,17 +37,15 @@ from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.tables import metadata
-from tokenward.domain.accounts.users import UserRepository
-from tokenward.domain.audit.events import AuditRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.audit.ports import AuditRepository
 from tokenward.domain.clients import ClientRepository
 from tokenward.domain.clock import SystemClock
-from tokenward.domain.email.one_time_tokens import OneTimeTokenRepository
-from tokenward.domain.email.sign_in_notices import KnownDeviceRepository
-from tokenward.domain.keys.model import KeyRepository
-from tokenward.domain.leases import LeaseRepository
-from tokenward.domain.mfa.ports import OtpRepository, PasskeyRepository
-from tokenward.domain.mfa.storage import MfaChallengeRepository, MfaRepository
-from tokenward.domain.sessions.model import SessionRepository
+from tokenward.domain.email.ports import KnownDeviceRepository, OneTimeTokenRepository
+from tokenward.domain.keys.ports import KeyRepository
+from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository, OtpRepository, PasskeyRepository
+from tokenward.domain.ports import LeaseRepository
+from tokenward.domain.sessions.ports import SessionRepository
 
 SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 #: the fakes first: the fastest to fail when a contract test itself is wrong

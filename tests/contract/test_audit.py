@@ -14,8 +14,9 @@ from tests.audit_support import sql_audit_log, tamper
 from tests.contract import records
 from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database, SqlAuditStore
-from tokenward.domain.audit.events import AuditEvent, AuditRepository
+from tokenward.domain.audit.events import AuditEvent
 from tokenward.domain.audit.log import AuditLog, AuditQuery
+from tokenward.domain.audit.ports import AuditRepository
 from tokenward.domain.clock import FrozenClock
 
 

@@ -13,7 +13,8 @@ from tests.fakes import FakeDenyList
 from tokenward.adapters.memory import MemoryDenyList
 from tokenward.adapters.redis import RedisDenyList, create_redis_client
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions.denylist import DenyList, DenyPolicy, Revocations
+from tokenward.domain.sessions.denylist import DenyPolicy, Revocations
+from tokenward.domain.sessions.ports import DenyList
 
 BACKENDS = ["fake", "memory", pytest.param("redis", marks=pytest.mark.redis)]
 

@@ -9,7 +9,8 @@ import pytest
 from tests.contract import records
 from tests.contract.conftest import Stores
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.keys.model import KeyRepository, KeyState
+from tokenward.domain.keys.model import KeyState
+from tokenward.domain.keys.ports import KeyRepository
 from tokenward.errors import NotFound
 
 

@@ -19,7 +19,7 @@ from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.model import KeyState
-from tokenward.domain.keys.ring import KeyService, RotationPolicy
+from tokenward.domain.keys.rotation import KeyService, RotationPolicy
 from tokenward.domain.leases import Leases
 
 CONCURRENT_PROCESSES = 8

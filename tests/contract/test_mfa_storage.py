@@ -10,7 +10,7 @@ import pytest
 
 from tests.contract.conftest import Stores
 from tokenward.domain.accounts.users import User
-from tokenward.domain.email.one_time_tokens import OneTimeTokenRecord
+from tokenward.domain.email.model import OneTimeTokenRecord
 from tokenward.domain.mfa import MfaChallenge, MfaRepository, TotpFactor
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -31,8 +31,9 @@ from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import KeyState
-from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.sessions import refresh_tokens as refresh_tokens_module
 from tokenward.domain.sessions import service as service_module
 from tokenward.domain.sessions.denylist import DenyPolicy, Revocations

@@ -14,9 +14,10 @@ from tests.contract import records
 from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database, SqlSessionRepository, SqlUserRepository
 from tokenward.adapters.sql.tables import refresh_tokens
-from tokenward.domain.accounts.users import UserRepository
+from tokenward.domain.accounts.ports import UserRepository
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.ports import SessionRepository
 
 CONCURRENT_CALLERS = 20
 

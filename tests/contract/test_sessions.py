@@ -10,7 +10,8 @@ from tests.contract import records
 from tests.contract.conftest import Stores
 from tokenward.domain.accounts.users import User
 from tokenward.domain.clock import FrozenClock
-from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session, SessionRepository
+from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, Session
+from tokenward.domain.sessions.ports import SessionRepository
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from tests.fakes import FakeDistinctCounter, FakeRateLimiter
 from tests.limits_time import run_limits_on
 from tokenward.adapters.distinct_counters import MemoryDistinctCounter, RedisDistinctCounter
 from tokenward.adapters.rate_limits import LimitsRateLimiter, memory_storage, redis_storage
-from tokenward.domain.abuse.throttle import DistinctCounter, Rate, RateLimiter
+from tokenward.domain.abuse.model import Rate
+from tokenward.domain.abuse.ports import DistinctCounter, RateLimiter
 from tokenward.domain.clock import FrozenClock
 
 

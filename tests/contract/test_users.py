@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from tests.contract import records
 from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database, SqlUserRepository
-from tokenward.domain.accounts.users import UserRepository
+from tokenward.domain.accounts.ports import UserRepository
 from tokenward.domain.clock import FrozenClock
 from tokenward.errors import EmailTaken, NotFound
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from tokenward.domain.abuse.throttle import Decision, Rate
+from tokenward.domain.abuse.model import Decision, Rate
 from tokenward.domain.clock import Clock
 
 

@@ -7,8 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.base import DuplicateKey
-from tokenward.domain.email.mail import EmailMessage
-from tokenward.domain.email.one_time_tokens import OneTimeTokenRecord
+from tokenward.domain.email.model import EmailMessage, OneTimeTokenRecord
 
 
 class FakeOneTimeTokenRepository:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tests.fakes.base import DuplicateKey
-from tokenward.domain.mfa.storage import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.model import MfaChallenge, TotpFactor
 
 
 @dataclass

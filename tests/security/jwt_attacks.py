@@ -34,8 +34,10 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey, import_key
 from joserfc.jws import JWSRegistry
 
 from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
+from tokenward.domain.keys.jwk import SigningKey
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState, StoredKey
-from tokenward.domain.keys.ring import KeyRing, SigningKey, generate_key
+from tokenward.domain.keys.ring import KeyRing
 from tokenward_client.signatures import P256_ORDER, low_s
 
 #: placeholder that removes a member from a header or a payload

@@ -41,8 +41,9 @@ from tests.security.jwt_attacks import (
 )
 
 from tokenward.domain.clock import FrozenClock
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState
-from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.tokens import AccessTokenVerifier
 from tokenward.errors import InvalidToken
 from tokenward_client import verification

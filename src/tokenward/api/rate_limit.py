@@ -12,7 +12,7 @@ from fastapi import Request
 
 from tokenward.api.auth import Context, Services
 from tokenward.api.refusals import refuses
-from tokenward.domain.abuse.throttle import Decision
+from tokenward.domain.abuse.model import Decision
 from tokenward.errors import DependencyUnavailable, RateLimited, rate_limit_headers
 
 

@@ -50,17 +50,18 @@ from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.email.address_change import EmailChange
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
-from tokenward.domain.email.mail import Mailer
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.email.sign_in_notices import SignInNotices
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.kek_rotation import KekRotation
-from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
+from tokenward.domain.keys.ring import KeyRing, KeyRingHolder
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.domain.leases import Leases
 from tokenward.domain.mfa import MfaService
 from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.oidc import Consents, OidcProvider
-from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.introspection import Introspector
+from tokenward.domain.sessions.ports import DenyList
 from tokenward.domain.sessions.service import SessionService
 from tokenward.domain.tokens.refusals import TokenRefusals
 from tokenward.pages import derive_page_secret

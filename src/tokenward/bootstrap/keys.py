@@ -18,7 +18,8 @@ from tokenward.config import Settings, decode_kek
 from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.keys.ring import KeyRing, KeyRingHolder, KeyService
+from tokenward.domain.keys.ring import KeyRing, KeyRingHolder
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.domain.leases import Leases
 from tokenward.errors import ConfigurationError
 

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 from tokenward.config import Settings
 from tokenward.config_rates import parse_rates
-from tokenward.domain.abuse.throttle import Rate, ThrottlePolicy
+from tokenward.domain.abuse.model import Rate
+from tokenward.domain.abuse.throttle import ThrottlePolicy
 from tokenward.domain.accounts.passwords import Argon2Parameters, PasswordPolicy
 from tokenward.domain.accounts.service import AccountSettings
 from tokenward.domain.cleanup import CleanupPolicy
 from tokenward.domain.email.flows import EmailFlowSettings
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS
-from tokenward.domain.keys.ring import RotationPolicy
+from tokenward.domain.keys.rotation import RotationPolicy
 from tokenward.domain.mfa import MfaSettings
 from tokenward.domain.mfa.otp_codes import OtpSettings
 from tokenward.domain.mfa.passkey_ceremonies import PasskeySettings

@@ -53,8 +53,8 @@ from tokenward.domain.clients import ClientRegistry
 from tokenward.domain.clock import Clock
 from tokenward.domain.email.address_change import EmailChange, EmailChangeSettings
 from tokenward.domain.email.flows import EmailVerification, PasswordReset
-from tokenward.domain.email.mail import Mailer
 from tokenward.domain.email.one_time_tokens import OneTimeTokens
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.email.sign_in_notices import NoticeSettings, SignInNotices
 from tokenward.domain.keys.encryption import KeyEncryptor
 from tokenward.domain.keys.ring import KeyRing, KeyRingHolder
@@ -65,7 +65,8 @@ from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies
 from tokenward.domain.oidc import Consents, IdTokenIssuer, IdTokenSettings, OidcProvider
 from tokenward.domain.oidc.codes import ExpiredAuthorizationCodes
-from tokenward.domain.sessions.denylist import DenyList, Revocations
+from tokenward.domain.sessions.denylist import Revocations
+from tokenward.domain.sessions.ports import DenyList
 from tokenward.domain.sessions.service import SessionService
 from tokenward.domain.tokens import AccessTokenIssuer, AccessTokenVerifier
 

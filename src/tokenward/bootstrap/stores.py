@@ -38,12 +38,12 @@ from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.personal_data import SqlUserDirectory
 from tokenward.adapters.sql.revocations import SqlDenyRecord
 from tokenward.config import Settings
-from tokenward.domain.abuse.throttle import DistinctCounter
+from tokenward.domain.abuse.ports import DistinctCounter
 from tokenward.domain.clock import Clock
-from tokenward.domain.email.mail import Mailer
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.mfa.sms import SmsSender
-from tokenward.domain.sessions.denylist import DenyList
 from tokenward.domain.sessions.durable_denylist import DurableDenyList
+from tokenward.domain.sessions.ports import DenyList
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,6 @@ Imports only the standard library, ``tokenward.errors`` and pure libraries (cryp
 argon2-cffi). Each package declares the storage it needs as ``Protocol`` classes in its ``ports.py``; the
 adapters implement them and bootstrap wires the two together (docs/architecture.md).
 
-Names that moved in the reorganisation into packages stay importable from their former module for now: there
-they are imported as ``Name as Name`` (an explicit re-export), and those lines go once every importer uses the
-new place.
-
 This file re-exports nothing: it runs before any domain module is imported, so whatever it imported would be
 loaded by every import of the domain.
 """

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.ports import LeaseRepository as LeaseRepository
+from tokenward.domain.ports import LeaseRepository
 
 
 def new_holder_id() -> str:

@@ -18,7 +18,7 @@ from tests.harness import make_settings
 from tokenward.api import routes as routes_package
 from tokenward.bootstrap import build_app, commands, run_migrations, startup, stores, throttle_policy
 from tokenward.config import RATE_LIMITED_ROUTES, Settings
-from tokenward.domain.abuse.throttle import Rate
+from tokenward.domain.abuse.model import Rate
 
 
 def _counting(calls: list[str], name: str, original: Callable[..., Any]) -> Callable[..., Any]:

@@ -44,8 +44,9 @@ from tokenward.domain.email.flows import EmailFlowSettings, EmailVerification, P
 from tokenward.domain.email.one_time_tokens import OneTimeTokens
 from tokenward.domain.email.sign_in_notices import NoticeSettings, SignInNotices
 from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import KeyState
-from tokenward.domain.keys.ring import KeyRing, generate_key
+from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.mfa import MfaService, MfaSettings
 from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.mfa.otp_codes import OtpCodes, OtpSettings

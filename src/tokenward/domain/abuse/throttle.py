@@ -25,11 +25,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from tokenward.domain.abuse.model import Decision as Decision
-from tokenward.domain.abuse.model import Rate as Rate
-from tokenward.domain.abuse.ports import DistinctCounter as DistinctCounter
-from tokenward.domain.abuse.ports import RateLimiter as RateLimiter
-from tokenward.domain.abuse.ports import ThrottleMetrics as ThrottleMetrics
+from tokenward.domain.abuse.model import Decision, Rate
+from tokenward.domain.abuse.ports import DistinctCounter, RateLimiter, ThrottleMetrics
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.context import RequestContext
 from tokenward.errors import RateLimited, TooManyAttempts

@@ -13,8 +13,9 @@ from typing import Any
 
 from tokenward.domain.accounts.directory import UserDirectory
 from tokenward.domain.accounts.email_addresses import canonical_email
+from tokenward.domain.accounts.ports import UserRepository
 from tokenward.domain.accounts.privacy import Actor, PrivacyService
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.audit.log import AuditLog, AuditPage, AuditQuery
 from tokenward.domain.clock import Clock

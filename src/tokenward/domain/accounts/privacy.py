@@ -21,7 +21,8 @@ from typing import Any
 
 from tokenward.domain.accounts.credentials import Credentials
 from tokenward.domain.accounts.directory import UserDirectory
-from tokenward.domain.accounts.users import User, UserRepository
+from tokenward.domain.accounts.ports import UserRepository
+from tokenward.domain.accounts.users import User
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.audit.log import AuditLog
 from tokenward.domain.clock import Clock

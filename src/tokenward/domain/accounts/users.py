@@ -9,8 +9,6 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tokenward.domain.accounts.ports import UserRepository as UserRepository
-
 
 def new_user_id() -> str:
     """An opaque subject identifier: random, says nothing about the person."""

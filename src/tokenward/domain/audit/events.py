@@ -15,8 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tokenward.domain.audit.ports import AuditRepository as AuditRepository
-from tokenward.domain.audit.ports import AuditSink as AuditSink
+from tokenward.domain.audit.ports import AuditSink
 from tokenward.domain.clock import Clock, SystemClock
 from tokenward.domain.context import RequestContext
 

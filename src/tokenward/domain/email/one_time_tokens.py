@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.email.model import OneTimeTokenRecord as OneTimeTokenRecord
-from tokenward.domain.email.ports import OneTimeTokenRepository as OneTimeTokenRepository
+from tokenward.domain.email.model import OneTimeTokenRecord
+from tokenward.domain.email.ports import OneTimeTokenRepository
 from tokenward.errors import InvalidOneTimeToken
 
 _TOKEN_BYTES = 32

@@ -29,8 +29,7 @@ from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailFlowSettings, PasswordReset
 from tokenward.domain.email.model import EmailMessage
 from tokenward.domain.email.one_time_tokens import OneTimeTokens, TokenPurpose
-from tokenward.domain.email.ports import KnownDeviceRepository as KnownDeviceRepository
-from tokenward.domain.email.ports import Mailer
+from tokenward.domain.email.ports import KnownDeviceRepository, Mailer
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import SessionService
 from tokenward.errors import InvalidOneTimeToken

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tokenward.domain.keys.ports import KeyRepository as KeyRepository
-
 # the algorithms Tokenward generates keys for are exactly those its verifier (tokenward_client) accepts
 from tokenward_client.keys import SUPPORTED_ALGORITHMS as SUPPORTED_ALGORITHMS
 

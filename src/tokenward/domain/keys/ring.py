@@ -9,38 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
 from joserfc.jws import JWSRegistry
 
 from tokenward.domain.clock import Clock
 from tokenward.domain.keys.encryption import KeyEncryptor
-
-# Re-exported under their old path (this module once held key generation and rotation too) until every
-# importer uses ``generation.py``, ``jwk.py`` and ``rotation.py``.
-from tokenward.domain.keys.generation import generate_key as generate_key
-from tokenward.domain.keys.jwk import SigningKey as SigningKey
-from tokenward.domain.keys.jwk import as_jose_key, public_jwk, published_key
+from tokenward.domain.keys.jwk import SigningKey, as_jose_key, public_jwk, published_key
 from tokenward.domain.keys.model import PUBLISHED_STATES, KeyState, StoredKey
 from tokenward.errors import KeyUnavailable
 from tokenward_client.keys import VerificationKey
-
-if TYPE_CHECKING:
-    from tokenward.domain.keys.rotation import KeyService as KeyService
-    from tokenward.domain.keys.rotation import RotationPolicy as RotationPolicy
-
-#: names that moved to ``rotation.py`` but are still imported from here; ``rotation.py`` imports this module,
-#: so they are looked up on first use (PEP 562) instead of imported at the top
-_MOVED_TO_ROTATION = frozenset({"KeyService", "RotationPolicy"})
-
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED_TO_ROTATION:
-        from tokenward.domain.keys import rotation
-
-        return getattr(rotation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def signing_order(key: StoredKey) -> tuple[datetime, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from joserfc import jws
 
-from tokenward.domain.keys.ring import SigningKey
+from tokenward.domain.keys.jwk import SigningKey
 from tokenward_client.signatures import low_s
 
 

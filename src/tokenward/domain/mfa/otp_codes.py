@@ -16,11 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from uuid import uuid4
 
-from tokenward.domain.abuse.throttle import Rate, RateLimiter, account_key
+from tokenward.domain.abuse.model import Rate
+from tokenward.domain.abuse.ports import RateLimiter
+from tokenward.domain.abuse.throttle import account_key
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
-from tokenward.domain.email.mail import EmailMessage, Mailer
+from tokenward.domain.email.model import EmailMessage
+from tokenward.domain.email.ports import Mailer
 from tokenward.domain.mfa.model import Channel, CodePurpose, OtpChallenge, OtpFactor
 from tokenward.domain.mfa.one_time_codes import code_matches, hash_code, looks_like_code, new_code
 from tokenward.domain.mfa.phones import masked

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from tokenward.domain.accounts.users import UserRepository
+from tokenward.domain.accounts.ports import UserRepository
 from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clients import Client, ClientRegistry
 from tokenward.domain.clock import Clock

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tokenward.domain.clock import Clock
-from tokenward.domain.sessions.ports import DenyList as DenyList
+from tokenward.domain.sessions.ports import DenyList
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tokenward.domain.sessions.ports import SessionRepository as SessionRepository
-
 
 class RevokeReason(StrEnum):
     LOGOUT = "logout"

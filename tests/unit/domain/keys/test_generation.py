@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import SUPPORTED_ALGORITHMS, KeyState, StoredKey
-from tokenward.domain.keys.ring import generate_key
 from tokenward_client.keys import PRIVATE_JWK_MEMBERS
 
 ENCRYPTOR = KeyEncryptor(os.urandom(32))

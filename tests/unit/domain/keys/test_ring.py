@@ -15,8 +15,10 @@ from tokenward.domain.audit.events import AuditEvent, AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import KeyState, StoredKey
-from tokenward.domain.keys.ring import KeyRing, KeyService, generate_key
+from tokenward.domain.keys.ring import KeyRing
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.errors import KeyUnavailable
 from tokenward_client.keys import PRIVATE_JWK_MEMBERS
 

@@ -12,7 +12,8 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
 from tokenward.domain.keys.model import KeyState
-from tokenward.domain.keys.ring import KeyRingHolder, KeyService, RotationPolicy
+from tokenward.domain.keys.ring import KeyRingHolder
+from tokenward.domain.keys.rotation import KeyService, RotationPolicy
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,

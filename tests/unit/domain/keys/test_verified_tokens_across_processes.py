@@ -15,7 +15,8 @@ from tests.fakes import FakeAuditRepository, FakeKeyRepository
 from tokenward.domain.audit.events import AuditTrail
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.keys.encryption import KeyEncryptor
-from tokenward.domain.keys.ring import KeyRingHolder, KeyService
+from tokenward.domain.keys.ring import KeyRingHolder
+from tokenward.domain.keys.rotation import KeyService
 from tokenward.domain.tokens import (
     AccessTokenIssuer,
     AccessTokenSettings,
