@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
 from tokenward.api.cors import CorsMiddleware
+from tokenward.api.hot_routes import HotRoutesMiddleware
 from tokenward.api.last_resort import LastResortMiddleware
 from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
 from tokenward.api.openapi import install_openapi
@@ -85,7 +86,9 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    # innermost, so that its answers get the headers every answer gets
+    # the refresh and introspection routes without FastAPI's routing and dependency solving, inside the rest
+    app.add_middleware(HotRoutesMiddleware)
+    # innermost but for the hot routes, so that its answers get the headers every answer gets
     app.add_middleware(LastResortMiddleware, triage=config.triage)
     app.add_middleware(
         RequestSizeLimitMiddleware,

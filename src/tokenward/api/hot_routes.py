@@ -1,0 +1,91 @@
+"""The hot routes without FastAPI's routing: ``POST /oauth/token`` and ``POST /oauth/introspect``.
+
+Every refresh and every introspection used to pay for FastAPI matching the path against every route, solving
+the dependency tree (services, request context, transports, the rate limit), and the exception and exit-stack
+middleware around the router: together more than the rest of the request (bench/README.md, issue 11). These
+two operations take no validated parameters (they read their own body, ``routes.oauth_parameters``), so this
+middleware, the innermost of the application's own, calls the very same route functions directly with the
+same arguments FastAPI would resolve, in the same order (the route's rate limit first), and turns a refusal
+into an answer with the application's own exception handlers. What the routes do, their answers and their
+OpenAPI description stay theirs (``routes.oauth``, ``routes.oauth_lifecycle``); anything else (another method,
+a trailing slash, a root path) goes through FastAPI as before. An exception no handler takes goes up to
+``LastResortMiddleware``, as it does from FastAPI.
+
+``tests/api/test_hot_routes.py`` plays the same requests through this path and through FastAPI's and
+compares the answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tokenward.api.auth import get_context
+from tokenward.api.rate_limit import rate_limited
+from tokenward.api.routes import oauth, oauth_lifecycle
+from tokenward.api.services import ApiServices
+from tokenward.domain.context import RequestContext
+
+#: calls one route function with what FastAPI would have resolved for it
+Endpoint = Callable[[Request, ApiServices, RequestContext], Awaitable[Response]]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+async def _token(request: Request, services: ApiServices, context: RequestContext) -> Response:
+    transports = request.app.state.transports
+    authorization = request.headers.get("authorization")
+    return await oauth.token(request, services, transports, context, authorization)
+
+
+async def _introspect(request: Request, services: ApiServices, context: RequestContext) -> Response:
+    return await oauth_lifecycle.introspect(request, services, request.headers.get("authorization"))
+
+
+#: path -> (the route's rate limit dependency, the route); the limits are the routes' own (see the decorators)
+HOT_ROUTES: dict[str, tuple[Callable[..., Awaitable[None]], Endpoint]] = {
+    "/oauth/token": (rate_limited("refresh"), _token),
+    "/oauth/introspect": (rate_limited("introspect"), _introspect),
+}
+
+
+class HotRoutesMiddleware:
+    """Answers the hot routes itself; passes everything else on to FastAPI (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._handlers: dict[Any, Handler] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = HOT_ROUTES.get(scope["path"]) if scope["type"] == "http" else None
+        if route is None or scope["method"] != "POST" or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        limit, endpoint = route
+        request = Request(scope, receive)
+        try:
+            services: ApiServices = request.app.state.services
+            context = await get_context(request)
+            await limit(services, context, request)
+            response = await endpoint(request, services, context)
+        except Exception as exc:
+            response = await self._handle(request, exc)
+        await response(scope, receive, send)
+
+    async def _handle(self, request: Request, exc: Exception) -> Response:
+        """The application's handler for the exception, looked up as Starlette's ``ExceptionMiddleware``
+        does (the class and then its bases); without one the exception goes on up."""
+        if self._handlers is None:
+            self._handlers = {
+                kind: handler
+                for kind, handler in request.app.exception_handlers.items()
+                if kind not in (500, Exception)
+            }
+        for kind in type(exc).__mro__:
+            handler = self._handlers.get(kind)
+            if handler is not None:
+                return await handler(request, exc)
+        raise exc
