@@ -41,6 +41,8 @@ _ASYNCPG_UNAVAILABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.OperatorInterventionError,
+    # the connection broke during a statement sent on the raw connection (``Database.raw_write``)
+    asyncpg.exceptions.ConnectionDoesNotExistError,
 )
 
 

@@ -11,14 +11,23 @@ successor, and returns the session. Two concurrent callers with the same token q
 lock; the second then re-checks the old token in its own UPDATE, finds it rotated and inserts nothing, and its
 touch of the session is rolled back. SQLite cannot modify data in a CTE, so it runs the same three steps as
 three statements inside its ``BEGIN IMMEDIATE`` transaction, which already excludes every other writer.
+
+On PostgreSQL the statement goes straight to asyncpg (``Database.raw_write``, ``RawStatement``): compiled by
+SQLAlchemy once at import, prepared once per connection by asyncpg's statement cache, its row read as a
+mapping. ``rotate_with_sqlalchemy`` is the same statement through SQLAlchemy's layers; the contract tests
+hold the two to the same rows (``tests/contract/test_raw_rotation.py``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, insert, literal_column, not_, select, true, update
+import asyncpg
+
+from sqlalchemy import bindparam, case, insert, literal_column, not_, select, true, update
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.columns import UTCDateTime
@@ -90,6 +99,30 @@ def _postgres_statement() -> Any:
 _ROTATE_ON_POSTGRES = _postgres_statement()
 
 
+class RawStatement:
+    """A SQLAlchemy statement compiled once for asyncpg: its SQL (``$1``, ``$2``...) and which named parameter
+    goes in each position. Values go in as asyncpg takes them: datetimes must be aware (as ``UTCDateTime``
+    insists) and are sent in UTC."""
+
+    def __init__(self, statement: Any) -> None:
+        compiled = statement.compile(dialect=PGDialect_asyncpg())
+        self.sql = str(compiled)
+        self.names = tuple(compiled.positiontup or ())
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        return [_utc(parameters[name]) if isinstance(parameters[name], datetime) else parameters[name]
+                for name in self.names]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime given to the database; the domain uses aware UTC datetimes")
+    return value.astimezone(UTC)
+
+
+_RAW_ROTATE_ON_POSTGRES = RawStatement(_ROTATE_ON_POSTGRES)
+
+
 def _parameters(old_hash: str, successor_hash: str, terms: RotationTerms) -> dict[str, Any]:
     return {
         "old_hash": old_hash,
@@ -101,17 +134,26 @@ def _parameters(old_hash: str, successor_hash: str, terms: RotationTerms) -> dic
 
 
 async def rotate_on_postgres(
-    conn: AsyncConnection, old_hash: str, successor_hash: str, terms: RotationTerms
-) -> tuple[Row[Any], datetime] | None:
+    conn: asyncpg.Connection, old_hash: str, successor_hash: str, terms: RotationTerms
+) -> tuple[Mapping[str, Any], datetime] | None:
     """The session row as touched and the successor's expiry, or ``None`` if nothing was rotated."""
+    statement = _RAW_ROTATE_ON_POSTGRES
+    row = await conn.fetchrow(statement.sql, *statement.arguments(_parameters(old_hash, successor_hash, terms)))
+    return None if row is None else (row, row["successor_expires_at"])
+
+
+async def rotate_with_sqlalchemy(
+    conn: AsyncConnection, old_hash: str, successor_hash: str, terms: RotationTerms
+) -> tuple[Mapping[str, Any], datetime] | None:
+    """``rotate_on_postgres`` through SQLAlchemy's connection: the reference its raw run is held to."""
     params = _parameters(old_hash, successor_hash, terms)
     row = (await conn.execute(_ROTATE_ON_POSTGRES, params)).one_or_none()
-    return None if row is None else (row, row.successor_expires_at)
+    return None if row is None else (row._mapping, row.successor_expires_at)
 
 
 async def rotate_on_sqlite(
     conn: AsyncConnection, old_hash: str, successor_hash: str, terms: RotationTerms
-) -> tuple[Row[Any], datetime] | None:
+) -> tuple[Mapping[str, Any], datetime] | None:
     """Same as ``rotate_on_postgres``, in three statements of the writer's transaction."""
     params = _parameters(old_hash, successor_hash, terms)
     row = (await conn.execute(_TOUCH_IF_ROTATABLE, params)).one_or_none()
@@ -130,7 +172,7 @@ async def rotate_on_sqlite(
         expires_at=expires_at,
     )
     await conn.execute(insert(refresh_tokens).values(token_values(successor)))
-    return row, expires_at
+    return row._mapping, expires_at
 
 
 def token_values(token: RefreshTokenRecord) -> dict[str, Any]:

@@ -118,16 +118,14 @@ class SqlSessionRepository:
         """One transaction; on PostgreSQL one statement too (``adapters/sql/rotation.py``). A rotation whose
         commit went unanswered is remembered and undone like one of ``rotate`` (module docstring)."""
         await self._undo_unanswered_rotations()
-        rotate = rotate_on_postgres if self._db.is_postgresql else rotate_on_sqlite
         rotated: Rotation | None = None
         try:
-            async with self._db.write() as conn:
-                found = await rotate(conn, old_hash, successor_hash, terms)
+            async with self._rotation_transaction(old_hash, successor_hash, terms) as found:
                 if found is None:
                     yield None
                     raise _RotationLost  # undo a lost race's touch of the session
                 row, successor_expires_at = found
-                session = _session(row)
+                session = session_from(row)
                 rotated = Rotation(
                     session=session,
                     successor=RefreshTokenRecord(
@@ -146,6 +144,18 @@ class SqlSessionRepository:
             if rotated is not None:
                 self._unanswered.append(_UnansweredRotation(rotated.session.id, old_hash, successor_hash))
             raise
+
+    @asynccontextmanager
+    async def _rotation_transaction(
+        self, old_hash: str, successor_hash: str, terms: RotationTerms
+    ) -> AsyncIterator[tuple[Mapping[str, Any], datetime] | None]:
+        """The rotation's transaction, open while the caller decides: the raw asyncpg one on PostgreSQL."""
+        if self._db.is_postgresql:
+            async with self._db.raw_write() as raw:
+                yield await rotate_on_postgres(raw, old_hash, successor_hash, terms)
+        else:
+            async with self._db.write() as conn:
+                yield await rotate_on_sqlite(conn, old_hash, successor_hash, terms)
 
     async def _undo_unanswered_rotations(self) -> None:
         """Undo every remembered rotation that did commit: its successor, never handed out and never used,
@@ -285,22 +295,28 @@ def _session_values(session: Session) -> Mapping[str, Any]:
 
 
 def _session(row: Row[Any]) -> Session:
+    return session_from(row._mapping)
+
+
+def session_from(row: Mapping[str, Any]) -> Session:
+    """A session from its row's columns: a SQLAlchemy row's mapping or an asyncpg record (whose datetimes
+    asyncpg gives back aware, in UTC, as ``UTCDateTime`` does)."""
     return Session(
-        id=row.id,
-        user_id=row.user_id,
-        family_id=row.family_id,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        expires_at=row.expires_at,
-        auth_time=row.auth_time,
-        amr=tuple(row.amr),
-        scope=row.scope,
-        ip=row.ip,
-        user_agent=row.user_agent,
-        revoked_at=row.revoked_at,
-        revoked_reason=row.revoked_reason,
-        client_id=row.client_id,
-        browser_session_id=row.browser_session_id,
+        id=row["id"],
+        user_id=row["user_id"],
+        family_id=row["family_id"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
+        auth_time=row["auth_time"],
+        amr=tuple(row["amr"]),
+        scope=row["scope"],
+        ip=row["ip"],
+        user_agent=row["user_agent"],
+        revoked_at=row["revoked_at"],
+        revoked_reason=row["revoked_reason"],
+        client_id=row["client_id"],
+        browser_session_id=row["browser_session_id"],
     )
 
 
