@@ -54,6 +54,9 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Tokenward reports through its logs and Prometheus metrics; FastAPI's OpenTelemetry hooks, on by
+        # default, asked on every request whether a provider had been configured (3% of a refresh's CPU)
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     # every route reads JSON bodies with the one decoder (api.routing); routers say so with route_class too
     app.router.route_class = JsonBodyRoute

@@ -1,0 +1,117 @@
+"""The hot routes (``api.hot_routes``) answer exactly as FastAPI's routing of the same route functions did.
+
+The same sequence of requests to ``POST /oauth/token`` and ``POST /oauth/introspect`` (refreshes by form and
+JSON, a reused token, every kind of malformed request, an oversized body, client authentication right and
+wrong, the cookie transport without its CSRF proof, another origin, the rate limit running out) is played
+against two fresh applications on the same frozen clock: one with the hot routes, one with them switched off,
+where FastAPI routes the requests. Status, headers and bodies must be the same, once the values that differ
+between two applications by design (tokens, ids, times) are masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.client_support import secret_of
+from tests.harness import RunningApp, make_settings, running_app
+from tests.limits_time import run_limits_on
+from tokenward.api import hot_routes
+from tokenward.domain.clock import FrozenClock
+
+#: values that differ between two applications by design: tokens, ids and the key that signed
+_VARYING = {"access_token", "refresh_token", "id_token", "session_id", "sub", "sid", "jti", "client_id", "kid"}
+_LIMITS = {"rate_limits_enabled": True, "rate_limit_refresh": "13/minute", "rate_limit_introspect": "7/minute"}
+Answer = tuple[int, list[tuple[str, str]], Any]
+
+
+def _masked(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {key: "<varies>" if key in _VARYING else _masked(value) for key, value in body.items()}
+    return body
+
+
+def _answer(response: httpx.Response) -> Answer:
+    try:
+        body: Any = _masked(response.json())
+    except ValueError:
+        body = response.text
+    headers = sorted((name, value) for name, value in response.headers.items() if name != "content-length")
+    return response.status_code, headers, body
+
+
+async def _play(api: RunningApp) -> list[Answer]:
+    """Every request of the sequence, in order, and its answer."""
+    post = api.client.post
+    _, tokens = await api.new_user()
+    created = await api.container.clients.create("orders api")
+    basic = (created.client.id, secret_of(created))
+    requests: list[Callable[[], Awaitable[httpx.Response]]] = [
+        lambda: api.refresh(tokens["refresh_token"]),
+        lambda: api.refresh(tokens["refresh_token"]),  # rotated a moment ago: refused, nothing revoked
+        lambda: post("/oauth/token", data={"grant_type": "password"}),
+        lambda: post("/oauth/token", data={"refresh_token": "x"}),
+        lambda: post("/oauth/token", content=b"grant_type=refresh_token&grant_type=refresh_token",
+                     headers={"content-type": "application/x-www-form-urlencoded"}),
+        lambda: post("/oauth/token", content=b"grant_type=refresh_token", headers={"content-type": "text/plain"}),
+        lambda: post("/oauth/token", content=b"{\"grant_type\": [1]}", headers={"content-type": "application/json"}),
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x" * 70_000}),
+        lambda: post("/oauth/token", data={"grant_type": "authorization_code", "code": "c"}),
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token"}, headers={"authorization": "Basic %%%"}),
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_" + "A" * 43},
+                     headers={"origin": "https://elsewhere.example"}),
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token"},
+                     headers={"cookie": f"__Host-tokenward-refresh={tokens['refresh_token']}"}),
+        lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}),
+        lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}, auth=(basic[0], "wrong")),
+        lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}, auth=basic),
+        lambda: post("/oauth/introspect", data={"token": "garbage"}, auth=basic),
+        lambda: post("/oauth/introspect", data={"token": "t", "token_type_hint": "id_token"}, auth=basic),
+        lambda: post("/oauth/introspect", data={}, auth=basic),
+        lambda: post("/oauth/introspect", data={"token": "t", "client_id": basic[0]}, auth=basic),
+        lambda: post("/oauth/introspect", data={"token": "t"}, auth=basic),  # the limit has run out
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_x"}),
+        lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_x"}),
+        lambda: api.client.get("/oauth/token"),
+        lambda: api.client.put("/oauth/introspect"),
+    ]
+    return [_answer(await request()) for request in requests]
+
+
+async def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, hot: bool) -> tuple[list[Answer], int]:
+    calls = 0
+
+    def counted(endpoint: hot_routes.Endpoint) -> hot_routes.Endpoint:
+        async def call(*arguments: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            return await endpoint(*arguments)
+
+        return call
+
+    routes = {path: (limit, counted(endpoint)) for path, (limit, endpoint) in hot_routes.HOT_ROUTES.items()}
+    with monkeypatch.context() as patch:
+        patch.setattr(hot_routes, "HOT_ROUTES", routes if hot else {})
+        clock = FrozenClock()
+        run_limits_on(clock, patch)
+        settings = make_settings(tmp_path / ("hot" if hot else "routed"), **_LIMITS)
+        async with running_app(settings, clock) as api:
+            return await _play(api), calls
+
+
+async def test_hot_routes_answer_exactly_as_fastapi_routing_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot, hot_calls = await _run(tmp_path, monkeypatch, hot=True)
+    routed, routed_calls = await _run(tmp_path, monkeypatch, hot=False)
+    assert hot_calls > 15  # the hot run did go through the hot routes (all but the refusals before them) ...
+    assert routed_calls == 0  # ... and the other run through FastAPI only
+    for number, (fast, reference) in enumerate(zip(hot, routed, strict=True)):
+        assert fast == reference, f"request {number}"
+    statuses = [status for status, _, _ in routed]
+    # the sequence reached every kind of answer
+    assert {200, 400, 401, 403, 405, 413, 415, 429} <= set(statuses)
