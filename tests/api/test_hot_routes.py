@@ -24,8 +24,22 @@ from tokenward.api import hot_routes
 from tokenward.domain.clock import FrozenClock
 
 #: values that differ between two applications by design: tokens, ids and the key that signed
-_VARYING = {"access_token", "refresh_token", "id_token", "session_id", "sub", "sid", "jti", "client_id", "kid"}
-_LIMITS = {"rate_limits_enabled": True, "rate_limit_refresh": "13/minute", "rate_limit_introspect": "7/minute"}
+_VARYING = {
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "session_id",
+    "sub",
+    "sid",
+    "jti",
+    "client_id",
+    "kid",
+}
+_LIMITS = {
+    "rate_limits_enabled": True,
+    "rate_limit_refresh": "13/minute",
+    "rate_limit_introspect": "7/minute",
+}
 Answer = tuple[int, list[tuple[str, str]], Any]
 
 
@@ -55,17 +69,32 @@ async def _play(api: RunningApp) -> list[Answer]:
         lambda: api.refresh(tokens["refresh_token"]),  # rotated a moment ago: refused, nothing revoked
         lambda: post("/oauth/token", data={"grant_type": "password"}),
         lambda: post("/oauth/token", data={"refresh_token": "x"}),
-        lambda: post("/oauth/token", content=b"grant_type=refresh_token&grant_type=refresh_token",
-                     headers={"content-type": "application/x-www-form-urlencoded"}),
-        lambda: post("/oauth/token", content=b"grant_type=refresh_token", headers={"content-type": "text/plain"}),
-        lambda: post("/oauth/token", content=b"{\"grant_type\": [1]}", headers={"content-type": "application/json"}),
+        lambda: post(
+            "/oauth/token",
+            content=b"grant_type=refresh_token&grant_type=refresh_token",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
+        lambda: post(
+            "/oauth/token", content=b"grant_type=refresh_token", headers={"content-type": "text/plain"}
+        ),
+        lambda: post(
+            "/oauth/token", content=b'{"grant_type": [1]}', headers={"content-type": "application/json"}
+        ),
         lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x" * 70_000}),
         lambda: post("/oauth/token", data={"grant_type": "authorization_code", "code": "c"}),
-        lambda: post("/oauth/token", data={"grant_type": "refresh_token"}, headers={"authorization": "Basic %%%"}),
-        lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_" + "A" * 43},
-                     headers={"origin": "https://elsewhere.example"}),
-        lambda: post("/oauth/token", data={"grant_type": "refresh_token"},
-                     headers={"cookie": f"__Host-tokenward-refresh={tokens['refresh_token']}"}),
+        lambda: post(
+            "/oauth/token", data={"grant_type": "refresh_token"}, headers={"authorization": "Basic %%%"}
+        ),
+        lambda: post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "twr_" + "A" * 43},
+            headers={"origin": "https://elsewhere.example"},
+        ),
+        lambda: post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token"},
+            headers={"cookie": f"__Host-tokenward-refresh={tokens['refresh_token']}"},
+        ),
         lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}),
         lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}, auth=(basic[0], "wrong")),
         lambda: post("/oauth/introspect", data={"token": tokens["access_token"]}, auth=basic),

@@ -7,7 +7,10 @@ It runs on the test's event loop. Modes:
 - ``refuse()``: the port stops listening (new connections get ECONNREFUSED) and open ones are reset;
 - ``reset()``: open connections are reset (TCP RST) and so is every new one, at once;
 - ``stall()``: connections stay open, new ones are accepted, but no byte is forwarded until ``pass_through``
-  (a network partition or a server that hangs).
+  (a network partition or a server that hangs);
+- ``forget()``: every open connection is dropped without its client noticing (a NAT or a cut path that
+  forgot it): the server's side is reset at once, the client's side only when the client next sends. New
+  connections pass.
 
 For PostgreSQL it can also play a read-only standby: with ``read_only`` set, it adds
 ``-c default_transaction_read_only=on`` to each new session's start-up message, which is what a client
@@ -37,6 +40,8 @@ class _Link:
         self.client = client
         self.upstream = upstream
         self.tasks: list[asyncio.Task[None]] = []
+        #: dropped by ``FaultProxy.forget``: the client is reset when it next sends
+        self.forgotten = False
 
     def reset(self) -> None:
         for writer in (self.client, self.upstream):
@@ -106,6 +111,11 @@ class FaultProxy:
             await self._listen()
         self._flowing.clear()
 
+    async def forget(self) -> None:
+        for link in list(self._links):
+            link.forgotten = True
+            _reset(link.upstream)
+
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -148,6 +158,9 @@ class FaultProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link: _Link) -> None:
         try:
             while data := await reader.read(65536):
+                if link.forgotten:
+                    _reset(link.client)
+                    break
                 await self._flowing.wait()
                 if link not in self._links:
                     return
@@ -160,6 +173,8 @@ class FaultProxy:
         # one side closed: close the other one too (an orderly FIN, as the real server would)
         if link in self._links:
             self._links.discard(link)
+            if link.forgotten:  # the client's side stays open until it sends (see ``_pump``'s loop)
+                return
             for other in (link.client, link.upstream):
                 with contextlib.suppress(OSError, RuntimeError):
                     other.close()

@@ -217,17 +217,21 @@ class Database:
         transaction: for a hot path whose statements are compiled once (``rotation.RawStatement``), without
         SQLAlchemy's connection, transaction and result layers (half the CPU of a one-statement transaction,
         bench/README.md). The connection comes from the same pool, with the same check at checkout, the same
-        translation of failures and ``CommitUncertain``. SQLAlchemy began no transaction on it, so giving it
-        back to the pool rolls nothing back."""
+        translation of failures and ``CommitUncertain``; one that turns out dead at BEGIN is replaced once
+        (``_raw_transaction``). SQLAlchemy began no transaction on it, so giving it back rolls nothing back."""
         body_done = False
         try:
             async with self._answering():
-                pooled = await self.engine.raw_connection()
+                pooled, connection, transaction = await self._raw_transaction()
                 try:
-                    connection: asyncpg.Connection = pooled.driver_connection
-                    async with connection.transaction():
+                    try:
                         yield connection
-                        body_done = True
+                    except BaseException:
+                        if not connection.is_closed():
+                            await transaction.rollback()
+                        raise
+                    body_done = True
+                    await transaction.commit()
                 finally:
                     await greenlet_spawn(pooled.close)
         except asyncpg.ForeignKeyViolationError as error:
@@ -236,6 +240,36 @@ class Database:
             if body_done:
                 raise CommitUncertain() from exc.__cause__
             raise
+
+    async def _raw_transaction(self) -> tuple[Any, asyncpg.Connection, Any]:
+        """A pooled connection, its asyncpg connection and the transaction begun on it.
+
+        A connection can die without this process seeing it close (a network path cut, a NAT or a failover
+        that forgot it): the check at checkout passes and its first statement fails. If that statement, the
+        BEGIN, fails with a connection error, the transaction had done nothing: the connection is thrown
+        away, with every connection opened before it, and the transaction begun once more on a new one, so the
+        request does not fail for it. A second failure, or a time-out (a server that does not answer), is an
+        outage as before."""
+        for attempt in range(2):
+            pooled = await self.engine.raw_connection()
+            connection: asyncpg.Connection = pooled.driver_connection
+            transaction = connection.transaction()
+            try:
+                await transaction.start()
+            except Exception as error:
+                lost = not isinstance(error, TimeoutError) and _connection_lost(error, connection)
+                if lost:
+                    # what SQLAlchemy does when one of its own statements meets a dropped connection: whatever
+                    # dropped this one likely dropped every connection opened before it, so those are replaced
+                    # at their next checkout too, and the second attempt gets a new connection
+                    await greenlet_spawn(self.engine.pool._invalidate, pooled, error)
+                else:
+                    await greenlet_spawn(pooled.invalidate, error)
+                if attempt or not lost:
+                    raise
+                continue
+            return pooled, connection, transaction
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -256,6 +290,12 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection (shutdown; tests)."""
         await self.engine.dispose()
+
+
+def _connection_lost(error: Exception, connection: asyncpg.Connection) -> bool:
+    return connection.is_closed() or isinstance(
+        error, ConnectionError | asyncpg.exceptions.ConnectionDoesNotExistError
+    )
 
 
 def _is_foreign_key_violation(error: IntegrityError) -> bool:

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-
 from sqlalchemy import bindparam, case, insert, literal_column, not_, select, true, update
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -105,13 +104,15 @@ class RawStatement:
     insists) and are sent in UTC."""
 
     def __init__(self, statement: Any) -> None:
-        compiled = statement.compile(dialect=PGDialect_asyncpg())
+        compiled = statement.compile(dialect=PGDialect_asyncpg())  # type: ignore[no-untyped-call]
         self.sql = str(compiled)
         self.names = tuple(compiled.positiontup or ())
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
-        return [_utc(parameters[name]) if isinstance(parameters[name], datetime) else parameters[name]
-                for name in self.names]
+        return [
+            _utc(parameters[name]) if isinstance(parameters[name], datetime) else parameters[name]
+            for name in self.names
+        ]
 
 
 def _utc(value: datetime) -> datetime:
@@ -135,16 +136,18 @@ def _parameters(old_hash: str, successor_hash: str, terms: RotationTerms) -> dic
 
 async def rotate_on_postgres(
     conn: asyncpg.Connection, old_hash: str, successor_hash: str, terms: RotationTerms
-) -> tuple[Mapping[str, Any], datetime] | None:
+) -> tuple[Mapping[Any, Any], datetime] | None:
     """The session row as touched and the successor's expiry, or ``None`` if nothing was rotated."""
     statement = _RAW_ROTATE_ON_POSTGRES
-    row = await conn.fetchrow(statement.sql, *statement.arguments(_parameters(old_hash, successor_hash, terms)))
+    row = await conn.fetchrow(
+        statement.sql, *statement.arguments(_parameters(old_hash, successor_hash, terms))
+    )
     return None if row is None else (row, row["successor_expires_at"])
 
 
 async def rotate_with_sqlalchemy(
     conn: AsyncConnection, old_hash: str, successor_hash: str, terms: RotationTerms
-) -> tuple[Mapping[str, Any], datetime] | None:
+) -> tuple[Mapping[Any, Any], datetime] | None:
     """``rotate_on_postgres`` through SQLAlchemy's connection: the reference its raw run is held to."""
     params = _parameters(old_hash, successor_hash, terms)
     row = (await conn.execute(_ROTATE_ON_POSTGRES, params)).one_or_none()
@@ -153,7 +156,7 @@ async def rotate_with_sqlalchemy(
 
 async def rotate_on_sqlite(
     conn: AsyncConnection, old_hash: str, successor_hash: str, terms: RotationTerms
-) -> tuple[Mapping[str, Any], datetime] | None:
+) -> tuple[Mapping[Any, Any], datetime] | None:
     """Same as ``rotate_on_postgres``, in three statements of the writer's transaction."""
     params = _parameters(old_hash, successor_hash, terms)
     row = (await conn.execute(_TOUCH_IF_ROTATABLE, params)).one_or_none()

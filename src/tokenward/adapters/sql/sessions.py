@@ -148,7 +148,7 @@ class SqlSessionRepository:
     @asynccontextmanager
     async def _rotation_transaction(
         self, old_hash: str, successor_hash: str, terms: RotationTerms
-    ) -> AsyncIterator[tuple[Mapping[str, Any], datetime] | None]:
+    ) -> AsyncIterator[tuple[Mapping[Any, Any], datetime] | None]:
         """The rotation's transaction, open while the caller decides: the raw asyncpg one on PostgreSQL."""
         if self._db.is_postgresql:
             async with self._db.raw_write() as raw:
@@ -298,7 +298,7 @@ def _session(row: Row[Any]) -> Session:
     return session_from(row._mapping)
 
 
-def session_from(row: Mapping[str, Any]) -> Session:
+def session_from(row: Mapping[Any, Any]) -> Session:
     """A session from its row's columns: a SQLAlchemy row's mapping or an asyncpg record (whose datetimes
     asyncpg gives back aware, in UTC, as ``UTCDateTime`` does)."""
     return Session(
