@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc import jws
-from joserfc.errors import UnsupportedKeyOperationError
+from joserfc.errors import UnsupportedAlgorithmError, UnsupportedKeyOperationError
 from joserfc.jwk import ECKey
 
 from tokenward.domain.keys import signing
@@ -64,8 +64,6 @@ def test_a_key_that_may_not_sign_signs_nothing_either_way() -> None:
 
 def test_a_header_naming_another_algorithm_is_refused_as_joserfc_refuses_it() -> None:
     key = _key("ES256")
-    with pytest.raises(Exception) as direct:
-        signing.sign_compact(key, {"alg": "RS256", "kid": key.kid}, PAYLOAD)
-    with pytest.raises(Exception) as reference:
-        signing._sign_with_joserfc(key, {"alg": "RS256", "kid": key.kid}, PAYLOAD)
-    assert type(direct.value) is type(reference.value)
+    for sign in (signing.sign_compact, signing._sign_with_joserfc):
+        with pytest.raises(UnsupportedAlgorithmError):
+            sign(key, {"alg": "RS256", "kid": key.kid}, PAYLOAD)
