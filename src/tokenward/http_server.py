@@ -4,7 +4,7 @@ Bytes. httptools buffers a request head (request line and headers) without limit
 endless header at the server. h11 has a bound but is about five times slower here (bench/README.md). This
 subclass counts the bytes of each request head as they arrive and, past the limit, answers 431 and closes the
 connection before the parser buffers more. Heads under the limit are checked again, exactly, by the ASGI layer
-(``api.middleware.RequestSizeLimitMiddleware``).
+(``api.middleware.EdgeMiddleware``).
 
 Time. uvicorn closes a connection only after a response has been idle for its keep-alive timeout; a client
 that connects and drips a head or a body one byte at a time holds the connection (and its buffers) for as long

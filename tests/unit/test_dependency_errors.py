@@ -21,7 +21,8 @@ from tokenward.adapters.dependencies import (
     unavailable_dependency,
 )
 from tokenward.adapters.health import DependencyHealth
-from tokenward.api.last_resort import LastResortMiddleware
+from tokenward.api.middleware import EdgeMiddleware
+from tokenward.api.services import ApiConfig
 
 
 class _Orig(Exception):
@@ -84,9 +85,12 @@ def _failing(error: Exception):  # type: ignore[no-untyped-def]
 
 
 async def _answer(error: Exception, path: str, health: DependencyHealth) -> httpx.Response:
-    app = LastResortMiddleware(
-        _failing(error), triage=lambda exc, path: last_resort_refusal(exc, path, health)
+    config = ApiConfig(
+        issuer="https://auth.example.test",
+        audiences=("api",),
+        triage=lambda exc, path: last_resort_refusal(exc, path, health),
     )
+    app = EdgeMiddleware(_failing(error), config=config)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         return await client.post(path)
 

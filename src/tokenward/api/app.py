@@ -15,10 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
-from tokenward.api.cors import CorsMiddleware
 from tokenward.api.hot_routes import HotRoutesMiddleware
-from tokenward.api.last_resort import LastResortMiddleware
-from tokenward.api.middleware import RequestSizeLimitMiddleware, ResponseHeadersMiddleware
+from tokenward.api.middleware import EdgeMiddleware
 from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import (
@@ -91,13 +89,6 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
 
     # the refresh and introspection routes without FastAPI's routing and dependency solving, inside the rest
     app.add_middleware(HotRoutesMiddleware)
-    # innermost but for the hot routes, so that its answers get the headers every answer gets
-    app.add_middleware(LastResortMiddleware, triage=config.triage)
-    app.add_middleware(
-        RequestSizeLimitMiddleware,
-        max_body_bytes=config.max_body_bytes,
-        max_header_bytes=config.max_header_bytes,
-    )
-    app.add_middleware(CorsMiddleware, config=config.browser)
-    app.add_middleware(ResponseHeadersMiddleware, hsts=config.hsts)
+    # headers, CORS, size limits and the last resort in one pass (api.middleware)
+    app.add_middleware(EdgeMiddleware, config=config)
     return app

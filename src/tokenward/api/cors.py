@@ -26,7 +26,7 @@ Another origin gets no list at all.
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from tokenward.api.browser import BrowserConfig, origin_of
 
@@ -54,15 +54,15 @@ def route_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
     }
 
 
-class CorsMiddleware:
-    def __init__(self, app: ASGIApp, *, config: BrowserConfig) -> None:
-        self.app = app
+class CorsPolicy:
+    """The CORS decisions of one request, for ``api.middleware.EdgeMiddleware``: the answer to an ``OPTIONS``
+    request (``options``), and the headers every other answer on a CORS route carries (``headers``)."""
+
+    def __init__(self, config: BrowserConfig) -> None:
         self.config = config
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def _origin(self, scope: Scope) -> tuple[dict[bytes, bytes], str, bool, bool]:
+        """The request's headers, its ``Origin``, whether that origin gets CORS here, and with credentials."""
         path: str = scope["path"]
         headers = {name: value for name, value in scope.get("headers", [])}
         origin = headers.get(b"origin", b"").decode("latin-1")
@@ -71,25 +71,26 @@ class CorsMiddleware:
         credentials = allowed
         if cors and not allowed and origin and path.startswith(CLIENT_CORS_PREFIXES):
             allowed = origin in await _public_client_origins(scope)
-        if scope["method"] == "OPTIONS":
-            await self._options(scope, send, headers, origin if allowed else None, credentials)
-            return
-        if not cors:
-            await self.app(scope, receive, send)
-            return
+        return headers, origin, allowed, credentials
+
+    async def headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """What an answer (not to ``OPTIONS``) adds: nothing off the CORS routes, ``Vary: Origin`` on them,
+        and the allow headers for an allowed origin."""
+        if not is_cors_path(scope["path"]):
+            return []
+        _, origin, allowed, credentials = await self._origin(scope)
         extra = [(b"vary", b"Origin")]
         if allowed:
             extra += [
                 *self._credentials(origin, credentials),
                 (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
             ]
+        return extra
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
+    async def options(self, scope: Scope, send: Send) -> None:
+        """Answer an ``OPTIONS`` request: a preflight, or the methods of the path."""
+        headers, origin, allowed, credentials = await self._origin(scope)
+        await self._options(scope, send, headers, origin if allowed else None, credentials)
 
     @staticmethod
     def _credentials(origin: str, credentials: bool = True) -> list[tuple[bytes, bytes]]:

@@ -9,7 +9,7 @@ same arguments FastAPI would resolve, in the same order (the route's rate limit 
 into an answer with the application's own exception handlers. What the routes do, their answers and their
 OpenAPI description stay theirs (``routes.oauth``, ``routes.oauth_lifecycle``); anything else (another method,
 a trailing slash, a root path) goes through FastAPI as before. An exception no handler takes goes up to
-``LastResortMiddleware``, as it does from FastAPI.
+the last resort of ``api.middleware.EdgeMiddleware``, as it does from FastAPI.
 
 ``tests/api/test_hot_routes.py`` plays the same requests through this path and through FastAPI's and
 compares the answers.

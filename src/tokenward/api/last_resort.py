@@ -2,8 +2,8 @@
 
 Starlette's outermost error middleware answers an unexpected exception with a 500 and then raises it again
 to the server, which logs a traceback and closes the connection: a keep-alive client loses its connection
-with the answer, and an outage writes one traceback per request. This middleware sits inside it and catches
-first, so nothing is raised further:
+with the answer, and an outage writes one traceback per request. ``api.middleware.EdgeMiddleware`` sits
+inside it and catches first, with the triage named here, so nothing is raised further:
 
 - an error that shows a dependency down (one that escaped the adapters' own translation) becomes
   ``503 dependency_unavailable`` with ``Retry-After`` and is reported to the health tracker;
@@ -19,10 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
-from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tokenward.api.problems import problem_response
 from tokenward.errors import TokenwardError
 
 #: turns an exception that escaped every route into the refusal to answer with (and reports it); the adapters
@@ -36,28 +33,3 @@ def log_unhandled(exc: Exception, path: str) -> TokenwardError:
     """The triage when nothing better is wired: one log line, a bare 500."""
     _log.error("unhandled_error", path=path, cause=type(exc).__name__, exc_info=exc)
     return TokenwardError()
-
-
-class LastResortMiddleware:
-    def __init__(self, app: ASGIApp, *, triage: Triage = log_unhandled) -> None:
-        self.app = app
-        self._triage = triage
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            error = self._triage(exc, scope.get("path", ""))
-            if not started:
-                await problem_response(error, Request(scope))(scope, receive, send)

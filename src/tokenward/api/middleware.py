@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: security headers on every response and a hard limit on request body size.
+"""The application's own middleware, one pure-ASGI pass (``EdgeMiddleware``): security headers on every answer,
+CORS, the limits on request heads and bodies, and the last resort for exceptions that escaped every route.
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming bodies are counted as they arrive: a body larger than the
 limit is refused with 413 as soon as it crosses the limit, whatever ``Content-Length`` claimed.
@@ -17,7 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokenward.api.cors import CorsPolicy
 from tokenward.api.problem_body import is_oauth_path, problem_body
+from tokenward.api.problems import problem_response
+from tokenward.api.services import ApiConfig
 from tokenward.errors import RequestHeadersTooLarge, RequestTooLarge, TokenwardError
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -27,43 +31,19 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 EarlyRefusalPage = Callable[[Request, TokenwardError], Awaitable[Response | None]]
 
 
-class ResponseHeadersMiddleware:
-    """Security headers on every answer, and the ``RateLimit`` headers a route's limit check left in the
-    request state (``rate_limit``), whatever kind of answer the route ended with. A header the answer already
-    has is kept as it is."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"content-security-policy", API_CSP.encode()),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"interest-cohort=()"),
-        ]
-        if hsts:
-            self.headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                rate_limit: dict[str, str] = scope.get("state", {}).get("rate_limit_headers", {})
-                extra = self.headers + [
-                    (name.lower().encode(), value.encode()) for name, value in rate_limit.items()
-                ]
-                headers = list(message.get("headers", []))
-                existing = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [
-                    (name, value) for name, value in extra if name not in existing
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries (Strict-Transport-Security when the issuer is https)."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", API_CSP.encode()),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"interest-cohort=()"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+    return headers
 
 
 class _TooLarge(HTTPException):
@@ -73,33 +53,60 @@ class _TooLarge(HTTPException):
         super().__init__(status_code=413, detail=RequestTooLarge.beyond(limit).detail)
 
 
-class RequestSizeLimitMiddleware:
-    """Refuses oversized header blocks (431) and bodies (413) before any route runs."""
+class EdgeMiddleware:
+    """Everything around the routes, in one pass (one wrapper of ``send``, one of ``receive``):
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
+    - security headers on every answer, and the ``RateLimit`` headers a route's limit check left in the request
+      state (``rate_limit_headers``), whatever kind of answer the route ended with; a header the answer
+      already has is kept as it is;
+    - CORS (``api.cors``): ``OPTIONS`` answered here, the CORS headers on every other answer of a CORS route;
+    - the size limits: an oversized header block (431) or body (413) refused before any route runs, a body
+      counted as it arrives whatever ``Content-Length`` claimed;
+    - the last resort (``api.last_resort``): an exception that escaped every route answered in the route's
+      shape, never raised to the HTTP server.
+
+    The refusals written here get the CORS and security headers like any answer, and a preflight answer
+    gets the security headers. These used to be four middleware layers, each wrapping ``send``.
+    """
+
+    def __init__(self, app: ASGIApp, *, config: ApiConfig) -> None:
         self.app = app
-        self.max_bytes = max_body_bytes
-        self.max_header_bytes = max_header_bytes
+        self.headers = security_headers(hsts=config.hsts)
+        self.cors = CorsPolicy(config.browser)
+        self.max_bytes = config.max_body_bytes
+        self.max_header_bytes = config.max_header_bytes
+        self._triage = config.triage
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = scope.get("headers", [])
-        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
-            await _refuse(scope, send, RequestHeadersTooLarge.beyond(self.max_header_bytes))
+        started = False
+        cors = [] if scope["method"] == "OPTIONS" else await self.cors.headers(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", [])) + cors
+                existing = {name.lower() for name, _ in headers}
+                rate_limit: dict[str, str] = scope.get("state", {}).get("rate_limit_headers", {})
+                extra = self.headers + [
+                    (name.lower().encode(), value.encode()) for name, value in rate_limit.items()
+                ]
+                message["headers"] = headers + [
+                    (name, value) for name, value in extra if name not in existing
+                ]
+            await send(message)
+
+        if scope["method"] == "OPTIONS":
+            await self.cors.options(scope, send_with_headers)
             return
-        for name, value in headers:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
-                    await _refuse(scope, send, RequestTooLarge.beyond(self.max_bytes))
-                    return
+        refusal = self._head_refusal(scope)
+        if refusal is not None:
+            await _refuse(scope, send_with_headers, refusal)
+            return
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -110,17 +117,30 @@ class RequestSizeLimitMiddleware:
                     raise _TooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, send_with_headers)
         except _TooLarge:
-            if not response_started:
-                await _refuse(scope, send, RequestTooLarge.beyond(self.max_bytes))
+            if not started:
+                await _refuse(scope, send_with_headers, RequestTooLarge.beyond(self.max_bytes))
+        except Exception as exc:
+            error = self._triage(exc, scope.get("path", ""))
+            if not started:
+                await problem_response(error, Request(scope))(scope, receive, send_with_headers)
+
+    def _head_refusal(self, scope: Scope) -> TokenwardError | None:
+        """431 for too large a header block, 413 for a ``Content-Length`` beyond the limit (or unreadable)."""
+        headers = scope.get("headers", [])
+        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
+            return RequestHeadersTooLarge.beyond(self.max_header_bytes)
+        for name, value in headers:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    return RequestTooLarge.beyond(self.max_bytes)
+        return None
 
 
 async def _refuse(scope: Scope, send: Send, error: TokenwardError) -> None:

@@ -40,7 +40,7 @@ def rate_limited(route: str) -> Callable[..., Awaitable[None]]:
         decision = await services.throttle.check_route(route, context)
         if decision is not None:
             # whatever answer the route ends with (a model, its own Response, an error), the
-            # ``ResponseHeadersMiddleware`` adds these to it
+            # ``EdgeMiddleware`` adds these to it
             request.state.rate_limit_headers = decision_headers(route, decision)
 
     return dependency

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from tokenward import http_server
-from tokenward.api.middleware import RequestSizeLimitMiddleware
+from tokenward.api.middleware import EdgeMiddleware
 from tokenward.api.problem_body import ProblemBody, is_oauth_path, problem_body
 from tokenward.api.problems import _from_http_exception, install_error_handlers, problem_response
+from tokenward.api.services import ApiConfig
 from tokenward.errors import (
     AccountDisabled,
     AuthenticationRequired,
@@ -169,8 +170,11 @@ async def _middleware_refusal(path: str, limit: int) -> tuple[int, dict[bytes, b
     async def receive() -> Message:
         return {"type": "http.request", "body": b""}
 
-    middleware = RequestSizeLimitMiddleware(app_never_called, max_body_bytes=100, max_header_bytes=limit)
-    scope = {"type": "http", "path": path, "headers": [(b"x-padding", b"a" * (limit + 1))]}
+    config = ApiConfig(
+        issuer="https://auth.example.test", audiences=("api",), max_body_bytes=1024, max_header_bytes=limit
+    )
+    middleware = EdgeMiddleware(app_never_called, config=config)
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"x-padding", b"a" * (limit + 1))]}
     await middleware(scope, receive, send)
     start, body = sent
     return start["status"], dict(start["headers"]), body["body"]
