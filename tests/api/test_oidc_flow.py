@@ -76,7 +76,37 @@ async def test_the_whole_flow_for_a_public_client(api: RunningApp, browser: Fake
         },
     )
     assert refreshed.status_code == 200, refreshed.text
-    assert jwt_parts(refreshed.json()["access_token"])[1]["client_id"] == client.id
+    renewed = refreshed.json()
+    assert jwt_parts(renewed["access_token"])[1]["client_id"] == client.id
+    # OpenID Core §12.2: a refreshed ID token says the same of the sign-in, without the nonce
+    renewed_header, renewed_claims = jwt_parts(renewed["id_token"])
+    for claim in ("iss", "sub", "aud", "auth_time", "amr", "sid"):
+        assert renewed_claims[claim] == claims[claim], claim
+    assert "nonce" not in renewed_claims
+    assert renewed_claims["at_hash"] == half_hash(renewed["access_token"], renewed_header["alg"])
+
+
+async def test_a_session_without_the_openid_scope_gets_no_id_token(
+    api: RunningApp, browser: FakeBrowser
+) -> None:
+    client = (await register(api)).client
+    await signed_in_user(api, browser)
+    verifier, challenge = pkce_pair()
+
+    first = await exchange(api, client.id, await code_for(api, client.id, challenge, scope="email"), verifier)
+    refreshed = await api.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first.json()["refresh_token"],
+            "client_id": client.id,
+        },
+    )
+
+    assert first.status_code == refreshed.status_code == 200
+    assert "id_token" not in first.json()
+    assert "id_token" not in refreshed.json()
+    assert refreshed.json()["scope"] == "email"
 
 
 async def test_a_confidential_client_authenticates_with_its_secret(
