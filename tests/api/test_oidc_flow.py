@@ -214,14 +214,25 @@ async def test_max_age_sends_an_older_sign_in_back_to_the_sign_in_page(
     assert query_of(again)["prompt"] == "login"
 
 
-async def test_a_client_that_is_not_first_party_needs_consent(api: RunningApp, browser: FakeBrowser) -> None:
+async def test_a_client_that_is_not_first_party_is_sent_to_the_consent_page(
+    api: RunningApp, browser: FakeBrowser
+) -> None:
     client = (await register(api, first_party=False)).client
     await signed_in_user(api, browser)
     _, challenge = pkce_pair()
 
-    response = await api.client.get("/oauth/authorize", params=authorize_params(client.id, challenge))
+    asked = await api.client.get("/oauth/authorize", params=authorize_params(client.id, challenge))
+    silent = await api.client.get(
+        "/oauth/authorize", params=authorize_params(client.id, challenge, prompt="none")
+    )
 
-    assert query_of(response)["error"] == "consent_required"
+    assert asked.status_code == 302
+    assert asked.headers["location"].startswith("/account/consent?")
+    assert query_of(asked)["return_to"].startswith(
+        f"/oauth/authorize?response_type=code&client_id={client.id}"
+    )
+    assert query_of(silent)["error"] == "consent_required"
+    assert query_of(silent)["state"] == "st-123"
 
 
 async def test_rp_initiated_logout_ends_the_browser_session_and_the_clients(

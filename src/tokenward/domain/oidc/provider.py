@@ -90,7 +90,7 @@ class OidcProvider:
         """
         now = self._clock.now()
         now_ms = int(now.timestamp() * 1000)
-        if request.prompt == "login" and request.login_after is None:
+        if "login" in request.prompts and request.login_after is None:
             return SignInNeeded(force=signed_in is not None, login_after=now_ms)
         if signed_in is None:
             return SignInNeeded(force=False, login_after=request.login_after)
