@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from tokenward.api.browser import BrowserConfig
 from tokenward.config import Settings
-from tokenward.pages import account, account_renewals, links, passkeys, sign_in, static
+from tokenward.pages import account, account_renewals, apps, consent, links, passkeys, sign_in, static
 from tokenward.pages.errors import install_page_error_handlers
 from tokenward.pages.oidc import PageBrowserSessions
 from tokenward.pages.session import derive_page_secret
@@ -25,6 +25,8 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(account_renewals.router)
     app.include_router(passkeys.router)
+    app.include_router(consent.router)
+    app.include_router(apps.router)
     install_page_error_handlers(app)
     # the authorization endpoint asks the pages' session who is signed in on the browser
     app.state.browser_sessions = PageBrowserSessions()

@@ -71,7 +71,7 @@ async def sign_in(page: CurrentPage) -> Response:
     if isinstance(result, MfaRequired):
         page.update(replace(page.session, mfa_token=result.mfa_token, return_to=return_to))
         return page.redirect(f"{ACCOUNT}/sign-in/mfa")
-    page.sign_in(result)
+    await page.sign_in(result)
     return page.redirect(return_to or ACCOUNT)
 
 
@@ -104,7 +104,7 @@ async def mfa_step(page: CurrentPage) -> Response:
     except InvalidMfaToken as exc:
         page.update(replace(session, mfa_token=None))
         return _sign_in_form(page, status=exc.status, return_to=session.return_to, error=exc.detail)
-    page.sign_in(pair)
+    await page.sign_in(pair)
     return page.redirect(session.return_to or ACCOUNT)
 
 
