@@ -12,12 +12,15 @@ SQLite (the embedded default) and PostgreSQL need different care:
   (``tokenward keys rotate`` while the server runs, several uvicorn workers), which an ``asyncio.Lock``
   inside one process could not. Read-only work (``Database.read``) uses a plain deferred ``BEGIN`` and runs
   in parallel with the writer thanks to WAL.
-* PostgreSQL: a bounded pool. A pooled connection that the server or a failover closed is replaced at
-  checkout instead of failing a request: asyncpg learns of the closed socket as soon as it arrives, so the
-  check costs no round trip (``pool_pre_ping`` cost three per transaction: BEGIN, a ping, ROLLBACK, which was
-  most of a refresh's time). A connection that died silently (no FIN, e.g. a network path cut) fails its
-  first statement: the request answers 503 like any outage and the pool drops that connection. Atomic
-  conditional UPDATEs and row locks do the serialising.
+* PostgreSQL: a bounded pool of 20 connections, kept once opened (with SQLAlchemy's default of 10 plus 10
+  overflow, a busy server closed an overflow connection after nearly every request and opened another).
+  A pooled connection that the server or a failover closed is replaced at checkout instead of failing a
+  request: asyncpg learns of the closed socket as soon as it arrives, so the check costs no round trip
+  (``pool_pre_ping`` cost three per transaction: BEGIN, a ping, ROLLBACK, which was most of a refresh's
+  time). A connection that died silently (no FIN, e.g. a network path cut) fails its first statement: on the
+  refresh path (``raw_write``) that is the BEGIN, and the transaction begins again once on a new connection;
+  elsewhere the request answers 503 like any outage and the pool drops that connection. Atomic conditional
+  UPDATEs and row locks do the serialising.
   Several hosts may be named (``postgresql://u@db1:5432,db2:5432/tokenward?target_session_attrs=read-write``):
   asyncpg tries them in turn and keeps the one that accepts writes, so a failover needs no restart.
 
