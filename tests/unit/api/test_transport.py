@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from tests.transport_support import COOKIE, CookieLike
+from tokenward.api.schemas import TokenResponse
 from tokenward.api.transport import NO_STORE, BearerTransport, TokenTransport, Transports, token_document
 from tokenward.domain.sessions.service import TokenPair
 from tokenward.errors import InvalidRequest
@@ -138,3 +139,27 @@ def test_a_second_transport_writes_its_own_answer() -> None:
     assert "refresh_token" not in json.loads(bytes(response.body))
     assert response.headers["set-cookie"].startswith(f"{COOKIE}=twr_refresh;")
     assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("id_token", [None, "header.payload.signature"])
+@pytest.mark.parametrize("with_refresh_token", [True, False])
+def test_the_token_document_is_the_token_response_schema_member_for_member(
+    id_token: str | None, with_refresh_token: bool
+) -> None:
+    """``token_document`` builds the body without the model; it must be what the model (the OpenAPI schema of
+    the answer) dumps, in the same order, without a null ``id_token``."""
+    pair = TokenPair(
+        access_token="a.b.c",
+        expires_in=600,
+        refresh_token="twr_" + "A" * 43,
+        scope="openid profile",
+        session_id="s-1",
+        id_token=id_token,
+    )
+    reference = TokenResponse.of(pair).model_dump()
+    if reference["id_token"] is None:
+        del reference["id_token"]
+    if not with_refresh_token:
+        del reference["refresh_token"]
+    document = token_document(pair, refresh_token=with_refresh_token)
+    assert list(document.items()) == list(reference.items())

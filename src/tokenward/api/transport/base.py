@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from tokenward.api.schemas import TokenResponse
 from tokenward.domain.sessions.service import TokenPair
 
 #: RFC 6749 §5.1: an answer carrying a token (or another secret shown once) must not be cached anywhere
@@ -71,9 +70,18 @@ class TokenTransport(Protocol):
 def token_document(pair: TokenPair, *, refresh_token: bool = True) -> dict[str, Any]:
     """The JSON body of a token response (RFC 6749 §5.1 plus ``session_id``); without the refresh token for a
     transport that carries it elsewhere."""
-    document = TokenResponse.of(pair).model_dump()
-    if document["id_token"] is None:
-        del document["id_token"]
+    # the members of ``TokenResponse`` (the OpenAPI document's schema of this body), in its order, built
+    # directly: the values are already the model's types, and building the model cost a refresh ~2% of its CPU
+    document: dict[str, Any] = {
+        "access_token": pair.access_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+        "scope": pair.scope,
+        "session_id": pair.session_id,
+    }
+    if pair.id_token is not None:
+        document["id_token"] = pair.id_token
     if not refresh_token:
         del document["refresh_token"]
     return document
