@@ -119,8 +119,13 @@ class SqlSessionRepository:
         commit went unanswered is remembered and undone like one of ``rotate`` (module docstring)."""
         await self._undo_unanswered_rotations()
         rotated: Rotation | None = None
+        # on PostgreSQL the raw asyncpg transaction (``Database.raw_write``)
+        postgres = self._db.is_postgresql
+        transaction: Any = self._db.raw_write() if postgres else self._db.write()
+        rotate: Any = rotate_on_postgres if postgres else rotate_on_sqlite
         try:
-            async with self._rotation_transaction(old_hash, successor_hash, terms) as found:
+            async with transaction as conn:
+                found = await rotate(conn, old_hash, successor_hash, terms)
                 if found is None:
                     yield None
                     raise _RotationLost  # undo a lost race's touch of the session
@@ -144,18 +149,6 @@ class SqlSessionRepository:
             if rotated is not None:
                 self._unanswered.append(_UnansweredRotation(rotated.session.id, old_hash, successor_hash))
             raise
-
-    @asynccontextmanager
-    async def _rotation_transaction(
-        self, old_hash: str, successor_hash: str, terms: RotationTerms
-    ) -> AsyncIterator[tuple[Mapping[Any, Any], datetime] | None]:
-        """The rotation's transaction, open while the caller decides: the raw asyncpg one on PostgreSQL."""
-        if self._db.is_postgresql:
-            async with self._db.raw_write() as raw:
-                yield await rotate_on_postgres(raw, old_hash, successor_hash, terms)
-        else:
-            async with self._db.write() as conn:
-                yield await rotate_on_sqlite(conn, old_hash, successor_hash, terms)
 
     async def _undo_unanswered_rotations(self) -> None:
         """Undo every remembered rotation that did commit: its successor, never handed out and never used,
