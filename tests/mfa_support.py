@@ -91,9 +91,11 @@ def latest_mailed_code(api: RunningApp, email_address: str) -> str:
     return match.group(1)
 
 
-async def enrol_email_code(api: RunningApp, access_token: str, email_address: str) -> None:
-    """Turn on codes by e-mail for a user who has no other factor."""
-    started = await api.client.post("/v1/me/mfa/email", headers=bearer(access_token))
+async def enrol_email_code(
+    api: RunningApp, access_token: str, email_address: str, *, proof: dict[str, Any] | None = None
+) -> None:
+    """Turn on codes by e-mail (``proof``: a current factor, if the user has one)."""
+    started = await api.client.post("/v1/me/mfa/email", json=proof, headers=bearer(access_token))
     assert started.status_code == 202, started.text
     confirmed = await api.client.post(
         "/v1/me/mfa/email/confirm",

@@ -38,6 +38,7 @@ from tokenward.errors import (
 )
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
+from tokenward.pages.passkeys import PasskeyProofForm
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 ACCOUNT = "/account"
@@ -115,6 +116,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
         mfa_enabled="totp" in methods,
         any_factor=bool(methods),
         passkeys=[PasskeyRow.of(p) for p in await services.mfa.passkeys.passkeys(user_id)],
+        passkey_proof=PasskeyProofForm.of(methods, page.session.step_up),
         recovery_left=await services.mfa.unused_recovery_codes(user_id),
         enrolment=Enrolment.of(uri) if uri and values["recovery_codes"] is None else None,
         notice=page.take_notice(),

@@ -18,6 +18,8 @@ LIMITS = {
     "new_password": MAX_PASSWORD_CHARS,
     "code": MAX_CODE_CHARS,
     "remove_code": MAX_CODE_CHARS,
+    #: the current factor the account page's "Add a passkey" form asks for
+    "passkey_code": MAX_CODE_CHARS,
     "token": MAX_TOKEN_CHARS,
     "display_name": 200,
     "session_id": 64,

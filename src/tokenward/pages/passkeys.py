@@ -6,21 +6,33 @@ script (``static/passkeys.js``, served from this server as the CSP demands). The
 (with its CSRF token) to these endpoints and gets JSON back: the WebAuthn options, then where to go next or the
 refusal's wording. Each endpoint calls the same domain service as the matching API route, under the same rate
 limit. Renaming is a plain form and works without the script.
+
+Adding a passkey needs a current factor while any is set up (``MfaService.authorise_change``), whichever the
+user has: a code from the app or a recovery code, a passkey the script has them confirm first, or a code by
+e-mail or text message, which a plain "send me a code" form sends (``PasskeyProofForm`` says which one the
+form asks for).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
-from tokenward.domain.mfa.proofs import FactorProof
-from tokenward.errors import InvalidPasskey, InvalidRequest, TokenwardError
+from tokenward.domain.mfa.proofs import EMAIL, SMS, TOTP, WEBAUTHN, FactorProof
+from tokenward.errors import (
+    CodeSendLimited,
+    InvalidPasskey,
+    InvalidRequest,
+    MfaMethodUnavailable,
+    SmsUnavailable,
+    TokenwardError,
+)
 from tokenward.pages.forms import checked_return_to, read_fields
 from tokenward.pages.page import CurrentPage, Page
 
@@ -29,7 +41,7 @@ ACCOUNT = "/account"
 SIGNED_OUT = {"detail": "You are signed out: sign in again.", "redirect": "/account/sign-in"}
 
 
-def _credential(form: Mapping[str, str], name: str = "credential") -> dict[str, Any]:
+def passkey_credential(form: Mapping[str, str], name: str = "credential") -> dict[str, Any]:
     values, errors = read_fields(form, (name,))
     if errors:
         raise InvalidPasskey("The browser sent no passkey response")
@@ -42,14 +54,42 @@ def _credential(form: Mapping[str, str], name: str = "credential") -> dict[str, 
     return credential
 
 
+@dataclass(frozen=True, slots=True)
+class PasskeyProofForm:
+    """Which current factor the account page's "Add a passkey" form asks for.
+
+    ``code_method`` is the code field's method: ``sms`` or ``email`` once such a code was sent
+    (``PageSession.step_up``), else ``totp`` while the app is set up (a recovery code works there too), else
+    ``None`` (no code field). ``passkey_step_up``: the script has the user confirm an existing passkey first.
+    ``send_channels``: the "send me a code" buttons. With only SMS or e-mail set up and no code sent yet, the
+    form asks for nothing and the page offers to send one.
+    """
+
+    send_channels: tuple[str, ...]
+    code_method: str | None
+    passkey_step_up: bool
+
+    @classmethod
+    def of(cls, methods: tuple[str, ...], sent: str | None) -> PasskeyProofForm:
+        channels = tuple(m for m in methods if m in (SMS, EMAIL))
+        if sent in channels:
+            return cls(channels, sent, False)
+        if TOTP in methods:
+            return cls(channels, TOTP, False)
+        return cls(channels, None, WEBAUTHN in methods)
+
+
 def _proof(form: Mapping[str, str]) -> FactorProof | None:
-    """A current factor for a change: a passkey's step-up response, or a TOTP or recovery code."""
+    """A current factor for a change: a passkey's step-up response, or a code (``method`` names a code sent by
+    SMS or e-mail; without it, a TOTP or recovery code)."""
     if form.get("webauthn"):
-        return FactorProof(method="webauthn", credential=_credential(form, "webauthn"))
-    values, errors = read_fields(form, ("code",), optional=("code",))
+        return FactorProof(method=WEBAUTHN, credential=passkey_credential(form, "webauthn"))
+    values, errors = read_fields(form, ("passkey_code",), optional=("passkey_code",))
     if errors:
-        raise InvalidRequest(errors["code"])
-    return FactorProof(code=values["code"]) if values["code"] else None
+        raise InvalidRequest(errors["passkey_code"])
+    if not values["passkey_code"]:
+        return None
+    return FactorProof(method=form.get("method") or None, code=values["passkey_code"])
 
 
 def _refused(page: Page, exc: TokenwardError) -> Response:
@@ -79,12 +119,32 @@ async def register(page: CurrentPage) -> Response:
         return page.json(SIGNED_OUT, 401)
     try:
         passkey = await page.services.factors.register_passkey(
-            principal, _credential(form), form.get("name"), page.context
+            principal, passkey_credential(form), form.get("name"), page.context
         )
     except TokenwardError as exc:
         return _refused(page, exc)
-    page.update(replace(page.session, notice=f"Passkey “{passkey.name}” added."))
+    page.update(replace(page.session, step_up=None, notice=f"Passkey “{passkey.name}” added."))
     return page.json({"redirect": ACCOUNT})
+
+
+@router.post("/passkeys/code", dependencies=[Depends(rate_limited("mfa"))])
+async def send_step_up_code(page: CurrentPage) -> Response:
+    """E-mail or text a code that proves a current factor before adding a passkey; works without the script."""
+    form = await page.form()
+    principal = await page.principal()
+    if principal is None:
+        return page.redirect("/account/sign-in")
+    try:
+        sent = await page.services.factors.send_code(principal.user.id, form.get("method", ""), page.context)
+    except (InvalidRequest, MfaMethodUnavailable, CodeSendLimited, SmsUnavailable) as exc:
+        page.update(replace(page.session, notice=exc.detail))
+        return page.redirect(ACCOUNT)
+    notice = (
+        f"A code is on its way to {sent.shown_to}. Enter it under Passkeys to add one; it works once, for "
+        f"{sent.expires_in // 60} minutes."
+    )
+    page.update(replace(page.session, step_up=sent.channel.value, notice=notice))
+    return page.redirect(ACCOUNT)
 
 
 @router.post("/passkeys/step-up", dependencies=[Depends(rate_limited("mfa"))])
@@ -144,7 +204,7 @@ async def sign_in(page: CurrentPage) -> Response:
     form = await page.form()
     try:
         return_to = checked_return_to(form.get("return_to"), page.config)
-        pair = await page.services.accounts.sign_in_passkey(_credential(form), page.context)
+        pair = await page.services.accounts.sign_in_passkey(passkey_credential(form), page.context)
     except TokenwardError as exc:
         return _refused(page, exc)
     page.sign_in(pair)

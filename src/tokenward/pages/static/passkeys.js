@@ -1,7 +1,8 @@
 // Passkey ceremonies for the hosted pages: each form marked data-passkey is sent by this script instead of the
 // browser. It asks the server for WebAuthn options (the form's own fields, with its CSRF token), lets the
-// browser create or use a passkey, posts the result with the form and follows the answer. Forms to remove a
-// passkey first prove a current one (a step-up). Without WebAuthn support the forms say so.
+// browser create or use a passkey, posts the result with the form and follows the answer. "sign-in" serves
+// both passwordless sign-in and the second step after a password (the form names its endpoints). Forms to
+// remove a passkey first prove a current one (a step-up). Without WebAuthn support the forms say so.
 (function () {
   "use strict";
 
