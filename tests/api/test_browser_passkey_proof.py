@@ -72,7 +72,7 @@ async def test_an_e_mail_code_user_adds_a_passkey_with_a_mailed_code(api: Runnin
 
         sent = await post_form(browser, SEND, "/account", method="email")
         assert sent.status_code == 303
-        assert sent.headers["location"] == "/account"
+        assert sent.headers["location"] == "/account#passkeys-heading"
         asking = await browser.get("/account")
         assert f"A code is on its way to {email}. Enter it under Passkeys to add one" in asking.text
         assert 'label for="passkey_code">Code from the e-mail<' in asking.text

@@ -144,7 +144,7 @@ async def send_step_up_code(page: CurrentPage) -> Response:
         f"{sent.expires_in // 60} minutes."
     )
     page.update(replace(page.session, step_up=sent.channel.value, notice=notice))
-    return page.redirect(ACCOUNT)
+    return page.redirect(f"{ACCOUNT}#passkeys-heading")
 
 
 @router.post("/passkeys/step-up", dependencies=[Depends(rate_limited("mfa"))])
