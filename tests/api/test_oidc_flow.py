@@ -76,7 +76,37 @@ async def test_the_whole_flow_for_a_public_client(api: RunningApp, browser: Fake
         },
     )
     assert refreshed.status_code == 200, refreshed.text
-    assert jwt_parts(refreshed.json()["access_token"])[1]["client_id"] == client.id
+    renewed = refreshed.json()
+    assert jwt_parts(renewed["access_token"])[1]["client_id"] == client.id
+    # OpenID Core §12.2: a refreshed ID token says the same of the sign-in, without the nonce
+    renewed_header, renewed_claims = jwt_parts(renewed["id_token"])
+    for claim in ("iss", "sub", "aud", "auth_time", "amr", "sid"):
+        assert renewed_claims[claim] == claims[claim], claim
+    assert "nonce" not in renewed_claims
+    assert renewed_claims["at_hash"] == half_hash(renewed["access_token"], renewed_header["alg"])
+
+
+async def test_a_session_without_the_openid_scope_gets_no_id_token(
+    api: RunningApp, browser: FakeBrowser
+) -> None:
+    client = (await register(api)).client
+    await signed_in_user(api, browser)
+    verifier, challenge = pkce_pair()
+
+    first = await exchange(api, client.id, await code_for(api, client.id, challenge, scope="email"), verifier)
+    refreshed = await api.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first.json()["refresh_token"],
+            "client_id": client.id,
+        },
+    )
+
+    assert first.status_code == refreshed.status_code == 200
+    assert "id_token" not in first.json()
+    assert "id_token" not in refreshed.json()
+    assert refreshed.json()["scope"] == "email"
 
 
 async def test_a_confidential_client_authenticates_with_its_secret(
@@ -184,14 +214,25 @@ async def test_max_age_sends_an_older_sign_in_back_to_the_sign_in_page(
     assert query_of(again)["prompt"] == "login"
 
 
-async def test_a_client_that_is_not_first_party_needs_consent(api: RunningApp, browser: FakeBrowser) -> None:
+async def test_a_client_that_is_not_first_party_is_sent_to_the_consent_page(
+    api: RunningApp, browser: FakeBrowser
+) -> None:
     client = (await register(api, first_party=False)).client
     await signed_in_user(api, browser)
     _, challenge = pkce_pair()
 
-    response = await api.client.get("/oauth/authorize", params=authorize_params(client.id, challenge))
+    asked = await api.client.get("/oauth/authorize", params=authorize_params(client.id, challenge))
+    silent = await api.client.get(
+        "/oauth/authorize", params=authorize_params(client.id, challenge, prompt="none")
+    )
 
-    assert query_of(response)["error"] == "consent_required"
+    assert asked.status_code == 302
+    assert asked.headers["location"].startswith("/account/consent?")
+    assert query_of(asked)["return_to"].startswith(
+        f"/oauth/authorize?response_type=code&client_id={client.id}"
+    )
+    assert query_of(silent)["error"] == "consent_required"
+    assert query_of(silent)["state"] == "st-123"
 
 
 async def test_rp_initiated_logout_ends_the_browser_session_and_the_clients(

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+# imported before the block below: ``authlib.deprecate`` adds an "always" filter for Authlib's deprecation
+# warnings when first imported, which inside the block would come before (and defeat) the block's "ignore"
+import authlib.deprecate  # noqa: F401
 import httpx
+from authlib.common.security import generate_token
 
 from tests.servers import CHEAP_ARGON2
 
@@ -32,7 +36,16 @@ PASSWORD = "correct horse battery staple"
 PAGE_COOKIE = "__Host-tokenward-page"
 _HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
-__all__ = ["PASSWORD", "CodeIDToken", "JsonWebKey", "OAuth2Client", "PageBrowser", "jwt", "register_client"]
+__all__ = [
+    "PASSWORD",
+    "CodeIDToken",
+    "JsonWebKey",
+    "OAuth2Client",
+    "PageBrowser",
+    "generate_token",
+    "jwt",
+    "register_client",
+]
 
 
 def register_client(workdir: Path, base: str, name: str, *options: str) -> dict[str, Any]:

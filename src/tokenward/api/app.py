@@ -23,6 +23,7 @@ from tokenward.api.problems import install_error_handlers
 from tokenward.api.routes import (
     accounts,
     admin,
+    consents,
     email_change,
     health,
     mfa,
@@ -76,6 +77,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(oidc_authorize.router)
     app.include_router(oidc_session.router)
     app.include_router(session_routes.router)
+    app.include_router(consents.router)
     app.include_router(privacy.router)
     app.include_router(admin.router)
     app.include_router(wellknown.router)

@@ -16,6 +16,7 @@ from fastapi import Request
 from tokenward.domain.oidc import BrowserSignIn
 
 SIGN_IN_PAGE = "/account/sign-in"
+CONSENT_PAGE = "/account/consent"
 
 
 class BrowserSessions(Protocol):
@@ -32,6 +33,11 @@ class BrowserSessions(Protocol):
 def sign_in_page_url(return_to: str, *, force: bool) -> str:
     query = {"return_to": return_to} | ({"prompt": "login"} if force else {})
     return f"{SIGN_IN_PAGE}?{urlencode(query)}"
+
+
+def consent_page_url(return_to: str) -> str:
+    """The hosted consent page for the authorization request ``return_to`` (a path on this server)."""
+    return f"{CONSENT_PAGE}?{urlencode({'return_to': return_to})}"
 
 
 class NoBrowserSessions:

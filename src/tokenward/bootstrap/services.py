@@ -360,4 +360,4 @@ def build_openid(basis: Basis, key_holder: KeyRingHolder, sessions: SessionServi
         audit=audit,
         clock=clock,
     )
-    return OpenIdServices(clients, provider, Consents(repositories.consents, audit, clock))
+    return OpenIdServices(clients, provider, Consents(repositories.consents, clients, sessions, audit, clock))

@@ -13,6 +13,8 @@ from tokenward.config import Settings
 from tokenward.pages import (
     account,
     account_renewals,
+    apps,
+    consent,
     links,
     passkeys,
     second_step,
@@ -34,6 +36,8 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(account_renewals.router)
     app.include_router(passkeys.router)
+    app.include_router(consent.router)
+    app.include_router(apps.router)
     install_page_error_handlers(app)
     # the authorization endpoint asks the pages' session who is signed in on the browser
     app.state.browser_sessions = PageBrowserSessions()

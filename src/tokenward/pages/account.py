@@ -22,6 +22,7 @@ from tokenward.api.rate_limit import rate_limited
 from tokenward.domain.email.address_change import REQUEST_ANSWER
 from tokenward.domain.mfa.model import Passkey
 from tokenward.domain.mfa.totp import qr_code_svg
+from tokenward.domain.oidc import AppAccess
 from tokenward.domain.sessions.model import Session
 from tokenward.domain.sessions.service import Principal
 from tokenward.domain.sessions.user_agents import device_name
@@ -36,6 +37,7 @@ from tokenward.errors import (
     ReauthenticationRequired,
     RecentSignInRequired,
 )
+from tokenward.pages.consent import scope_descriptions
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
 from tokenward.pages.passkeys import PasskeyProofForm
@@ -78,11 +80,24 @@ class PasskeyRow:
     def of(cls, passkey: Passkey) -> PasskeyRow:
         used = passkey.last_used_at
         return cls(
-            passkey.credential_id, passkey.name, _when(passkey.created_at), _when(used) if used else "never"
+            passkey.credential_id, passkey.name, when(passkey.created_at), when(used) if used else "never"
         )
 
 
-def _when(moment: datetime) -> str:
+@dataclass(frozen=True, slots=True)
+class AppRow:
+    client_id: str
+    name: str
+    allowed: str
+    since: str
+
+    @classmethod
+    def of(cls, app: AppAccess) -> AppRow:
+        allowed = "; ".join(scope_descriptions(app.scopes))
+        return cls(app.client_id, app.client_name, allowed, when(app.granted_at))
+
+
+def when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
@@ -91,8 +106,8 @@ def _row(session: Session, current_id: str) -> SessionRow:
         id=session.id,
         device=device_name(session.user_agent),
         ip=session.ip,
-        created=_when(session.created_at),
-        last_used=_when(session.last_used_at),
+        created=when(session.created_at),
+        last_used=when(session.last_used_at),
         current=session.id == current_id,
     )
 
@@ -117,6 +132,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
         any_factor=bool(methods),
         passkeys=[PasskeyRow.of(p) for p in await services.mfa.passkeys.passkeys(user_id)],
         passkey_proof=PasskeyProofForm.of(methods, page.session.step_up),
+        apps=[AppRow.of(app) for app in await services.consents.apps(user_id)],
         recovery_left=await services.mfa.unused_recovery_codes(user_id),
         enrolment=Enrolment.of(uri) if uri and values["recovery_codes"] is None else None,
         notice=page.take_notice(),

@@ -23,6 +23,7 @@ LIMITS = {
     "token": MAX_TOKEN_CHARS,
     "display_name": 200,
     "session_id": 64,
+    "client_id": 64,
     #: a WebAuthn response as JSON (attestation certificates can make it a few KiB)
     "credential": 32768,
     "webauthn": 32768,

@@ -112,7 +112,7 @@ async def token(
     transport, refresh_token = transports.read_refresh_token(request, parameters)
     if refresh_token is None:
         raise InvalidRequest("refresh_token is required")
-    pair = await services.sessions.refresh(
-        refresh_token, context, client_id=client.id if client is not None else None
-    )
-    return transport.write_token_response(pair)
+    if client is None:
+        return transport.write_token_response(await services.sessions.refresh(refresh_token, context))
+    pair = await services.sessions.refresh(refresh_token, context, client_id=client.id)
+    return transport.write_token_response(services.oidc.with_id_token(pair, client))

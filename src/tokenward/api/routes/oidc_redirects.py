@@ -29,19 +29,17 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=302, headers=NO_STORE)
 
 
-def redirect_error(error: RedirectableError, issuer: str) -> RedirectResponse:
-    """The error back to the client, with ``state`` and the RFC 9207 ``iss``."""
-    return redirect(
-        with_query(
-            error.redirect_uri,
-            {
-                "error": error.error,
-                "error_description": error.description,
-                "state": error.state,
-                "iss": issuer,
-            },
-        )
+def error_redirect_url(error: RedirectableError, issuer: str) -> str:
+    """The client's redirect URI with the error, ``state`` and the RFC 9207 ``iss``."""
+    return with_query(
+        error.redirect_uri,
+        {"error": error.error, "error_description": error.description, "state": error.state, "iss": issuer},
     )
+
+
+def redirect_error(error: RedirectableError, issuer: str) -> RedirectResponse:
+    """The error back to the client."""
+    return redirect(error_redirect_url(error, issuer))
 
 
 def error_page(title: str, detail: str, status: int = 400) -> HTMLResponse:

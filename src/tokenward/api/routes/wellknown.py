@@ -47,7 +47,7 @@ def metadata(config: ApiConfig, algorithms: list[str]) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algorithms,
         "access_token_signing_alg_values_supported": algorithms,
-        "prompt_values_supported": ["login", "none"],
+        "prompt_values_supported": ["login", "none", "consent"],
         "authorization_response_iss_parameter_supported": True,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

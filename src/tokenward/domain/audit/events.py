@@ -58,6 +58,7 @@ class AuditEventType(StrEnum):
     AUTHORIZATION_CODE_REPLAYED = "authorization_code_replayed"
     CONSENT_GRANTED = "consent_granted"
     CONSENT_REVOKED = "consent_revoked"
+    CONSENT_DENIED = "consent_denied"
     OIDC_LOGOUT = "oidc_logout"
     CLEANUP_COMPLETED = "cleanup_completed"
     USER_DISABLED = "user_disabled"

@@ -2,7 +2,7 @@
 userinfo and RP-initiated logout; RFC 9700 (OAuth 2.0 Security Best Current Practice) is the rule book."""
 
 from tokenward.domain.oidc.codes import AuthorizationCode, Redemption
-from tokenward.domain.oidc.consents import Consent, Consents
+from tokenward.domain.oidc.consents import AppAccess, Consent, Consents
 from tokenward.domain.oidc.id_tokens import IdTokenHint, IdTokenIssuer, IdTokenSettings
 from tokenward.domain.oidc.ports import AuthorizationCodeRepository, ConsentRepository
 from tokenward.domain.oidc.provider import BrowserSignIn, LogoutRequest, OidcProvider
@@ -12,11 +12,13 @@ from tokenward.domain.oidc.requests import (
     BadClient,
     RedirectableError,
     client_and_redirect,
+    prompt_answered,
     read_request,
 )
 
 __all__ = [
     "LOGIN_AFTER",
+    "AppAccess",
     "AuthorizationCode",
     "AuthorizationCodeRepository",
     "AuthorizationRequest",
@@ -33,5 +35,6 @@ __all__ = [
     "Redemption",
     "RedirectableError",
     "client_and_redirect",
+    "prompt_answered",
     "read_request",
 ]

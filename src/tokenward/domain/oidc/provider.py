@@ -90,7 +90,7 @@ class OidcProvider:
         """
         now = self._clock.now()
         now_ms = int(now.timestamp() * 1000)
-        if request.prompt == "login" and request.login_after is None:
+        if "login" in request.prompts and request.login_after is None:
             return SignInNeeded(force=signed_in is not None, login_after=now_ms)
         if signed_in is None:
             return SignInNeeded(force=False, login_after=request.login_after)
@@ -170,15 +170,27 @@ class OidcProvider:
             browser_session_id=stored.browser_session_id,
         )
         pair = await self._sessions.start(user, amr=stored.amr, context=context, grant=grant)
-        if "openid" not in stored.scope.split():
+        return self.with_id_token(pair, client, nonce=stored.nonce)
+
+    def with_id_token(self, pair: TokenPair, client: Client, *, nonce: str | None = None) -> TokenPair:
+        """``pair`` with an ID token if its session is ``client``'s with the ``openid`` scope: at the code
+        grant (with the request's ``nonce``) and at every refresh (OpenID Core §12.2: the same ``sub``,
+        ``aud``, ``auth_time``, ``amr`` and ``sid`` as the first one, and no ``nonce``)."""
+        session = pair.session
+        if (
+            session is None
+            or session.client_id != client.id
+            or session.browser_session_id is None
+            or "openid" not in session.scope.split()
+        ):
             return pair
         id_token = self._id_tokens.issue(
-            subject=user.id,
+            subject=session.user_id,
             client_id=client.id,
-            session_id=stored.browser_session_id,
-            auth_time=stored.auth_time,
-            amr=stored.amr,
-            nonce=stored.nonce,
+            session_id=session.browser_session_id,
+            auth_time=session.auth_time,
+            amr=session.amr,
+            nonce=nonce,
             access_token=pair.access_token,
         )
         return replace(pair, id_token=id_token)

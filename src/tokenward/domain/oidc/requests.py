@@ -15,7 +15,7 @@ from tokenward.errors import InvalidRequest
 
 MAX_STATE = 1024
 MAX_NONCE = 512
-PROMPTS = frozenset({"login", "none"})
+PROMPTS = frozenset({"login", "none", "consent"})
 #: the internal parameter of a request returning from a forced sign-in: a sign-in at or after this moment
 LOGIN_AFTER = "login_after"
 
@@ -42,7 +42,8 @@ class AuthorizationRequest:
     state: str | None
     nonce: str | None
     code_challenge: str
-    prompt: str | None
+    #: the ``prompt`` values (a space-separated list, OpenID Core §3.1.2.1); ``none`` only ever alone
+    prompts: frozenset[str]
     max_age: int | None
     login_after: int | None
 
@@ -83,6 +84,27 @@ def _bounded(params: Mapping[str, str], name: str, limit: int) -> str | None:
     return value
 
 
+def _prompts(value: str | None) -> frozenset[str]:
+    prompts = frozenset((value or "").split())
+    if not prompts <= PROMPTS:
+        raise InvalidRequest("prompt must be none, or any of login and consent")
+    if "none" in prompts and len(prompts) > 1:
+        # OpenID Core §3.1.2.1: none with any other value is an error
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    return prompts
+
+
+def prompt_answered(params: Mapping[str, str], answered: str) -> dict[str, str]:
+    """The request's parameters once the hosted pages answered one ``prompt`` value (``login``: the user
+    signed in; ``consent``: the user allowed the client): the request goes back to the authorization
+    endpoint without it, so it is not asked again, and with the values still to be answered."""
+    again = dict(params)
+    remaining = " ".join(sorted(frozenset(again.pop("prompt", "").split()) - {answered}))
+    if remaining:
+        again["prompt"] = remaining
+    return again
+
+
 def read_request(params: Mapping[str, str], client: Client, redirect_uri: str) -> AuthorizationRequest:
     """The checked request; ``RedirectableError`` for anything wrong once the redirect URI is trusted."""
     state = params.get("state")
@@ -108,9 +130,7 @@ def read_request(params: Mapping[str, str], client: Client, redirect_uri: str) -
         raise fail("invalid_scope", f"Ask for some of the client's scopes: {' '.join(sorted(client.scopes))}")
     try:
         challenge = check_code_challenge(params.get("code_challenge"), params.get("code_challenge_method"))
-        prompt = params.get("prompt")
-        if prompt is not None and prompt not in PROMPTS:
-            raise InvalidRequest("prompt must be login or none")
+        prompts = _prompts(params.get("prompt"))
         return AuthorizationRequest(
             client=client,
             redirect_uri=redirect_uri,
@@ -118,7 +138,7 @@ def read_request(params: Mapping[str, str], client: Client, redirect_uri: str) -
             state=state,
             nonce=_bounded(params, "nonce", MAX_NONCE),
             code_challenge=challenge,
-            prompt=prompt,
+            prompts=prompts,
             max_age=_optional_int(params.get("max_age"), "max_age"),
             login_after=_optional_int(params.get(LOGIN_AFTER), LOGIN_AFTER),
         )

@@ -29,6 +29,8 @@ class RevokeReason(StrEnum):
     #: the browser session it came from was signed out (RP-initiated logout)
     BROWSER_SIGNED_OUT = "browser_signed_out"
     ACCOUNT_ERASED = "account_erased"
+    #: the user removed the client's access (its consent)
+    CONSENT_REVOKED = "consent_revoked"
 
 
 @dataclass(frozen=True, slots=True)

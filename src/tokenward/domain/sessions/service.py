@@ -16,7 +16,7 @@ every process sharing the deny-list (docs/security/token-lifecycle.md).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -63,8 +63,10 @@ class TokenPair:
     token_type: str = "Bearer"
     #: seconds the refresh token stays usable (the session's idle or absolute end, whichever comes first)
     refresh_expires_in: int = 0
-    #: OpenID Connect: the ID token issued with the pair (authorization code grant with the ``openid`` scope)
+    #: OpenID Connect: the ID token issued with the pair (a client session with the ``openid`` scope)
     id_token: str | None = None
+    #: the session the pair belongs to, as the rotation left it: what an ID token says about the sign-in
+    session: Session | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,4 +424,5 @@ class SessionService:
             scope=session.scope,
             session_id=session.id,
             refresh_expires_in=int((self._refresh_expiry(session) - self._clock.now()).total_seconds()),
+            session=session,
         )
