@@ -49,8 +49,11 @@ def pkce_pair() -> tuple[str, str]:
 
 def query_of(response: httpx.Response) -> dict[str, str]:
     """The query parameters of a redirect's ``Location``, one value each."""
-    location = response.headers["location"]
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+    return query_of_url(response.headers["location"])
+
+
+def query_of_url(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
 
 def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -120,4 +123,10 @@ async def exchange(api: RunningApp, client_id: str, code: str, verifier: str, **
         "client_id": client_id,
         **extra,
     }
+    return await api.client.post("/oauth/token", data=data)
+
+
+async def refresh_as_client(api: RunningApp, client_id: str, refresh_token: str) -> httpx.Response:
+    """The refresh grant for a public client's refresh token."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
     return await api.client.post("/oauth/token", data=data)

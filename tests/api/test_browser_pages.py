@@ -322,6 +322,28 @@ async def test_sign_in_account_page_and_sign_out(api: RunningApp) -> None:
     assert await _sessions(api, email) == 0
 
 
+async def test_signing_in_again_ends_the_session_the_browser_had(api: RunningApp) -> None:
+    """A sign-in on a browser that was already signed in (``prompt=login``, or another account) replaces the
+    cookie's tokens; the session they belonged to could never be used again, so it ends instead of staying
+    listed as signed in."""
+    first, second = await _user(api), await _user(api)
+    async with https_client(api) as browser:
+        await sign_in_page(browser, first, STRONG_PASSWORD)
+        forced = await browser.get("/account/sign-in", params={"prompt": "login"})
+        await browser.post(
+            "/account/sign-in",
+            data={"csrf_token": csrf_of(forced.text), "email": first, "password": STRONG_PASSWORD},
+        )
+        assert await _sessions(api, first) == 1
+        other = await browser.get("/account/sign-in", params={"prompt": "login"})
+        await browser.post(
+            "/account/sign-in",
+            data={"csrf_token": csrf_of(other.text), "email": second, "password": STRONG_PASSWORD},
+        )
+        assert second in (await browser.get("/account")).text
+    assert (await _sessions(api, first), await _sessions(api, second)) == (0, 1)
+
+
 async def test_unknown_page_is_an_html_404(api: RunningApp) -> None:
     async with https_client(api) as browser:
         response = await browser.get("/account/no-such-page")

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tests.databases import create_fresh_postgres_database, drop_postgres_database
+from tokenward.adapters.sql import downgrade, head_revision, migrate
 from tokenward.bootstrap import run_migrations
 from tokenward.bootstrap.doctor import Check, Status, settings_checks
 from tokenward.bootstrap.doctor_database import database_checks
@@ -174,6 +175,37 @@ async def test_a_world_readable_sqlite_file_is_a_warning(tmp_path: Path) -> None
     assert (
         check(await database_checks(settings(tmp_path), SystemClock()), "database role").status is Status.OK
     )
+
+
+async def test_the_schema_revision_is_compared_with_this_versions(tmp_path: Path) -> None:
+    """At head: ok. Older (a deploy that skipped ``tokenward migrate``): a warning naming the command. A
+    revision this version does not know (a newer version migrated, then this one was rolled back): a failure."""
+    path = tmp_path / "tokenward.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await migrate(url)
+    assert (
+        check(await database_checks(settings(tmp_path), SystemClock()), "database schema").status is Status.OK
+    )
+
+    await downgrade(url, "0011")
+    older = check(await database_checks(settings(tmp_path), SystemClock()), "database schema")
+    assert older.status is Status.WARN
+    assert (
+        older.explanation
+        == f"at revision 0011, this version expects {head_revision()}: run `tokenward migrate`"
+    )
+
+    await _execute(url, "UPDATE alembic_version SET version_num = '9999'")
+    newer = check(await database_checks(settings(tmp_path), SystemClock()), "database schema")
+    assert newer.status is Status.FAIL
+    assert newer.explanation.startswith("at revision 9999, which this version does not know")
+
+
+async def test_an_empty_sqlite_file_has_no_schema_yet(tmp_path: Path) -> None:
+    (tmp_path / "tokenward.db").write_bytes(b"")
+    found = check(await database_checks(settings(tmp_path), SystemClock()), "database schema")
+    assert found.status is Status.WARN
+    assert found.explanation.startswith("no schema yet: `tokenward migrate` creates it")
 
 
 async def test_an_unreachable_database_is_one_failed_check(tmp_path: Path) -> None:

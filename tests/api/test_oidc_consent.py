@@ -7,14 +7,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from tests.browser_support import browser_app, csrf_of, https_client, sign_in_page
 from tests.harness import STRONG_PASSWORD, TEST_ISSUER, RunningApp, bearer
-from tests.oidc_support import REDIRECT, authorize_params, exchange, pkce_pair, query_of, register
+from tests.oidc_support import (
+    REDIRECT,
+    authorize_params,
+    exchange,
+    pkce_pair,
+    query_of,
+    query_of_url,
+    refresh_as_client,
+    register,
+)
 from tokenward.domain.clients import Client
 
 
@@ -55,12 +63,6 @@ async def _answer(browser: httpx.AsyncClient, page: str, return_to: str, decisio
     )
 
 
-def _location_query(response: httpx.Response) -> dict[str, str]:
-    return {
-        name: values[0] for name, values in parse_qs(urlsplit(response.headers["location"]).query).items()
-    }
-
-
 async def _consents(api: RunningApp, email: str) -> dict[str, frozenset[str]]:
     user = await api.container.users.get_by_email(email)
     assert user is not None
@@ -80,7 +82,7 @@ async def test_allowing_issues_the_code_and_is_remembered(api: RunningApp) -> No
         assert allowed.headers["location"].startswith("/oauth/authorize?")
         issued = await browser.get(allowed.headers["location"])
         assert issued.headers["location"].startswith(REDIRECT + "?")
-        assert {"code", "state", "iss"} <= _location_query(issued).keys()
+        assert {"code", "state", "iss"} <= query_of(issued).keys()
 
         # remembered: the next request for the same scopes goes straight back with a code
         _, challenge = pkce_pair()
@@ -97,7 +99,7 @@ async def test_refusing_sends_access_denied_back_and_remembers_nothing(api: Runn
 
     assert refused.status_code == 303
     assert refused.headers["location"].startswith(REDIRECT + "?")
-    assert _location_query(refused) == {
+    assert query_of(refused) == {
         "error": "access_denied",
         "error_description": "The user did not allow the application",
         "state": "st-123",
@@ -123,7 +125,7 @@ async def test_a_wider_scope_or_prompt_consent_asks_again(api: RunningApp) -> No
             browser, client, scope="openid", prompt="consent"
         )
         allowed = await _answer(browser, prompted_page, prompted_return, "allow")
-        assert "prompt" not in _location_query(allowed)
+        assert "prompt" not in query_of(allowed)
         assert (await browser.get(allowed.headers["location"])).headers["location"].startswith(REDIRECT)
 
 
@@ -136,11 +138,7 @@ async def test_prompt_consent_with_login_keeps_asking_for_consent_after_the_sign
         )
     return_to = query_of(forced)["return_to"]
     assert forced.headers["location"].startswith("/account/sign-in?")
-    assert _location_query_of(return_to)["prompt"] == "consent"
-
-
-def _location_query_of(path: str) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlsplit(path).query).items()}
+    assert query_of_url(return_to)["prompt"] == "consent"
 
 
 async def test_a_first_party_client_is_never_asked(api: RunningApp) -> None:
@@ -297,21 +295,14 @@ async def _allowed_tokens(api: RunningApp, browser: httpx.AsyncClient, client: C
     page = await browser.get(asked.headers["location"])
     allowed = await _answer(browser, page.text, query_of(asked)["return_to"], "allow")
     issued = await browser.get(allowed.headers["location"])
-    exchanged = await exchange(api, client.id, _location_query(issued)["code"], verifier)
+    exchanged = await exchange(api, client.id, query_of(issued)["code"], verifier)
     assert exchanged.status_code == 200, exchanged.text
     tokens: dict[str, str] = exchanged.json()
     return tokens
 
 
 async def _assert_signed_out(api: RunningApp, client: Client, tokens: dict[str, str]) -> None:
-    refreshed = await api.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": client.id,
-        },
-    )
+    refreshed = await refresh_as_client(api, client.id, tokens["refresh_token"])
     assert refreshed.status_code == 400
     assert refreshed.json()["error"] == "invalid_grant"
     userinfo = await api.client.get("/userinfo", headers=bearer(tokens["access_token"]))

@@ -17,6 +17,7 @@ from tests.oidc_support import (
     jwt_parts,
     pkce_pair,
     query_of,
+    refresh_as_client,
     register,
     signed_in_user,
 )
@@ -67,14 +68,7 @@ async def test_the_whole_flow_for_a_public_client(api: RunningApp, browser: Fake
     info = await api.client.get("/userinfo", headers=bearer(tokens["access_token"]))
     assert info.json() == {"sub": claims["sub"], "email": email, "email_verified": False}
 
-    refreshed = await api.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": client.id,
-        },
-    )
+    refreshed = await refresh_as_client(api, client.id, tokens["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
     renewed = refreshed.json()
     assert jwt_parts(renewed["access_token"])[1]["client_id"] == client.id
@@ -94,14 +88,7 @@ async def test_a_session_without_the_openid_scope_gets_no_id_token(
     verifier, challenge = pkce_pair()
 
     first = await exchange(api, client.id, await code_for(api, client.id, challenge, scope="email"), verifier)
-    refreshed = await api.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first.json()["refresh_token"],
-            "client_id": client.id,
-        },
-    )
+    refreshed = await refresh_as_client(api, client.id, first.json()["refresh_token"])
 
     assert first.status_code == refreshed.status_code == 200
     assert "id_token" not in first.json()

@@ -35,6 +35,7 @@ from tokenward.adapters.sql.devices import SqlKnownDeviceRepository
 from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.leases import SqlLeaseRepository
 from tokenward.adapters.sql.mfa import SqlMfaRepository
+from tokenward.adapters.sql.oidc import SqlAuthorizationCodeRepository
 from tokenward.adapters.sql.one_time_tokens import SqlOneTimeTokenRepository
 from tokenward.adapters.sql.tables import metadata
 from tokenward.domain.accounts.ports import UserRepository
@@ -44,6 +45,7 @@ from tokenward.domain.clock import SystemClock
 from tokenward.domain.email.ports import KnownDeviceRepository, OneTimeTokenRepository
 from tokenward.domain.keys.ports import KeyRepository
 from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository, OtpRepository, PasskeyRepository
+from tokenward.domain.oidc.ports import AuthorizationCodeRepository
 from tokenward.domain.ports import LeaseRepository
 from tokenward.domain.sessions.ports import SessionRepository
 
@@ -76,6 +78,7 @@ class Stores:
     clients: ClientRepository
     passkeys: PasskeyRepository
     otp: OtpRepository
+    authorization_codes: AuthorizationCodeRepository
 
     @classmethod
     def fake(cls) -> Stores:
@@ -94,6 +97,7 @@ class Stores:
             clients=fakes.FakeClientRepository(),
             passkeys=fakes.FakePasskeyRepository(),
             otp=fakes.FakeOtpRepository(),
+            authorization_codes=fakes.FakeAuthorizationCodeRepository(),
         )
 
     @classmethod
@@ -113,6 +117,7 @@ class Stores:
             clients=SqlClientRepository(db),
             passkeys=SqlPasskeyRepository(db),
             otp=SqlOtpRepository(db),
+            authorization_codes=SqlAuthorizationCodeRepository(db),
         )
 
 

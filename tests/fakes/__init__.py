@@ -17,11 +17,13 @@ from tests.fakes.factors import FakeOtpRepository, FakePasskeyRepository, FakeSm
 from tests.fakes.keys import FakeKeyRepository
 from tests.fakes.leases import FakeLeaseRepository
 from tests.fakes.mfa import FakeMfaChallengeRepository, FakeMfaRepository
+from tests.fakes.oidc import FakeAuthorizationCodeRepository
 from tests.fakes.sessions import FakeDenyList, FakeSessionRepository
 
 __all__ = [
     "DuplicateKey",
     "FakeAuditRepository",
+    "FakeAuthorizationCodeRepository",
     "FakeClientRepository",
     "FakeDenyList",
     "FakeDistinctCounter",

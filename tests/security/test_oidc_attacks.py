@@ -16,6 +16,7 @@ from tests.oidc_support import (
     install_fake_browser,
     pkce_pair,
     query_of,
+    refresh_as_client,
     register,
     signed_in_user,
 )
@@ -56,14 +57,7 @@ async def test_a_replayed_code_is_refused_and_revokes_the_tokens_issued_from_it(
         "The authorization code was already used; the tokens issued from it are revoked"
     )
     assert (await api.client.get("/userinfo", headers=bearer(tokens["access_token"]))).status_code == 401
-    refreshed = await api.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": client.id,
-        },
-    )
+    refreshed = await refresh_as_client(api, client.id, tokens["refresh_token"])
     assert refreshed.json() == grant_error("The refresh token is invalid")
 
 

@@ -1,4 +1,5 @@
-"""The database half of ``tokenward doctor``: the clock against the database's, and the runtime role's rights.
+"""The database half of ``tokenward doctor``: the clock against the database's, the runtime role's rights, and
+the schema's migration revision.
 
 Tokens carry times checked with a small leeway, so a server whose clock drifts from the database's (which
 stamps nothing, but shares the host's time source in most deployments) is a sign of a machine without clock
@@ -18,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import Database
+from tokenward.adapters.sql.migrate import current_revision, head_revision, is_known_revision
 from tokenward.bootstrap.doctor import Check, Status
 from tokenward.config import Settings
 from tokenward.domain.clock import Clock
@@ -37,15 +39,50 @@ async def database_checks(settings: Settings, clock: Clock) -> list[Check]:
     """The checks that ask the database; a database that cannot be reached is one failed check."""
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_checks(Path(url.database or ""))
+        path = Path(url.database or "")
+        checks = _sqlite_checks(path)
+        # a file that does not exist is not opened: opening would create it
+        return [*checks, await schema_check(url)] if _exists(path) else checks
     database = Database(url, pool_size=1, max_overflow=0)
     try:
-        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS), database.read() as conn:
-            return [await _clock_check(conn, settings, clock), await privilege_check(conn, settings)]
+        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+            async with database.read() as conn:
+                checks = [await _clock_check(conn, settings, clock), await privilege_check(conn, settings)]
+            return [*checks, await schema_check(url)]
     except Exception as exc:  # whatever stops the queries (refused, timed out, denied) is the finding
         return [Check("database", Status.FAIL, f"cannot query the database: {type(exc).__name__}: {exc}")]
     finally:
         await database.dispose()
+
+
+async def schema_check(url: URL) -> Check:
+    """The schema's migration revision against the one this version expects: an old schema is a warning
+    (``tokenward migrate``), a revision this version does not know means a newer version migrated it."""
+    current, head = await current_revision(url), head_revision()
+    if current == head:
+        return Check("database schema", Status.OK, f"at revision {current}, the newest this version knows")
+    if current is None:
+        return Check(
+            "database schema",
+            Status.WARN,
+            "no schema yet: `tokenward migrate` creates it (or a start with TOKENWARD_AUTO_MIGRATE on)",
+        )
+    if is_known_revision(current):
+        return Check(
+            "database schema",
+            Status.WARN,
+            f"at revision {current}, this version expects {head}: run `tokenward migrate`",
+        )
+    return Check(
+        "database schema",
+        Status.FAIL,
+        f"at revision {current}, which this version does not know: a newer Tokenward migrated it; "
+        "run that version (downgrading the schema is not supported)",
+    )
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
 
 
 def _sqlite_checks(path: Path) -> list[Check]:

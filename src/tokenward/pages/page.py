@@ -98,8 +98,14 @@ class Page:
             self.update(replace(self.session, notice=None))
         return notice
 
-    def sign_in(self, pair: TokenPair) -> None:
+    async def sign_in(self, pair: TokenPair) -> None:
+        """The browser is signed in with ``pair``. A session it was signed in with before ends: its refresh
+        token was only in this cookie, which now holds the new one, so it could never be used again but would
+        stay listed as signed in (a sign-in forced by ``prompt=login``, or another account on this browser)."""
+        previous = self.session.refresh_token
         self.update(self.session.started(pair.access_token, pair.refresh_token))
+        if previous is not None:
+            await self.services.sessions.revoke_refresh_token(previous, self.context)
 
     def sign_out(self, notice: str | None = None) -> None:
         self.update(PageSession(csrf=secrets.token_urlsafe(32), notice=notice))

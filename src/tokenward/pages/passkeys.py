@@ -207,5 +207,5 @@ async def sign_in(page: CurrentPage) -> Response:
         pair = await page.services.accounts.sign_in_passkey(passkey_credential(form), page.context)
     except TokenwardError as exc:
         return _refused(page, exc)
-    page.sign_in(pair)
+    await page.sign_in(pair)
     return page.json({"redirect": return_to or ACCOUNT})

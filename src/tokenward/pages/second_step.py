@@ -145,7 +145,7 @@ async def mfa_step(page: CurrentPage) -> Response:
         return await _form(page, method, exc.status, {"code": exc.detail})
     except InvalidMfaToken as exc:
         return _start_again(page, exc)
-    page.sign_in(pair)
+    await page.sign_in(pair)
     return page.redirect(session.return_to or ACCOUNT)
 
 
@@ -195,7 +195,7 @@ async def passkey_step(page: CurrentPage) -> Response:
         pair = await page.services.accounts.sign_in_mfa(session.mfa_token, proof, page.context)
     except TokenwardError as exc:
         return _refused(page, exc)
-    page.sign_in(pair)
+    await page.sign_in(pair)
     return page.json({"redirect": session.return_to or ACCOUNT})
 
 

@@ -68,7 +68,7 @@ async def sign_in(page: CurrentPage) -> Response:
     if isinstance(result, MfaRequired):
         page.update(replace(page.session, mfa_token=result.mfa_token, return_to=return_to))
         return page.redirect(f"{ACCOUNT}/sign-in/mfa")
-    page.sign_in(result)
+    await page.sign_in(result)
     return page.redirect(return_to or ACCOUNT)
 
 

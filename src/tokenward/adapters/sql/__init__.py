@@ -12,6 +12,7 @@ from tokenward.adapters.sql.migrate import (
     current_revision,
     downgrade,
     head_revision,
+    is_known_revision,
     migrate,
     migrate_sync,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "is_known_revision",
     "migrate",
     "migrate_sync",
 ]

@@ -44,6 +44,14 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (else a newer version wrote the schema)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # Alembic raises its own error types for an unknown or malformed revision
+        return False
+
+
 async def migrate(url: str | URL) -> None:
     """Upgrade the database at ``url`` to the newest schema; a no-op when it is already there."""
     await _run(url, _upgrade, "head")

@@ -35,6 +35,21 @@ class SqlAuthorizationCodeRepository:
             row = (await conn.execute(select(table).where(table.c.code_hash == code_hash))).one_or_none()
         return None if row is None else Redemption(_code(row), first_use=bool(result.rowcount))
 
+    async def mark_replayed(self, code_hash: str, now: datetime) -> None:
+        table = authorization_codes
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(table)
+                .where(table.c.code_hash == code_hash, table.c.replayed_at.is_(None))
+                .values(replayed_at=now)
+            )
+
+    async def get(self, code_hash: str) -> AuthorizationCode | None:
+        table = authorization_codes
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(table).where(table.c.code_hash == code_hash))).one_or_none()
+        return None if row is None else _code(row)
+
     async def delete_expired(self, before: datetime) -> int:
         async with self._db.write() as conn:
             result = await conn.execute(

@@ -192,6 +192,8 @@ authorization_codes = Table(
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("used_at", UTCDateTime, nullable=True),
     Column("token_session_id", Text, nullable=True),
+    #: when the code was presented again after its first use
+    Column("replayed_at", UTCDateTime, nullable=True),
 )
 
 consents = Table(

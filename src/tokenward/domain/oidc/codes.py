@@ -4,7 +4,9 @@ A code lives 60 seconds and is stored only as its SHA-256 hash, with the client,
 PKCE challenge, the nonce, the scope and the browser sign-in it came from (user, session, ``auth_time``,
 ``amr``). Redeeming marks it used in the same statement that checks it was unused, so of two racing redemptions
 only one wins; the session its tokens belong to is named before the tokens exist, so a later replay can revoke
-them (RFC 6749 §4.1.2, RFC 9700 §4.2).
+them (RFC 6749 §4.1.2, RFC 9700 §4.2). A replay is also recorded on the code: a replay that arrives while the
+first redemption is still creating that session cannot end it, so the first redemption looks again once the
+session exists.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class AuthorizationCode:
     used_at: datetime | None = None
     #: the session the code's tokens belong to, named when it was redeemed
     token_session_id: str | None = None
+    #: when the code was presented again after its first use (its tokens are then revoked)
+    replayed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,6 +170,10 @@ class OidcProvider:
             browser_session_id=stored.browser_session_id,
         )
         pair = await self._sessions.start(user, amr=stored.amr, context=context, grant=grant)
+        again = await self._codes.get(stored.code_hash)
+        if again is not None and again.replayed_at is not None:
+            # a replay arrived before the session existed, so it could not end it: this redemption does
+            await self._replayed(replace(stored, token_session_id=token_session_id), context)
         return self.with_id_token(pair, client, nonce=stored.nonce)
 
     def with_id_token(self, pair: TokenPair, client: Client, *, nonce: str | None = None) -> TokenPair:
@@ -196,6 +200,9 @@ class OidcProvider:
         return replace(pair, id_token=id_token)
 
     async def _replayed(self, stored: AuthorizationCode, context: RequestContext) -> None:
+        """Revoke what the code's first redemption issued, and refuse. The replay is recorded before the
+        session is ended, so a first redemption that creates the session after this looks finds it."""
+        await self._codes.mark_replayed(stored.code_hash, self._clock.now())
         if stored.token_session_id is not None:
             await self._sessions.end_client_session(
                 stored.token_session_id, RevokeReason.CODE_REPLAYED, context
