@@ -25,7 +25,7 @@ from tests.mfa_support import enrol_email_code, enrol_totp, latest_mailed_code, 
 from tests.webauthn_support import SoftAuthenticator
 from tokenward.errors import InvalidMfaCode, MfaCodeExpired
 
-SEND = "/account/passkeys/code"
+SEND = "/account/step-up/code"
 OPTIONS = "/account/passkeys/options"
 
 
@@ -67,18 +67,18 @@ async def test_an_e_mail_code_user_adds_a_passkey_with_a_mailed_code(api: Runnin
     async with https_client(api, "198.51.100.71") as browser:
         await sign_in_with_mailed_code(api, browser, email, STRONG_PASSWORD)
         page = await browser.get("/account")
-        assert 'name="passkey_code"' not in page.text  # nothing to type before a code was sent
+        assert 'name="step_up_code"' not in page.text  # nothing to type before a code was sent
         assert "Send me a code by e-mail" in page.text
 
-        sent = await post_form(browser, SEND, "/account", method="email")
+        sent = await post_form(browser, SEND, "/account", method="email", section="passkeys")
         assert sent.status_code == 303
         assert sent.headers["location"] == "/account#passkeys-heading"
         asking = await browser.get("/account")
-        assert f"A code is on its way to {email}. Enter it under Passkeys to add one" in asking.text
-        assert 'label for="passkey_code">Code from the e-mail<' in asking.text
-        assert '<input type="hidden" name="method" value="email">' in asking.text
+        assert f"A code is on its way to {email}. Enter it under Passkeys;" in asking.text
+        assert 'label for="passkey-add-code">Code from the e-mail<' in asking.text
+        assert '<input type="hidden" name="step_up_method" value="email">' in asking.text
 
-        options = await _options(browser, method="email", passkey_code=latest_mailed_code(api, email))
+        options = await _options(browser, step_up_method="email", step_up_code=latest_mailed_code(api, email))
         assert options.status_code == 200, options.text
         added = await _register(browser, options.json()["publicKey"])
         assert added.status_code == 200, added.text
@@ -86,8 +86,8 @@ async def test_an_e_mail_code_user_adds_a_passkey_with_a_mailed_code(api: Runnin
         after = await browser.get("/account")
         assert "Passkey “Phone” added." in after.text
         # the code is spent: a further change proves a current factor afresh (the new passkey, or a new code)
-        assert 'name="passkey_code"' not in after.text
-        assert 'data-step-up="/account/passkeys/step-up"' in after.text
+        assert 'name="step_up_code"' not in after.text
+        assert 'data-step-up="/account/step-up/passkey"' in after.text
     assert [p["name"] for p in await _passkeys(api, access)] == ["Phone"]
 
 
@@ -101,16 +101,18 @@ async def test_adding_a_passkey_with_a_missing_wrong_or_spent_code_is_refused(ap
         missing = await _options(browser)
         assert (missing.status_code, missing.json()["code"]) == (401, "invalid_mfa_code")
 
-        await post_form(browser, SEND, "/account", method="email")
+        await post_form(browser, SEND, "/account", method="email", section="passkeys")
         right = latest_mailed_code(api, email)
-        guessed = await _options(browser, method="email", passkey_code=f"{(int(right) + 1) % 1_000_000:06d}")
+        guessed = await _options(
+            browser, step_up_method="email", step_up_code=f"{(int(right) + 1) % 1_000_000:06d}"
+        )
         assert guessed.status_code == 401
         assert guessed.json() == {"code": "invalid_mfa_code", "detail": InvalidMfaCode().detail}
-        as_app_code = await _options(browser, passkey_code=right)  # no method: a TOTP code, and there is none
+        as_app_code = await _options(browser, step_up_code=right)  # no method: a TOTP code, and there is none
         assert (as_app_code.status_code, as_app_code.json()["code"]) == (401, "invalid_mfa_code")
 
-        assert (await _options(browser, method="email", passkey_code=right)).status_code == 200
-        spent = await _options(browser, method="email", passkey_code=right)
+        assert (await _options(browser, step_up_method="email", step_up_code=right)).status_code == 200
+        spent = await _options(browser, step_up_method="email", step_up_code=right)
         assert spent.status_code == 401
         assert spent.json() == {"code": "mfa_code_expired", "detail": MfaCodeExpired().detail}
     assert await _passkeys(api, access) == []
@@ -125,10 +127,10 @@ async def test_a_totp_user_still_adds_a_passkey_with_an_app_code(api: RunningApp
         signed_in = await post_form(browser, "/account/sign-in/mfa", "/account/sign-in/mfa", code=app.code())
         assert signed_in.headers["location"] == "/account"
         page = await browser.get("/account")
-        assert 'label for="passkey_code">Current code or recovery code<' in page.text
+        assert 'label for="passkey-add-code">Code from the app, or a recovery code<' in page.text
         assert "Send me a code" not in page.text  # no code factor to send one by
         api.clock.advance(30)
-        options = await _options(browser, passkey_code=app.code())
+        options = await _options(browser, step_up_code=app.code())
         assert options.status_code == 200, options.text
         assert (await _register(browser, options.json()["publicKey"])).status_code == 200
     assert len(await _passkeys(api, tokens["access_token"])) == 1
@@ -139,11 +141,11 @@ async def test_a_code_by_a_channel_the_account_lacks_is_not_sent(api: RunningApp
     async with https_client(api, "198.51.100.74") as browser:
         await sign_in_with_mailed_code(api, browser, email, STRONG_PASSWORD)
         before = len(outbox_messages(api, "mfa_code", email))
-        refused = await post_form(browser, SEND, "/account", method="sms")
-        assert refused.headers["location"] == "/account"
+        refused = await post_form(browser, SEND, "/account", method="sms", section="passkeys")
+        assert refused.headers["location"] == "/account#passkeys-heading"
         page = await browser.get("/account")
         assert "Codes by sms are turned off on this server" in page.text
-        assert 'name="passkey_code"' not in page.text
+        assert 'name="step_up_code"' not in page.text
     assert len(outbox_messages(api, "mfa_code", email)) == before
 
 

@@ -20,6 +20,7 @@ from tokenward.pages import (
     second_step,
     sign_in,
     static,
+    step_up,
 )
 from tokenward.pages.errors import install_page_error_handlers
 from tokenward.pages.oidc import PageBrowserSessions
@@ -36,6 +37,7 @@ def install_pages(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(account_renewals.router)
     app.include_router(passkeys.router)
+    app.include_router(step_up.router)
     app.include_router(consent.router)
     app.include_router(apps.router)
     install_page_error_handlers(app)

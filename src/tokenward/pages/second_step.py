@@ -32,9 +32,8 @@ from tokenward.errors import (
     SmsUnavailable,
     TokenwardError,
 )
-from tokenward.pages.forms import read_fields
+from tokenward.pages.forms import passkey_credential, read_fields
 from tokenward.pages.page import CurrentPage, Page
-from tokenward.pages.passkeys import passkey_credential
 from tokenward.pages.sign_in import ACCOUNT, sign_in_form
 
 router = APIRouter(prefix="/account", include_in_schema=False)

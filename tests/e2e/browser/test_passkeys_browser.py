@@ -164,7 +164,7 @@ def test_a_code_by_e_mail_signs_in_and_adds_a_passkey(browser: Browser, site: Si
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
     page.get_by_role("button", name="Send me a code by e-mail").click()
-    expect(page.get_by_text("Enter it under Passkeys to add one")).to_be_visible()
+    expect(page.get_by_text("Enter it under Passkeys;")).to_be_visible()
     assert page.url.endswith("/account#passkeys-heading")  # the page opens at the passkey section
     page.get_by_label("Code from the e-mail").fill(_latest_code(site, address))
     page.evaluate("window.scrollTo(0, 0)")  # a full-page capture taken mid-page misses tiles
