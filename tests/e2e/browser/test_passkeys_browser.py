@@ -1,7 +1,8 @@
 """Passkeys and sent codes on the hosted pages in Chromium, with the DevTools protocol's virtual authenticator
 (a CTAP2 platform authenticator with resident keys and user verification): register a passkey on the account
 page, sign out, sign in with the passkey alone; a passkey as the second step after a password; a code by e-mail
-as the second step, and as the proof that adds a passkey."""
+as the second step, and as the proof that adds a passkey; a passkey as the proof that removes one and that sets up an
+authenticator app (the account page's step-up)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from typing import Any
 
 import httpx
+import pyotp
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
 from tests.e2e.browser.conftest import Site, screenshot
@@ -163,10 +165,12 @@ def test_a_code_by_e_mail_signs_in_and_adds_a_passkey(browser: Browser, site: Si
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
-    page.get_by_role("button", name="Send me a code by e-mail").click()
+    # each section that changes the factors has the "send me a code" form; this one returns to Passkeys
+    passkeys = page.get_by_role("region", name="Passkeys")
+    passkeys.get_by_role("button", name="Send me a code by e-mail").click()
     expect(page.get_by_text("Enter it under Passkeys;")).to_be_visible()
     assert page.url.endswith("/account#passkeys-heading")  # the page opens at the passkey section
-    page.get_by_label("Code from the e-mail").fill(_latest_code(site, address))
+    passkeys.get_by_label("Code from the e-mail").fill(_latest_code(site, address))
     page.evaluate("window.scrollTo(0, 0)")  # a full-page capture taken mid-page misses tiles
     screenshot(page, "account-passkey-e-mail-code")
     _add_passkey(page, "Phone")
@@ -179,4 +183,34 @@ def test_a_code_by_e_mail_signs_in_and_adds_a_passkey(browser: Browser, site: Si
     screenshot(page, "sign-in-mfa-choices")
     page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    context.close()
+
+
+def test_a_passkey_proves_removing_a_passkey_and_setting_up_an_app(browser: Browser, site: Site) -> None:
+    """A passkey-only user: the script confirms a passkey, then sends the plain form with its response."""
+    address = "passkey-step-up@example.com"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    authenticator = _virtual_authenticator(cdp)
+    _sign_up_and_sign_in(page, site, address)
+    _add_passkey(page, "Old laptop")
+    page.get_by_role("button", name="Remove the passkey Old laptop").click()
+    expect(page.get_by_text("Passkey removed.")).to_be_visible()
+    expect(page.get_by_role("list", name="Your passkeys")).to_have_count(0)
+
+    _add_passkey(page, "Laptop")  # the removed one stays on the authenticator, unknown to the server
+    counts = {c["credentialId"]: c["signCount"] for c in _credentials(cdp, authenticator)}
+    expect(page.get_by_text("Setting up an app needs a current sign-in method")).to_be_visible()
+    screenshot(page, "account-step-up-passkey")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_text("Two-step sign-in is on.")).to_be_visible()
+    used = [c for c in _credentials(cdp, authenticator) if c["signCount"] > counts[c["credentialId"]]]
+    assert len(used) == 1  # the passkey proved the change
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_label("Code from the app, or a recovery code").first).to_be_visible()
+    screenshot(page, "account-step-up-app-code")
     context.close()
