@@ -165,6 +165,11 @@ def test_a_code_by_e_mail_signs_in_and_adds_a_passkey(browser: Browser, site: Si
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
+    # without a code, setting up an app is refused with the API's wording next to the button, and nothing starts
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile("A current second factor .* is required"))
+    expect(page.locator("#totp-secret")).to_have_count(0)
+    screenshot(page, "account-step-up-refused")
     # each section that changes the factors has the "send me a code" form; this one returns to Passkeys
     passkeys = page.get_by_role("region", name="Passkeys")
     passkeys.get_by_role("button", name="Send me a code by e-mail").click()
