@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.harness import TEST_ISSUER, RunningApp, make_settings, running_app
+from tests.mfa_support import latest_mailed_code
 from tokenward.domain.clock import FrozenClock
 
 APP_ORIGIN = "https://app.example.test"
@@ -61,3 +62,20 @@ async def post_form(client: httpx.AsyncClient, path: str, page: str, **fields: s
 
 async def sign_in_page(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     return await post_form(client, "/account/sign-in", "/account/sign-in", email=email, password=password)
+
+
+async def sign_in_with_mailed_code(
+    api: RunningApp, client: httpx.AsyncClient, email: str, password: str
+) -> None:
+    """The hosted sign-in of a user whose second factor is a code by e-mail, without script: the password, the
+    "send me a code" button, the code."""
+    first = await sign_in_page(client, email, password)
+    assert first.headers["location"] == "/account/sign-in/mfa"
+    sent = await post_form(client, "/account/sign-in/mfa/code", "/account/sign-in/mfa", method="email")
+    assert sent.status_code == 303, sent.text
+    code = latest_mailed_code(api, email)
+    done = await post_form(
+        client, "/account/sign-in/mfa", sent.headers["location"], method="email", code=code
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/account"

@@ -1,4 +1,5 @@
-"""Helpers for MFA and e-mail tests: an authenticator app (pyotp) and the outbox the embedded mailer writes."""
+"""Helpers for MFA and e-mail tests: an authenticator app (pyotp), the outbox the embedded mailer writes, and
+the API calls that set up and prove the other factors (an e-mail code factor, a passkey)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 import pyotp
 
 from tests.harness import RunningApp, bearer
+from tests.sms_support import CODE
+from tests.webauthn_support import SoftAuthenticator
 
 LINK_TOKEN = re.compile(r"#token=(tw[a-z]_[A-Za-z0-9_-]{43})")
 
@@ -77,3 +80,63 @@ def claims_of(access_token: str) -> dict[str, Any]:
     payload = access_token.split(".")[1]
     decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return decoded
+
+
+def latest_mailed_code(api: RunningApp, email_address: str) -> str:
+    """The one-time code of the newest ``mfa_code`` e-mail to the address."""
+    messages = outbox_messages(api, "mfa_code", email_address)
+    assert messages, f"no code e-mailed to {email_address}"
+    match = CODE.search(body_of(messages[-1]))
+    assert match
+    return match.group(1)
+
+
+async def enrol_email_code(
+    api: RunningApp, access_token: str, email_address: str, *, proof: dict[str, Any] | None = None
+) -> None:
+    """Turn on codes by e-mail (``proof``: a current factor, if the user has one)."""
+    started = await api.client.post("/v1/me/mfa/email", json=proof, headers=bearer(access_token))
+    assert started.status_code == 202, started.text
+    confirmed = await api.client.post(
+        "/v1/me/mfa/email/confirm",
+        json={"code": latest_mailed_code(api, email_address)},
+        headers=bearer(access_token),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+
+async def email_step_up(api: RunningApp, access_token: str, email_address: str) -> dict[str, Any]:
+    """A code by e-mail as the current factor an operation asks for."""
+    sent = await api.client.post("/v1/me/mfa/code", json={"method": "email"}, headers=bearer(access_token))
+    assert sent.status_code == 202, sent.text
+    return {"method": "email", "code": latest_mailed_code(api, email_address)}
+
+
+async def register_passkey(
+    api: RunningApp,
+    access_token: str,
+    authenticator: SoftAuthenticator,
+    *,
+    proof: dict[str, Any] | None = None,
+    name: str = "Laptop",
+) -> dict[str, Any]:
+    options = await api.client.post(
+        "/v1/me/passkeys/registration/options", json=proof, headers=bearer(access_token)
+    )
+    assert options.status_code == 200, options.text
+    credential = authenticator.create(options.json()["publicKey"])
+    created = await api.client.post(
+        "/v1/me/passkeys", json={"credential": credential, "name": name}, headers=bearer(access_token)
+    )
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+async def passkey_step_up(
+    api: RunningApp, access_token: str, authenticator: SoftAuthenticator
+) -> dict[str, Any]:
+    """A current passkey as the proof an operation asks for."""
+    options = await api.client.post("/v1/me/mfa/webauthn/options", headers=bearer(access_token))
+    assert options.status_code == 200, options.text
+    return {"method": "webauthn", "webauthn": authenticator.get(options.json()["publicKey"])}

@@ -31,6 +31,7 @@ def describe(client: Client) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scopes": sorted(client.scopes),
         "first_party": client.first_party,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -55,6 +56,7 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
         scopes=frozenset(" ".join(scopes).split()) if scopes is not None else None,
         first_party=getattr(args, "first_party", None),
         name=getattr(args, "rename", None),
+        backchannel_logout_uri=getattr(args, "backchannel_logout_uri", None),
     )
 
 
@@ -101,6 +103,10 @@ def _uri_options(parser: argparse.ArgumentParser) -> None:
         "--post-logout-redirect-uri",
         action="append",
         help="an exact URI to return to after sign-out; repeatable",
+    )
+    parser.add_argument(
+        "--backchannel-logout-uri",
+        help="where logout tokens are posted when a session of the client ends (https; '' removes it)",
     )
     parser.add_argument(
         "--scope",

@@ -15,8 +15,11 @@ from tests.harness import STRONG_PASSWORD, RunningApp, bearer
 from tests.limits_time import run_limits_on
 from tests.mfa_support import Authenticator, enrol_totp, latest_link_token, outbox_messages
 from tokenward.domain.clock import FrozenClock
+from tokenward.errors import InvalidMfaCode
 
 RECOVERY_CODE = re.compile(r"<li><code>([^<]+)</code></li>")
+#: the API's answer to a factor change without any proof while a factor is set up
+MISSING_FACTOR = "A current second factor (TOTP or recovery code, passkey, or a code sent to you) is required"
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +109,7 @@ async def test_new_recovery_codes_are_shown_once_and_replace_the_old(api: Runnin
         page = await browser.get("/account")
         assert 'action="/account/mfa/recovery-codes"' in page.text
         renewed = await post_form(
-            browser, "/account/mfa/recovery-codes", "/account", code=authenticator.code()
+            browser, "/account/mfa/recovery-codes", "/account", step_up_code=authenticator.code()
         )
         assert renewed.status_code == 200
         assert renewed.headers["cache-control"] == "no-store"
@@ -120,13 +123,14 @@ async def test_new_recovery_codes_are_shown_once_and_replace_the_old(api: Runnin
     assert (await _mfa_sign_in(api, email, new_codes[0])).status_code == 200
 
 
-@pytest.mark.parametrize("code", ["", "000000"])
-async def test_new_recovery_codes_need_a_current_code(api: RunningApp, code: str) -> None:
+@pytest.mark.parametrize(("code", "wording"), [("", MISSING_FACTOR), ("000000", InvalidMfaCode().detail)])
+async def test_new_recovery_codes_need_a_current_code(api: RunningApp, code: str, wording: str) -> None:
+    """The API's answer to no code and to a wrong one (``invalid_mfa_code``), next to the code field."""
     async with https_client(api, "198.51.100.35") as browser:
         email, _, old_codes = await _with_totp(api, browser)
-        refused = await post_form(browser, "/account/mfa/recovery-codes", "/account", code=code)
-    assert refused.status_code == (400 if not code else 401)
-    assert 'id="code-error"' in refused.text
+        refused = await post_form(browser, "/account/mfa/recovery-codes", "/account", step_up_code=code)
+    assert refused.status_code == 401
+    assert f'<p class="error" id="recovery-codes-code-error">{wording}</p>' in refused.text
     assert not RECOVERY_CODE.findall(refused.text)
     assert (await _mfa_sign_in(api, email, old_codes[0])).status_code == 200  # the old codes still work
 
@@ -136,7 +140,7 @@ async def test_new_recovery_codes_need_a_recent_sign_in(api: RunningApp) -> None
         email, authenticator, old_codes = await _with_totp(api, browser)
         api.clock.advance(api.settings.reauthentication_window + 1)
         refused = await post_form(
-            browser, "/account/mfa/recovery-codes", "/account", code=authenticator.code()
+            browser, "/account/mfa/recovery-codes", "/account", step_up_code=authenticator.code()
         )
     assert refused.status_code == 403
     assert "Sign in again" in refused.text
@@ -149,7 +153,9 @@ async def test_new_recovery_codes_without_the_forms_token_are_refused(api: Runni
     """Attack: another site posts the form, to void the user's codes (and so their way back in)."""
     async with https_client(api, "198.51.100.37") as browser:
         email, authenticator, old_codes = await _with_totp(api, browser)
-        refused = await browser.post("/account/mfa/recovery-codes", data={"code": authenticator.code()})
+        refused = await browser.post(
+            "/account/mfa/recovery-codes", data={"step_up_code": authenticator.code()}
+        )
     assert refused.status_code == 403
     assert "reload the page and try again" in refused.text
     assert (await _mfa_sign_in(api, email, old_codes[0])).status_code == 200

@@ -36,15 +36,26 @@ def test_a_client_through_its_life(data_dir: Path, capsys: pytest.CaptureFixture
         "--scope",
         "openid email",
         "--first-party",
+        "--backchannel-logout-uri",
+        "https://shop.example/backchannel",
     )
     client_id = created["client_id"]
+    assert created["backchannel_logout_uri"] == "https://shop.example/backchannel"
     assert "client_secret" not in created
     assert created["scopes"] == ["email", "openid"]
     assert created["first_party"] is True
 
     updated = run(
-        capsys, "update", client_id, "--redirect-uri", "https://shop.example/new", "--no-first-party"
+        capsys,
+        "update",
+        client_id,
+        "--redirect-uri",
+        "https://shop.example/new",
+        "--no-first-party",
+        "--backchannel-logout-uri",
+        "",
     )
+    assert updated["backchannel_logout_uri"] is None
     assert updated["redirect_uris"] == ["https://shop.example/new"]
     assert updated["post_logout_redirect_uris"] == ["https://shop.example/"]
     assert updated["first_party"] is False
@@ -68,6 +79,15 @@ def test_a_client_through_its_life(data_dir: Path, capsys: pytest.CaptureFixture
         (["create", "x", "--redirect-uri", "http://evil.example/cb"], "must use https"),
         (["create", "x", "--redirect-uri", "https://a.example/cb#f"], "must not contain a fragment"),
         (["create", "x", "--scope", "root"], "Unknown scope 'root'"),
+        (
+            ["create", "x", "--backchannel-logout-uri", "http://rp.example/logout"],
+            "Back-channel logout URI 'http://rp.example/logout' must use https",
+        ),
+        (
+            ["create", "x", "--backchannel-logout-uri", "https://rp.example/logout#x"],
+            "must not contain a fragment",
+        ),
+        (["create", "x", "--backchannel-logout-uri", "com.example.app:/logout"], "must be an https URI"),
         (["create", "x", "--type", "public", "--scope", "admin"], "Only a confidential client"),
         (["show", "twc-none"], "not_found"),
         (["new-secret", "twc-none"], "not_found"),

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.harness import STRONG_PASSWORD, RunningApp, bearer, make_settings, running_app
-from tests.mfa_support import body_of, claims_of, enrol_totp, outbox_messages, password_step
-from tests.sms_support import CODE, SmsGateway, sms_gateway
+from tests.mfa_support import claims_of, enrol_totp, latest_mailed_code, password_step
+from tests.sms_support import SmsGateway, sms_gateway
 from tokenward.adapters.sql.factors import SqlOtpRepository
 from tokenward.domain.clock import FrozenClock
 from tokenward.domain.mfa.model import Channel, CodePurpose
@@ -63,14 +63,6 @@ def _working_gateway(gateway: SmsGateway) -> None:
 
 def refusal(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.json()["code"]
-
-
-def latest_mailed_code(api: RunningApp, email: str) -> str:
-    messages = outbox_messages(api, "mfa_code", email)
-    assert messages, f"no code e-mailed to {email}"
-    match = CODE.search(body_of(messages[-1]))
-    assert match
-    return match.group(1)
 
 
 async def enrol_sms(api: RunningApp, gateway: SmsGateway, access_token: str, typed: str, e164: str) -> None:

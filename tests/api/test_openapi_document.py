@@ -92,6 +92,12 @@ def test_password_rejected_is_a_422_problem(document: dict[str, Any]) -> None:
         ("post", "/v1/me/mfa/totp", {"400", "401", "403", "413", "415", "429", "503"}),
         ("delete", "/v1/me/mfa/totp", {"400", "401", "403", "409", "413", "415", "429", "503"}),
         ("delete", "/v1/me/sessions/{session_id}", {"401", "404", "503"}),
+        ("delete", "/v1/me", {"400", "401", "403", "413", "415", "429", "503"}),
+        (
+            "post",
+            "/v1/me/passkeys/registration/options",
+            {"400", "401", "403", "409", "413", "415", "429", "503"},
+        ),
         ("post", "/oauth/token", {"400", "401", "403", "413", "415", "429", "503"}),
         ("post", "/oauth/introspect", {"400", "401", "413", "415", "429", "503"}),
         ("get", "/healthz", set()),
@@ -102,6 +108,14 @@ def test_each_operation_lists_the_refusals_it_raises(
 ) -> None:
     responses = document["paths"][path][method]["responses"]
     assert {status for status in responses if int(status) >= 400} == statuses
+
+
+def test_erasure_documents_the_refusals_of_every_second_factor(document: dict[str, Any]) -> None:
+    """``DELETE /v1/me`` takes any current factor, so it answers each factor's refusal."""
+    responses = document["paths"]["/v1/me"]["delete"]["responses"]
+    for code in ("invalid_mfa_code", "mfa_code_replayed", "mfa_code_expired", "passkey_unknown"):
+        assert f"`{code}`" in responses["401"]["description"], code
+    assert "`mfa_method_unavailable`" in responses["403"]["description"]
 
 
 def test_refusals_name_their_headers(document: dict[str, Any]) -> None:

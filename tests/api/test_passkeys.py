@@ -10,7 +10,15 @@ import httpx
 import pytest
 
 from tests.harness import STRONG_PASSWORD, TEST_ISSUER, RunningApp, bearer, make_settings, running_app
-from tests.mfa_support import body_of, claims_of, latest_link_token, outbox_messages, password_step
+from tests.mfa_support import (
+    body_of,
+    claims_of,
+    latest_link_token,
+    outbox_messages,
+    passkey_step_up,
+    password_step,
+    register_passkey,
+)
 from tests.webauthn_support import SoftAuthenticator
 
 ORIGIN = TEST_ISSUER
@@ -20,27 +28,6 @@ ORIGIN = TEST_ISSUER
 async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningApp]:
     async with running_app(make_settings(tmp_path_factory.mktemp("passkeys"))) as running:
         yield running
-
-
-async def register(
-    api: RunningApp,
-    access_token: str,
-    authenticator: SoftAuthenticator,
-    *,
-    proof: dict[str, Any] | None = None,
-    name: str = "Laptop",
-) -> dict[str, Any]:
-    options = await api.client.post(
-        "/v1/me/passkeys/registration/options", json=proof, headers=bearer(access_token)
-    )
-    assert options.status_code == 200, options.text
-    credential = authenticator.create(options.json()["publicKey"])
-    created = await api.client.post(
-        "/v1/me/passkeys", json={"credential": credential, "name": name}, headers=bearer(access_token)
-    )
-    assert created.status_code == 201, created.text
-    body: dict[str, Any] = created.json()
-    return body
 
 
 async def passwordless_options(api: RunningApp) -> dict[str, Any]:
@@ -54,20 +41,11 @@ async def sign_in_with(api: RunningApp, credential: dict[str, Any]) -> httpx.Res
     return await api.client.post("/v1/login/passkey", json={"credential": credential})
 
 
-async def step_up_proof(
-    api: RunningApp, access_token: str, authenticator: SoftAuthenticator
-) -> dict[str, Any]:
-    """A current passkey as the proof a change of the factors needs."""
-    options = await api.client.post("/v1/me/mfa/webauthn/options", headers=bearer(access_token))
-    assert options.status_code == 200, options.text
-    return {"method": "webauthn", "webauthn": authenticator.get(options.json()["publicKey"])}
-
-
 async def user_with_passkey(
     api: RunningApp, authenticator: SoftAuthenticator
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     email, tokens = await api.new_user()
-    passkey = await register(api, tokens["access_token"], authenticator)
+    passkey = await register_passkey(api, tokens["access_token"], authenticator)
     return email, tokens, passkey
 
 
@@ -132,7 +110,7 @@ async def test_a_response_made_on_another_origin_is_refused(api: RunningApp) -> 
         "/v1/me/passkeys/registration/options", headers=bearer(tokens["access_token"])
     )
     assert refusal(options) == (401, "invalid_mfa_code")  # a passkey is on: the change needs it first
-    proof = await step_up_proof(api, tokens["access_token"], authenticator)
+    proof = await passkey_step_up(api, tokens["access_token"], authenticator)
     options = await api.client.post(
         "/v1/me/passkeys/registration/options", json=proof, headers=bearer(tokens["access_token"])
     )
@@ -242,13 +220,13 @@ async def test_removing_the_last_passkey_needs_a_recent_sign_in_and_the_passkey(
 
     api.clock.advance(11 * 60)
     refreshed = (await api.refresh(tokens["refresh_token"])).json()
-    proof = await step_up_proof(api, refreshed["access_token"], authenticator)
+    proof = await passkey_step_up(api, refreshed["access_token"], authenticator)
     late = await api.client.request("DELETE", path, json=proof, headers=bearer(refreshed["access_token"]))
     assert refusal(late) == (403, "reauthentication_required")
 
     fresh = await sign_in_with(api, authenticator.get(await passwordless_options(api)))
     access = fresh.json()["access_token"]
-    proof = await step_up_proof(api, access, authenticator)
+    proof = await passkey_step_up(api, access, authenticator)
     removed = await api.client.request("DELETE", path, json=proof, headers=bearer(access))
     assert removed.status_code == 200, removed.text
     assert "access_token" in await password_step(api, email, STRONG_PASSWORD)
@@ -265,8 +243,8 @@ async def test_rename_and_a_second_passkey_after_a_step_up(api: RunningApp) -> N
     unknown = await api.client.patch("/v1/me/passkeys/nope", json={"name": "x"}, headers=headers)
     assert refusal(unknown) == (404, "not_found")
 
-    proof = await step_up_proof(api, tokens["access_token"], first_key)
-    await register(api, tokens["access_token"], second_key, proof=proof, name="Phone")
+    proof = await passkey_step_up(api, tokens["access_token"], first_key)
+    await register_passkey(api, tokens["access_token"], second_key, proof=proof, name="Phone")
     names = [p["name"] for p in (await api.client.get("/v1/me/passkeys", headers=headers)).json()["passkeys"]]
     assert names == ["Work laptop", "Phone"]
 

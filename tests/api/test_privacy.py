@@ -1,4 +1,5 @@
-"""The user's own data over HTTP: export (T-PRIV-01) and erasure (T-PRIV-02), retention of audit fields."""
+"""The user's own data over HTTP: export (T-PRIV-01) and erasure (T-PRIV-02) with any second factor as the
+current one, retention of audit fields."""
 
 from __future__ import annotations
 
@@ -9,13 +10,28 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import LargeBinary, Text, select
 from sqlalchemy.types import JSON
 
-from tests.harness import STRONG_PASSWORD, RunningApp, bearer, make_settings, running_app
-from tests.mfa_support import enrol_totp
+from tests.harness import (
+    STRONG_PASSWORD,
+    TEST_ISSUER,
+    RunningApp,
+    bearer,
+    make_settings,
+    running_app,
+)
+from tests.mfa_support import (
+    email_step_up,
+    enrol_email_code,
+    enrol_totp,
+    passkey_step_up,
+    register_passkey,
+)
 from tests.oidc_support import code_for, install_fake_browser, pkce_pair, register
+from tests.webauthn_support import SoftAuthenticator
 from tokenward.adapters.sql import SqlDataKeyRepository
 from tokenward.adapters.sql.factors import SqlOtpRepository, SqlPasskeyRepository
 from tokenward.adapters.sql.personal_data import NOT_EXPORTED, PERSONAL_TABLES, SqlUserDirectory
@@ -197,6 +213,102 @@ async def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_chain(api: R
     assert all(e.personal in ("erased", "none") for e in events)
     assert all(e.event.ip is None for e in events)
     assert (await api.container.audit_log.verify()).ok
+
+
+async def _erase(api: RunningApp, access: str, proof: dict[str, Any]) -> httpx.Response:
+    body = {"password": STRONG_PASSWORD, **proof}
+    return await api.client.request("DELETE", "/v1/me", json=body, headers=bearer(access))
+
+
+def _refusal(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["code"]
+
+
+async def _assert_not_erased(api: RunningApp, user_id: str, access: str) -> None:
+    assert await api.container.users.get(user_id) is not None
+    assert (await api.client.get("/v1/me", headers=bearer(access))).status_code == 200
+    assert await api.container.audit_log.list_events(event_type="account_erased", user_id=user_id) == []
+
+
+async def _assert_erased(api: RunningApp, user_id: str, access: str) -> None:
+    assert await api.container.users.get(user_id) is None
+    assert (await api.client.get("/v1/me", headers=bearer(access))).status_code == 401
+
+
+@pytest.mark.threat("T-PRIV-02")
+async def test_a_passkey_only_user_erases_the_account_with_the_passkey(api: RunningApp) -> None:
+    """Attack: a session thief erases the account with a passkey response of their own passkey (registered to
+    another account), or with one of the owner's responses that was already used; both are refused and nothing
+    is erased. A fresh response of the owner's passkey erases."""
+    owner_key, thief_key = SoftAuthenticator(TEST_ISSUER), SoftAuthenticator(TEST_ISSUER)
+    _, user_id, access = await _signed_in(api)
+    await register_passkey(api, access, owner_key)
+    _, _, thief_access = await _signed_in(api)
+    await register_passkey(api, thief_access, thief_key)
+
+    assert _refusal(await _erase(api, access, {})) == (401, "invalid_mfa_code")
+    options = await api.client.post("/v1/me/mfa/webauthn/options", headers=bearer(access))
+    foreign = thief_key.get(options.json()["publicKey"], credential=thief_key.credentials[0])
+    refused = await _erase(api, access, {"method": "webauthn", "webauthn": foreign})
+    assert _refusal(refused) == (401, "passkey_unknown")
+    used = await passkey_step_up(api, access, owner_key)
+    spent = await api.client.post("/v1/me/passkeys/registration/options", json=used, headers=bearer(access))
+    assert spent.status_code == 200, spent.text
+    assert _refusal(await _erase(api, access, used)) == (401, "passkey_challenge_invalid")
+    await _assert_not_erased(api, user_id, access)
+
+    erased = await _erase(api, access, await passkey_step_up(api, access, owner_key))
+    assert erased.status_code == 204, erased.text
+    await _assert_erased(api, user_id, access)
+
+
+@pytest.mark.threat("T-PRIV-02")
+async def test_an_e_mail_code_user_erases_the_account_with_a_mailed_code(api: RunningApp) -> None:
+    """Attack: erase the account with a guessed code, or with a mailed code already used for another change;
+    both are refused and nothing is erased. A wrong password does not use up the code. A fresh code erases."""
+    email, user_id, access = await _signed_in(api)
+    await enrol_email_code(api, access, email)
+
+    assert _refusal(await _erase(api, access, {"code": "123456"})) == (401, "invalid_mfa_code")
+    proof = await email_step_up(api, access, email)
+    guessed = {**proof, "code": f"{(int(proof['code']) + 1) % 1_000_000:06d}"}
+    assert _refusal(await _erase(api, access, guessed)) == (401, "invalid_mfa_code")
+    wrong_password = await api.client.request(
+        "DELETE", "/v1/me", json={"password": "not the password", **proof}, headers=bearer(access)
+    )
+    assert _refusal(wrong_password) == (401, "invalid_credentials")
+    spent = await api.client.post("/v1/me/passkeys/registration/options", json=proof, headers=bearer(access))
+    assert spent.status_code == 200, spent.text  # the code was still good after the wrong password
+    assert _refusal(await _erase(api, access, proof)) == (401, "mfa_code_expired")
+    await _assert_not_erased(api, user_id, access)
+
+    api.clock.advance(61)  # past the per-minute limit on sending codes
+    erased = await _erase(api, access, await email_step_up(api, access, email))
+    assert erased.status_code == 204, erased.text
+    await _assert_erased(api, user_id, access)
+
+
+@pytest.mark.threat("T-PRIV-02")
+async def test_a_replayed_totp_code_does_not_erase_and_code_alone_still_works(api: RunningApp) -> None:
+    """Attack: erase with a TOTP code seen on the owner's screen, already accepted once (``code`` alone, the
+    body's original form); refused as a replay. The next code erases."""
+    _, user_id, access = await _signed_in(api)
+    app, _ = await enrol_totp(api, access)
+
+    assert _refusal(await _erase(api, access, {"code": app.code()})) == (401, "mfa_code_replayed")
+    await _assert_not_erased(api, user_id, access)
+    api.clock.advance(30)
+    erased = await _erase(api, access, {"code": app.code()})
+    assert erased.status_code == 204, erased.text
+    await _assert_erased(api, user_id, access)
+
+
+async def test_without_a_second_factor_an_empty_code_and_unknown_fields_are_ignored(api: RunningApp) -> None:
+    """The body is as lenient as before it took every factor."""
+    _, user_id, access = await _signed_in(api)
+    erased = await _erase(api, access, {"code": "", "reason": "leaving"})
+    assert erased.status_code == 204, erased.text
+    await _assert_erased(api, user_id, access)
 
 
 async def test_an_erasure_racing_a_sign_in_never_leaves_half_an_account(api: RunningApp) -> None:

@@ -39,12 +39,17 @@ async def test_every_field_of_a_relying_party_round_trips_and_replace_changes_th
         post_logout_redirect_uris=("https://app.example/",),
         scopes=frozenset({"openid", "email"}),
         first_party=True,
+        backchannel_logout_uri="https://app.example/backchannel",
     )
     await repo.add(app)
     assert await repo.get("twc-spa") == app
 
     changed = replace(
-        app, redirect_uris=("https://app.example/other",), first_party=False, scopes=frozenset()
+        app,
+        redirect_uris=("https://app.example/other",),
+        first_party=False,
+        scopes=frozenset(),
+        backchannel_logout_uri=None,
     )
     assert await repo.replace(changed) is True
     assert await repo.get("twc-spa") == changed

@@ -12,6 +12,7 @@ from datetime import timedelta
 from redis.asyncio import Redis
 
 from tokenward.adapters.metrics import PrometheusThrottleMetrics
+from tokenward.adapters.oidc.backchannel import HttpLogoutTokenSender
 from tokenward.bootstrap.policies import (
     access_token_settings,
     account_settings,
@@ -64,6 +65,7 @@ from tokenward.domain.mfa.factors import ExpiredFactorChallenges, FactorManageme
 from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies
 from tokenward.domain.oidc import Consents, IdTokenIssuer, IdTokenSettings, OidcProvider
+from tokenward.domain.oidc.backchannel import BackChannelLogout
 from tokenward.domain.oidc.codes import ExpiredAuthorizationCodes
 from tokenward.domain.sessions.denylist import Revocations
 from tokenward.domain.sessions.ports import DenyList
@@ -342,22 +344,32 @@ class OpenIdServices:
 
 
 def build_openid(basis: Basis, key_holder: KeyRingHolder, sessions: SessionService) -> OpenIdServices:
-    """ID tokens are signed by the same key ring as access tokens, with the same issuer."""
+    """ID tokens (and logout tokens) are signed by the same key ring as access tokens, with the same issuer;
+    clients that registered a back-channel logout URI hear of every one of their sessions that ends."""
     settings, clock, audit, repositories = basis.settings, basis.clock, basis.audit, basis.repositories
     clients = ClientRegistry(repositories.clients, audit, clock)
 
     def current_ring() -> KeyRing:
         return key_holder.ring
 
+    id_tokens = IdTokenIssuer(
+        current_ring, IdTokenSettings(settings.issuer, settings.access_token_ttl), clock
+    )
     provider = OidcProvider(
         clients=clients,
         codes=repositories.authorization_codes,
         sessions=sessions,
         users=repositories.users,
-        id_tokens=IdTokenIssuer(
-            current_ring, IdTokenSettings(settings.issuer, settings.access_token_ttl), clock
-        ),
+        id_tokens=id_tokens,
         audit=audit,
         clock=clock,
     )
+    backchannel = BackChannelLogout(
+        clients=clients,
+        sessions=repositories.sessions,
+        id_tokens=id_tokens,
+        sender=HttpLogoutTokenSender(),
+        audit=audit,
+    )
+    sessions.on_sessions_ended(backchannel.sessions_ended)
     return OpenIdServices(clients, provider, Consents(repositories.consents, clients, sessions, audit, clock))

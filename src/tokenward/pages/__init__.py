@@ -10,7 +10,18 @@ from fastapi import FastAPI
 
 from tokenward.api.browser import BrowserConfig
 from tokenward.config import Settings
-from tokenward.pages import account, account_renewals, apps, consent, links, passkeys, sign_in, static
+from tokenward.pages import (
+    account,
+    account_renewals,
+    apps,
+    consent,
+    links,
+    passkeys,
+    second_step,
+    sign_in,
+    static,
+    step_up,
+)
 from tokenward.pages.errors import install_page_error_handlers
 from tokenward.pages.oidc import PageBrowserSessions
 from tokenward.pages.session import derive_page_secret
@@ -21,10 +32,12 @@ __all__ = ["browser_config", "derive_page_secret", "install_pages"]
 def install_pages(app: FastAPI) -> None:
     app.include_router(static.router)
     app.include_router(sign_in.router)
+    app.include_router(second_step.router)
     app.include_router(links.router)
     app.include_router(account.router)
     app.include_router(account_renewals.router)
     app.include_router(passkeys.router)
+    app.include_router(step_up.router)
     app.include_router(consent.router)
     app.include_router(apps.router)
     install_page_error_handlers(app)

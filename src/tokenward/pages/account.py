@@ -4,7 +4,8 @@
 
 Every action is a form posted with the session's CSRF token, calls the same domain service as the API route
 that does the same thing, and ends in a redirect back to the page (or, on a refusal, the page again with the
-API's wording next to the field concerned).
+API's wording next to the field concerned). ``SignedInPage`` checks the token and finds who is signed in first.
+The forms that change the second factors prove a current one of them the same way (``pages.step_up``).
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ from tokenward.errors import (
     MfaStateConflict,
     NotFound,
     PasswordRejected,
-    ReauthenticationRequired,
     RecentSignInRequired,
 )
 from tokenward.pages.consent import scope_descriptions
 from tokenward.pages.forms import read_fields
 from tokenward.pages.page import CurrentPage, Page
+from tokenward.pages.signed_in import SIGN_IN, SignedInPage
+from tokenward.pages.step_up import STEP_UP_REFUSALS, StepUp, finished, step_up_proof
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 ACCOUNT = "/account"
-SIGN_IN = "/account/sign-in"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
         mfa_enabled="totp" in methods,
         any_factor=bool(methods),
         passkeys=[PasskeyRow.of(p) for p in await services.mfa.passkeys.passkeys(user_id)],
+        step_up=StepUp.of(methods, page.session.step_up),
         apps=[AppRow.of(app) for app in await services.consents.apps(user_id)],
         recovery_left=await services.mfa.unused_recovery_codes(user_id),
         enrolment=Enrolment.of(uri) if uri and values["recovery_codes"] is None else None,
@@ -139,10 +141,8 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
 
 
 @router.get("")
-async def account_page(page: CurrentPage) -> Response:
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def account_page(signed_in: SignedInPage) -> Response:
+    page, principal = signed_in.page, signed_in.principal
     return await render_account(page, principal)
 
 
@@ -152,11 +152,8 @@ def back_to_account(page: Page, notice: str) -> Response:
 
 
 @router.post("/profile")
-async def update_profile(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def update_profile(signed_in: SignedInPage) -> Response:
+    page, principal, form = signed_in.page, signed_in.principal, signed_in.form
     values, errors = read_fields(form, ("display_name",), optional=("display_name",))
     if errors:
         return await render_account(page, principal, 400, errors=errors)
@@ -167,11 +164,8 @@ async def update_profile(page: CurrentPage) -> Response:
 
 
 @router.post("/email", dependencies=[Depends(rate_limited("password_reset"))])
-async def change_email(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def change_email(signed_in: SignedInPage) -> Response:
+    page, principal, form = signed_in.page, signed_in.principal, signed_in.form
     values, errors = read_fields(form, ("new_email",))
     if errors:
         return await render_account(page, principal, 400, errors=errors)
@@ -183,11 +177,8 @@ async def change_email(page: CurrentPage) -> Response:
 
 
 @router.post("/password", dependencies=[Depends(rate_limited("login"))])
-async def change_password(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def change_password(signed_in: SignedInPage) -> Response:
+    page, principal, form = signed_in.page, signed_in.principal, signed_in.form
     values, errors = read_fields(form, ("current_password", "new_password"))
     if errors:
         return await render_account(page, principal, 400, errors=errors)
@@ -206,11 +197,8 @@ async def change_password(page: CurrentPage) -> Response:
 
 
 @router.post("/sessions/revoke")
-async def revoke_session(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def revoke_session(signed_in: SignedInPage) -> Response:
+    page, principal, form = signed_in.page, signed_in.principal, signed_in.form
     values, errors = read_fields(form, ("session_id",))
     try:
         if errors:
@@ -242,25 +230,21 @@ async def sign_out_everywhere(page: CurrentPage) -> Response:
 
 
 @router.post("/mfa/start", dependencies=[Depends(rate_limited("mfa"))])
-async def start_totp(page: CurrentPage) -> Response:
-    await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def start_totp(signed_in: SignedInPage) -> Response:
+    """With any factor already set up, one of them proves this change (the step-up fields of the form)."""
+    page, principal = signed_in.page, signed_in.principal
     try:
-        enrolment = await page.services.mfa.start_enrolment(principal, None, page.context)
-    except (ReauthenticationRequired, InvalidMfaCode, MfaStateConflict) as exc:
-        return await render_account(page, principal, exc.status, errors={"mfa": exc.detail})
-    page.update(replace(page.session, totp_uri=enrolment.otpauth_uri))
+        proof = step_up_proof(signed_in.form)
+        enrolment = await page.services.mfa.start_enrolment(principal, proof, page.context)
+    except STEP_UP_REFUSALS as exc:
+        return await render_account(page, principal, exc.status, errors={"mfa-start": exc.detail})
+    finished(page, totp_uri=enrolment.otpauth_uri)
     return page.redirect(ACCOUNT)
 
 
 @router.post("/mfa/confirm", dependencies=[Depends(rate_limited("mfa"))])
-async def confirm_totp(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
+async def confirm_totp(signed_in: SignedInPage) -> Response:
+    page, principal, form = signed_in.page, signed_in.principal, signed_in.form
     values, errors = read_fields(form, ("code",))
     if errors:
         return await render_account(page, principal, 400, errors=errors)
@@ -270,22 +254,18 @@ async def confirm_totp(page: CurrentPage) -> Response:
         return await render_account(page, principal, exc.status, errors={"code": exc.detail})
     except MfaStateConflict as exc:
         page.update(replace(page.session, totp_uri=None))
-        return await render_account(page, principal, exc.status, errors={"mfa": exc.detail})
+        return await render_account(page, principal, exc.status, errors={"mfa-start": exc.detail})
     page.update(replace(page.session, totp_uri=None))
     return await render_account(page, principal, recovery_codes=codes)
 
 
 @router.post("/mfa/remove", dependencies=[Depends(rate_limited("mfa"))])
-async def remove_totp(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
-    values, errors = read_fields(form, ("remove_code",))
-    if errors:
-        return await render_account(page, principal, 400, errors=errors)
+async def remove_totp(signed_in: SignedInPage) -> Response:
+    page, principal = signed_in.page, signed_in.principal
     try:
-        await page.services.mfa.remove_totp(principal, values["remove_code"], page.context)
-    except (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, MfaStateConflict) as exc:
-        return await render_account(page, principal, exc.status, errors={"remove_code": exc.detail})
-    return back_to_account(page, "Two-step sign-in is off.")
+        proof = step_up_proof(signed_in.form)
+        await page.services.mfa.remove_totp(principal, proof, page.context)
+    except STEP_UP_REFUSALS as exc:
+        return await render_account(page, principal, exc.status, errors={"mfa-remove": exc.detail})
+    finished(page, notice="Two-step sign-in is off.")
+    return page.redirect(ACCOUNT)

@@ -2,8 +2,8 @@
 
 Each calls the same service under the same rate limit as its API route (``POST /v1/email/resend``,
 ``POST /v1/me/mfa/recovery-codes``), so the page can do nothing the API would refuse. New recovery codes need
-what the API rule asks: a sign-in from the last few minutes and a current code of the factor; they are shown
-once, in the answer to the form, and never again.
+what the API rule asks: a sign-in from the last few minutes and a current factor, any the user has (the
+account page's one step-up, ``pages.step_up``); they are shown once, in the answer to the form, and never again.
 """
 
 from __future__ import annotations
@@ -12,39 +12,31 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
-from tokenward.errors import InvalidMfaCode, MfaCodeReplayed, MfaStateConflict, ReauthenticationRequired
-from tokenward.pages.account import SIGN_IN, back_to_account, render_account
-from tokenward.pages.forms import read_fields
-from tokenward.pages.page import CurrentPage
+from tokenward.pages.account import back_to_account, render_account
+from tokenward.pages.signed_in import SignedInPage
+from tokenward.pages.step_up import STEP_UP_REFUSALS, finished, step_up_proof
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 
 
 @router.post("/email/resend", dependencies=[Depends(rate_limited("password_reset"))])
-async def resend_verification(page: CurrentPage) -> Response:
-    await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
-    if principal.user.email_verified:
+async def resend_verification(signed_in: SignedInPage) -> Response:
+    page, user = signed_in.page, signed_in.principal.user
+    if user.email_verified:
         return back_to_account(page, "Your e-mail address is already verified.")
-    await page.services.email_verification.send(principal.user, page.context)
+    await page.services.email_verification.send(user, page.context)
     return back_to_account(
-        page, f"A new link is on its way to {principal.user.email}. Links sent before no longer work."
+        page, f"A new link is on its way to {user.email}. Links sent before no longer work."
     )
 
 
 @router.post("/mfa/recovery-codes", dependencies=[Depends(rate_limited("mfa"))])
-async def regenerate_recovery_codes(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
-    values, errors = read_fields(form, ("code",))
-    if errors:
-        return await render_account(page, principal, 400, errors=errors)
+async def regenerate_recovery_codes(signed_in: SignedInPage) -> Response:
+    page, principal = signed_in.page, signed_in.principal
     try:
-        codes = await page.services.mfa.regenerate_recovery_codes(principal, values["code"], page.context)
-    except (ReauthenticationRequired, InvalidMfaCode, MfaCodeReplayed, MfaStateConflict) as exc:
-        return await render_account(page, principal, exc.status, errors={"code": exc.detail})
+        proof = step_up_proof(signed_in.form)
+        codes = await page.services.mfa.regenerate_recovery_codes(principal, proof, page.context)
+    except STEP_UP_REFUSALS as exc:
+        return await render_account(page, principal, exc.status, errors={"recovery-codes": exc.detail})
+    finished(page)
     return await render_account(page, principal, recovery_codes=codes, codes_renewed=True)

@@ -7,24 +7,21 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from tokenward.errors import NotFound
-from tokenward.pages.account import SIGN_IN, back_to_account
+from tokenward.pages.account import back_to_account
 from tokenward.pages.forms import read_fields
-from tokenward.pages.page import CurrentPage
+from tokenward.pages.signed_in import SignedInPage
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 
 
 @router.post("/apps/remove")
-async def remove_app(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect(SIGN_IN)
-    values, errors = read_fields(form, ("client_id",))
+async def remove_app(signed_in: SignedInPage) -> Response:
+    page = signed_in.page
+    values, errors = read_fields(signed_in.form, ("client_id",))
     try:
         if errors:
             raise NotFound("No consent for that client")
-        await page.services.consents.revoke(principal.user.id, values["client_id"], page.context)
+        await page.services.consents.revoke(signed_in.principal.user.id, values["client_id"], page.context)
     except NotFound:
         return back_to_account(page, "That application had no access to remove.")
     return back_to_account(page, "The application's access is removed and it is signed out.")

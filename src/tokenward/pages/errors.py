@@ -17,6 +17,7 @@ from tokenward.api.auth import get_context
 from tokenward.errors import TokenwardError
 from tokenward.pages.page import Page
 from tokenward.pages.session import PAGE_COOKIE, PageSessionSeal
+from tokenward.pages.signed_in import PageSignedOut
 
 PAGES_PREFIX = "/account"
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -96,6 +97,11 @@ def install_page_error_handlers(app: FastAPI) -> None:
         )
         return await error_page(request, exc.status_code, message, {})
 
+    async def on_signed_out(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageSignedOut)
+        return exc.answer()
+
     app.state.early_refusal_page = early_refusal_page
+    app.add_exception_handler(PageSignedOut, on_signed_out)
     app.add_exception_handler(TokenwardError, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -1,12 +1,15 @@
-"""Reading form fields with the API's own bounds, and the allow-list check of return URLs."""
+"""Reading form fields with the API's own bounds (a passkey's response too), and the allow-list check of return
+URLs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from typing import Any
 
 from tokenward.api.browser import BrowserConfig
 from tokenward.api.schemas import MAX_CODE_CHARS, MAX_PASSWORD_CHARS, MAX_TOKEN_CHARS
-from tokenward.errors import InvalidRequest
+from tokenward.errors import InvalidPasskey, InvalidRequest
 from tokenward.pages.oidc import is_authorization_return
 
 #: the same bounds as the API's request bodies (api.schemas)
@@ -17,7 +20,9 @@ LIMITS = {
     "current_password": MAX_PASSWORD_CHARS,
     "new_password": MAX_PASSWORD_CHARS,
     "code": MAX_CODE_CHARS,
-    "remove_code": MAX_CODE_CHARS,
+    #: the current factor the account page's protected forms ask for (``pages.step_up``)
+    "step_up_code": MAX_CODE_CHARS,
+    "step_up_method": 16,
     "token": MAX_TOKEN_CHARS,
     "display_name": 200,
     "session_id": 64,
@@ -35,7 +40,6 @@ MISSING = {
     "current_password": "Enter your current password",
     "new_password": "Enter a new password",
     "code": "Enter the code",
-    "remove_code": "Enter a current code or a recovery code",
     "token": "The code from the link is missing: open the link from the e-mail again",
 }
 
@@ -54,6 +58,20 @@ def read_fields(
             errors[name] = MISSING.get(name, "This field is required")
         values[name] = value if len(value) <= LIMITS[name] else ""
     return values, errors
+
+
+def passkey_credential(form: Mapping[str, str], name: str = "credential") -> dict[str, Any]:
+    """The WebAuthn response the pages' script put into the form as JSON."""
+    values, errors = read_fields(form, (name,))
+    if errors:
+        raise InvalidPasskey("The browser sent no passkey response")
+    try:
+        credential = json.loads(values[name])
+    except ValueError as exc:
+        raise InvalidPasskey("The passkey response is not JSON") from exc
+    if not isinstance(credential, dict):
+        raise InvalidPasskey("The passkey response is not a JSON object")
+    return credential
 
 
 class ReturnUrlRefused(InvalidRequest):

@@ -5,51 +5,27 @@ with a passkey alone on the sign-in page.
 script (``static/passkeys.js``, served from this server as the CSP demands). The script posts the page's form
 (with its CSRF token) to these endpoints and gets JSON back: the WebAuthn options, then where to go next or the
 refusal's wording. Each endpoint calls the same domain service as the matching API route, under the same rate
-limit. Renaming is a plain form and works without the script.
+limit. Renaming is a plain form and works without the script, and so does removing one with a code.
+
+Adding or removing a passkey needs a current factor while any is set up (``MfaService.authorise_change``),
+whichever the user has: the account page's one step-up (``pages.step_up``) says which and reads it.
 """
 
 from __future__ import annotations
-
-import json
-from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from tokenward.api.rate_limit import rate_limited
-from tokenward.domain.mfa.proofs import FactorProof
-from tokenward.errors import InvalidPasskey, InvalidRequest, TokenwardError
-from tokenward.pages.forms import checked_return_to, read_fields
+from tokenward.errors import NotFound, TokenwardError
+from tokenward.pages.account import back_to_account, render_account
+from tokenward.pages.forms import checked_return_to, passkey_credential, read_fields
 from tokenward.pages.page import CurrentPage, Page
+from tokenward.pages.signed_in import SignedInPage, SignedInScript
+from tokenward.pages.step_up import STEP_UP_REFUSALS, finished, step_up_proof
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 ACCOUNT = "/account"
-SIGNED_OUT = {"detail": "You are signed out: sign in again.", "redirect": "/account/sign-in"}
-
-
-def _credential(form: Mapping[str, str], name: str = "credential") -> dict[str, Any]:
-    values, errors = read_fields(form, (name,))
-    if errors:
-        raise InvalidPasskey("The browser sent no passkey response")
-    try:
-        credential = json.loads(values[name])
-    except ValueError as exc:
-        raise InvalidPasskey("The passkey response is not JSON") from exc
-    if not isinstance(credential, dict):
-        raise InvalidPasskey("The passkey response is not a JSON object")
-    return credential
-
-
-def _proof(form: Mapping[str, str]) -> FactorProof | None:
-    """A current factor for a change: a passkey's step-up response, or a TOTP or recovery code."""
-    if form.get("webauthn"):
-        return FactorProof(method="webauthn", credential=_credential(form, "webauthn"))
-    values, errors = read_fields(form, ("code",), optional=("code",))
-    if errors:
-        raise InvalidRequest(errors["code"])
-    return FactorProof(code=values["code"]) if values["code"] else None
 
 
 def _refused(page: Page, exc: TokenwardError) -> Response:
@@ -57,14 +33,11 @@ def _refused(page: Page, exc: TokenwardError) -> Response:
 
 
 @router.post("/passkeys/options", dependencies=[Depends(rate_limited("mfa"))])
-async def registration_options(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.json(SIGNED_OUT, 401)
+async def registration_options(signed_in: SignedInScript) -> Response:
+    page = signed_in.page
     try:
         options = await page.services.factors.passkey_registration_options(
-            principal, _proof(form), page.context
+            signed_in.principal, step_up_proof(signed_in.form), page.context
         )
     except TokenwardError as exc:
         return _refused(page, exc)
@@ -72,65 +45,50 @@ async def registration_options(page: CurrentPage) -> Response:
 
 
 @router.post("/passkeys", dependencies=[Depends(rate_limited("mfa"))])
-async def register(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.json(SIGNED_OUT, 401)
+async def register(signed_in: SignedInScript) -> Response:
+    page, form = signed_in.page, signed_in.form
     try:
         passkey = await page.services.factors.register_passkey(
-            principal, _credential(form), form.get("name"), page.context
+            signed_in.principal, passkey_credential(form), form.get("name"), page.context
         )
     except TokenwardError as exc:
         return _refused(page, exc)
-    page.update(replace(page.session, notice=f"Passkey “{passkey.name}” added."))
+    finished(page, notice=f"Passkey “{passkey.name}” added.")
     return page.json({"redirect": ACCOUNT})
-
-
-@router.post("/passkeys/step-up", dependencies=[Depends(rate_limited("mfa"))])
-async def step_up_options(page: CurrentPage) -> Response:
-    """Options to prove a passkey before removing one (or adding another)."""
-    await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.json(SIGNED_OUT, 401)
-    return page.json({"publicKey": await page.services.factors.passkey_options(principal.user.id)})
 
 
 @router.post("/passkeys/remove", dependencies=[Depends(rate_limited("mfa"))])
-async def remove(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.json(SIGNED_OUT, 401)
-    values, _ = read_fields(form, ("passkey_id",))
+async def remove(signed_in: SignedInPage) -> Response:
+    """A plain form: the step-up is a code in the form, or the passkey response the script put there."""
+    page, principal = signed_in.page, signed_in.principal
+    values, errors = read_fields(signed_in.form, ("passkey_id",))
+    passkey_id = values["passkey_id"]
     try:
-        await page.services.factors.delete_passkey(
-            principal, values["passkey_id"], _proof(form), page.context
-        )
-    except TokenwardError as exc:
-        return _refused(page, exc)
-    page.update(replace(page.session, notice="Passkey removed."))
-    return page.json({"redirect": ACCOUNT})
+        if errors:
+            raise NotFound("No such passkey on this account")
+        proof = step_up_proof(signed_in.form)
+        await page.services.factors.delete_passkey(principal, passkey_id, proof, page.context)
+    except NotFound as exc:
+        return back_to_account(page, exc.detail)
+    except STEP_UP_REFUSALS as exc:
+        return await render_account(page, principal, exc.status, errors={f"remove:{passkey_id}": exc.detail})
+    finished(page, notice="Passkey removed.")
+    return page.redirect(ACCOUNT)
 
 
 @router.post("/passkeys/rename")
-async def rename(page: CurrentPage) -> Response:
-    form = await page.form()
-    principal = await page.principal()
-    if principal is None:
-        return page.redirect("/account/sign-in")
-    values, errors = read_fields(form, ("passkey_id", "passkey_name"))
+async def rename(signed_in: SignedInPage) -> Response:
+    page = signed_in.page
+    values, errors = read_fields(signed_in.form, ("passkey_id", "passkey_name"))
     notice = "Give the passkey a name." if errors else "Passkey renamed."
     if not errors:
         try:
             await page.services.factors.rename_passkey(
-                principal, values["passkey_id"], values["passkey_name"]
+                signed_in.principal, values["passkey_id"], values["passkey_name"]
             )
         except TokenwardError as exc:
             notice = exc.detail
-    page.update(replace(page.session, notice=notice))
-    return page.redirect(ACCOUNT)
+    return back_to_account(page, notice)
 
 
 @router.post("/sign-in/passkey/options", dependencies=[Depends(rate_limited("login"))])
@@ -144,7 +102,7 @@ async def sign_in(page: CurrentPage) -> Response:
     form = await page.form()
     try:
         return_to = checked_return_to(form.get("return_to"), page.config)
-        pair = await page.services.accounts.sign_in_passkey(_credential(form), page.context)
+        pair = await page.services.accounts.sign_in_passkey(passkey_credential(form), page.context)
     except TokenwardError as exc:
         return _refused(page, exc)
     await page.sign_in(pair)

@@ -2,11 +2,12 @@
 
 The cookie holds what a signed-in page needs (the session's access and refresh tokens, exactly what an app of
 the API would hold), the per-session CSRF synchronizer token, and short-lived state between two pages (the MFA
-token of a sign-in in progress, a pending return URL, a TOTP secret being enrolled, a one-line notice). It is
-sealed with AES-256-GCM under a key derived from the key-encryption key: the browser stores it but can neither
-read nor change it, and a cookie planted by someone else does not open, so its CSRF token is one the server
-chose. The cookie is ``HttpOnly`` (no script reads it), ``Secure``, ``SameSite=Lax`` and ``Path=/`` with the
-``__Host-`` prefix (no other host, not even a sub-domain, can set or shadow it).
+token of a sign-in in progress, a pending return URL, a TOTP secret being enrolled, the channel a step-up code
+went to, a one-line notice). It is sealed with AES-256-GCM under a key derived from the key-encryption key: the
+browser stores it but can neither read nor change it, and a cookie planted by someone else does not open, so
+its CSRF token is one the server chose. The cookie is ``HttpOnly`` (no script reads it), ``Secure``,
+``SameSite=Lax`` and ``Path=/`` with the ``__Host-`` prefix (no other host, not even a sub-domain, can set or
+shadow it).
 
 Signing in replaces the CSRF token (no token chosen before the sign-in survives it); signing out replaces the
 whole cookie.
@@ -47,6 +48,8 @@ class PageSession:
     return_to: str | None = None
     #: the otpauth:// URI of a TOTP enrolment waiting for its first code
     totp_uri: str | None = None
+    #: the channel (``sms``, ``email``) a step-up code was just sent on: the account page asks for that code
+    step_up: str | None = None
     notice: str | None = None
 
     @classmethod

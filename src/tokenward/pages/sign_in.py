@@ -1,4 +1,4 @@
-"""Hosted sign-in (with its second step), sign-up and forgotten password.
+"""Hosted sign-in, sign-up and forgotten password (the second step after a password is ``second_step``).
 
 Each form calls the same domain service as the matching API route, under the same rate limit, and shows the
 API's own wording; the answers that must not reveal whether an address has an account (sign-up, forgotten
@@ -21,10 +21,7 @@ from tokenward.errors import (
     AccountDisabled,
     EmailNotVerified,
     InvalidCredentials,
-    InvalidMfaCode,
-    InvalidMfaToken,
     InvalidRequest,
-    MfaCodeReplayed,
     PasswordRejected,
 )
 from tokenward.pages.forms import checked_return_to, read_fields
@@ -34,7 +31,7 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 ACCOUNT = "/account"
 
 
-def _sign_in_form(
+def sign_in_form(
     page: Page, *, status: int = 200, email: str = "", return_to: str | None = None, **values: object
 ) -> Response:
     values.setdefault("errors", {})
@@ -51,7 +48,7 @@ async def sign_in_page(
     await page.allow_return_to(checked)
     if prompt != "login" and await page.principal() is not None:
         return page.redirect(checked or ACCOUNT)
-    return _sign_in_form(page, return_to=checked, notice=page.take_notice())
+    return sign_in_form(page, return_to=checked, notice=page.take_notice())
 
 
 @router.post("/sign-in", dependencies=[Depends(rate_limited("login"))])
@@ -61,11 +58,11 @@ async def sign_in(page: CurrentPage) -> Response:
     await page.allow_return_to(return_to)
     values, errors = read_fields(form, ("email", "password"))
     if errors:
-        return _sign_in_form(page, status=400, email=values["email"], return_to=return_to, errors=errors)
+        return sign_in_form(page, status=400, email=values["email"], return_to=return_to, errors=errors)
     try:
         result = await page.services.accounts.sign_in(values["email"], values["password"], page.context)
     except (InvalidCredentials, AccountDisabled, EmailNotVerified) as exc:
-        return _sign_in_form(
+        return sign_in_form(
             page, status=exc.status, email=values["email"], return_to=return_to, error=exc.detail
         )
     if isinstance(result, MfaRequired):
@@ -73,39 +70,6 @@ async def sign_in(page: CurrentPage) -> Response:
         return page.redirect(f"{ACCOUNT}/sign-in/mfa")
     await page.sign_in(result)
     return page.redirect(return_to or ACCOUNT)
-
-
-def _mfa_form(page: Page, status: int = 200, errors: dict[str, str] | None = None) -> Response:
-    return page.render("mfa.html", status, title="Two-step sign-in", errors=errors or {})
-
-
-@router.get("/sign-in/mfa")
-async def mfa_page(page: CurrentPage) -> Response:
-    if page.session.mfa_token is None:
-        return page.redirect(f"{ACCOUNT}/sign-in")
-    await page.allow_return_to(page.session.return_to)
-    return _mfa_form(page)
-
-
-@router.post("/sign-in/mfa", dependencies=[Depends(rate_limited("mfa"))])
-async def mfa_step(page: CurrentPage) -> Response:
-    form = await page.form()
-    session = page.session
-    if session.mfa_token is None:
-        return page.redirect(f"{ACCOUNT}/sign-in")
-    await page.allow_return_to(session.return_to)
-    values, errors = read_fields(form, ("code",))
-    if errors:
-        return _mfa_form(page, 400, errors)
-    try:
-        pair = await page.services.accounts.sign_in_mfa(session.mfa_token, values["code"], page.context)
-    except (InvalidMfaCode, MfaCodeReplayed) as exc:
-        return _mfa_form(page, exc.status, {"code": exc.detail})
-    except InvalidMfaToken as exc:
-        page.update(replace(session, mfa_token=None))
-        return _sign_in_form(page, status=exc.status, return_to=session.return_to, error=exc.detail)
-    await page.sign_in(pair)
-    return page.redirect(session.return_to or ACCOUNT)
 
 
 def _sign_up_form(page: Page, status: int = 200, email: str = "", **values: object) -> Response:

@@ -109,6 +109,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "TOKENWARD_RETURN_URLS": return_url,
         "TOKENWARD_SERVICE_NAME": "Example Co.",
         "TOKENWARD_BACKGROUND_TASKS": "false",
+        # every test of a module runs from 127.0.0.1 within a minute; a passkey or code step is a few requests
+        # to factor routes each (the limit itself is tested over HTTP)
+        "TOKENWARD_RATE_LIMIT_MFA": "100/minute;1000/hour",
     }
     try:
         with tokenward_server(workdir, settings, port=port, host_name="localhost") as url:

@@ -4,7 +4,8 @@ operator's customer would write with a standard library (Authlib), on its own or
 ``/`` has a "Sign in" link; ``/login`` sends the browser to the authorization endpoint with PKCE, ``state`` and
 ``nonce``; ``/callback`` checks ``state`` and ``iss``, exchanges the code with its client secret, validates the
 ID token against the JWKS with the library and asks ``/userinfo``; ``/logout`` sends the browser to the
-end-session endpoint with ``id_token_hint``; ``/bye`` is where it comes back. A refused sign-in
+end-session endpoint with ``id_token_hint``; ``/bye`` is where it comes back. ``POST /backchannel`` takes
+logout tokens (OpenID Back-Channel Logout), checks them with the library against the JWKS and remembers them. A refused sign-in
 (``error=access_denied``) is shown as such. It runs in a thread, on ``127.0.0.1`` (another site than the
 server's ``localhost``, so the browser treats the two as strangers, as in production).
 """
@@ -42,6 +43,8 @@ class RelyingParty:
     client: dict[str, Any] = field(default_factory=dict)
     pending: dict[str, tuple[str, str]] = field(default_factory=dict)
     signed_in: SignedIn | None = None
+    #: the checked claims of every logout token received
+    logged_out: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -114,6 +117,29 @@ class RelyingParty:
             "<p><a href=/logout>Sign out</a></p>"
         )
 
+    @property
+    def backchannel_uri(self) -> str:
+        return f"{self.origin}/backchannel"
+
+    def backchannel_logout(self, form: str) -> None:
+        """Check a logout token as §2.6 of the spec says: signature, ``iss``, ``aud``, the event, no ``nonce``."""
+        token = parse_qs(form)["logout_token"][0]
+        metadata = self.metadata()
+        keys = JsonWebKey.import_key_set(httpx.get(metadata["jwks_uri"]).json())
+        claims = jwt.decode(
+            token,
+            keys,
+            claims_options={
+                "iss": {"essential": True, "value": metadata["issuer"]},
+                "aud": {"essential": True, "value": self.client["client_id"]},
+            },
+        )
+        claims.validate()
+        assert claims.header["typ"] == "logout+jwt"
+        assert "http://schemas.openid.net/event/backchannel-logout" in claims["events"]
+        assert "nonce" not in claims
+        self.logged_out.append(dict(claims))
+
     def logout_url(self) -> str:
         assert self.signed_in is not None
         query = {
@@ -133,6 +159,16 @@ def serve(app: RelyingParty) -> ThreadingHTTPServer:
                 self._route(urlsplit(self.path).path)
             except Exception as exc:  # shown in the page, so the test's failure says what went wrong
                 self._page(f"<h1>Relying party error</h1><pre>{html.escape(repr(exc))}</pre>", 500)
+
+        def do_POST(self) -> None:
+            if urlsplit(self.path).path != "/backchannel":
+                return self._page("<h1>Not found</h1>", 404)
+            form = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            try:
+                app.backchannel_logout(form)
+            except Exception as exc:  # the spec's answer to a token that does not check out
+                return self._page(f"<pre>{html.escape(repr(exc))}</pre>", 400)
+            self._page("", 200)
 
         def _route(self, path: str) -> None:
             if path == "/login":

@@ -104,8 +104,10 @@ def test_account_journey(browser: Browser, site: Site) -> None:
     expect(sessions.filter(has_text="this device")).to_have_count(1)
     screenshot(page, "account")
 
-    page.get_by_label("Code from the app, or a recovery code").fill(codes[1])
-    page.get_by_role("button", name="Get new recovery codes").click()
+    # each form that changes the factors has its own code field; this is the one above its button
+    renewal = page.locator("form[action='/account/mfa/recovery-codes']")
+    renewal.get_by_label("Code from the app, or a recovery code").fill(codes[1])
+    renewal.get_by_role("button", name="Get new recovery codes").click()
     expect(page.get_by_text("New recovery codes: the old ones no longer work.")).to_be_visible()
     renewed = page.get_by_role("list", name="Recovery codes").locator("code").all_inner_texts()
     assert len(renewed) == 10

@@ -1,7 +1,8 @@
 """OpenID Connect in Chromium: a relying-party web app on another site (``relying_party_app``) signs a user in
 through the hosted pages, with the second step (TOTP) and the consent page of a client that is not
 first-party, gets a library-validated ID token and the user's profile, and signs the user out again
-(RP-initiated logout ends the hosted session and the app's tokens). A refusal on the consent page comes back
+(RP-initiated logout ends the hosted session and the app's tokens, and a logout token reaches the app's
+back-channel logout endpoint). A refusal on the consent page comes back
 to the app as ``access_denied``.
 """
 
@@ -34,6 +35,8 @@ def app(site: Site) -> Iterator[RelyingParty]:
         relying_party.redirect_uri,
         "--post-logout-redirect-uri",
         relying_party.logged_out_uri,
+        "--backchannel-logout-uri",
+        relying_party.backchannel_uri,
     )
     server = serve(relying_party)
     try:
@@ -111,6 +114,10 @@ def test_an_app_on_another_site_signs_a_user_in_with_consent_and_mfa_then_out(
     page.goto(f"{app.origin}/logout")
     expect(page.get_by_role("heading", name="Signed out")).to_be_visible()
     assert page.url == app.logged_out_uri
+    # the app was also told server to server, with a logout token the library checked
+    assert [(c["sub"], c["sid"]) for c in app.logged_out] == [
+        (signed_in.claims["sub"], signed_in.claims["sid"])
+    ]
 
     # the hosted session and the app's tokens ended with it
     page.goto(f"{site.base}/account")

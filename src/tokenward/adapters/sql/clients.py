@@ -54,6 +54,7 @@ def _values(client: Client) -> Mapping[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scopes": " ".join(sorted(client.scopes)),
         "first_party": client.first_party,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
     }
 
 
@@ -68,4 +69,5 @@ def _client(row: Row[Any]) -> Client:
         post_logout_redirect_uris=tuple(row.post_logout_redirect_uris),
         scopes=frozenset(row.scopes.split()),
         first_party=bool(row.first_party),
+        backchannel_logout_uri=row.backchannel_logout_uri,
     )

@@ -172,6 +172,8 @@ clients = Table(
     #: space-separated scopes the client may ask for (or, ``admin``, use itself)
     Column("scopes", Text, nullable=False, default=""),
     Column("first_party", Boolean, nullable=False, default=False),
+    #: where logout tokens are posted (OpenID Back-Channel Logout); none when unset
+    Column("backchannel_logout_uri", Text, nullable=True),
 )
 
 authorization_codes = Table(

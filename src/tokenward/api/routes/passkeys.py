@@ -27,7 +27,7 @@ from tokenward.api.routes.mfa import FACTOR_CHANGE_REFUSALS, PASSKEY_REFUSALS
 from tokenward.api.routing import JsonBodyRoute
 from tokenward.api.schemas import CurrentFactor, TokenResponse
 from tokenward.api.transport import NO_STORE
-from tokenward.errors import AccountDisabled, InvalidRequest, KeyUnavailable, NotFound
+from tokenward.errors import AccountDisabled, Conflict, InvalidRequest, KeyUnavailable, NotFound
 
 router = APIRouter(prefix="/v1", tags=["passkeys"], route_class=JsonBodyRoute)
 OptionalFactor = Annotated[CurrentFactor | None, Body()]
@@ -45,6 +45,7 @@ async def list_passkeys(principal: CurrentPrincipal, services: Services, respons
     response_model=WebAuthnOptions,
     dependencies=[Depends(rate_limited("mfa"))],
 )
+@refuses(*FACTOR_CHANGE_REFUSALS, Conflict)
 async def passkey_registration_options(
     principal: CurrentPrincipal,
     services: Services,

@@ -49,6 +49,8 @@ def metadata(config: ApiConfig, algorithms: list[str]) -> dict[str, Any]:
         "access_token_signing_alg_values_supported": algorithms,
         "prompt_values_supported": ["login", "none", "consent"],
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

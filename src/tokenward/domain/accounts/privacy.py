@@ -2,7 +2,8 @@
 
 Both need a sign-in from the last few minutes (``RecentSignInRequired``): a stolen long-lived session must
 not be enough to walk away with the whole history or to delete the account. Erasure also needs the password
-(and a current second factor when MFA is on), like any change to how the account is protected.
+and, while any second factor is set up, a current one (TOTP or recovery code, passkey, SMS or e-mail code),
+through the same check as any change to how the account is protected.
 
 Erasure, in this order, so that a sign-in racing it can never leave a half-erased account:
 1. the account is disabled (a sign-in that has not yet checked the account stops here);
@@ -28,9 +29,10 @@ from tokenward.domain.audit.log import AuditLog
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.mfa import MfaService
+from tokenward.domain.mfa.proofs import FactorProof
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import Principal, SessionService
-from tokenward.errors import InvalidCredentials, InvalidMfaCode, NotFound, RecentSignInRequired
+from tokenward.errors import InvalidCredentials, NotFound, RecentSignInRequired
 
 EXPORT_FORMAT = "tokenward.personal-data/1"
 
@@ -102,16 +104,19 @@ class PrivacyService:
         }
 
     async def erase_own(
-        self, principal: Principal, password: str, code: str | None, context: RequestContext
+        self,
+        principal: Principal,
+        password: str,
+        proof: FactorProof | str | None,
+        context: RequestContext,
     ) -> None:
+        """The password, then (while any second factor is set up) a current factor of the user's choice,
+        checked by ``MfaService.require_current_factor`` as for a change of the factors."""
         user = principal.user
         require_recent_sign_in(principal, self._clock.now(), self._recent)
         if not (await self._credentials.verify(user.password_hash, password)).ok:
             raise InvalidCredentials("The password is wrong")
-        if await self._mfa.is_enabled(user.id):
-            if not code:
-                raise InvalidMfaCode("A current TOTP or recovery code is required while MFA is on")
-            await self._mfa.verify_second_factor(user, code, context)
+        await self._mfa.require_current_factor(user, proof, context)
         await self.erase(user, context, SELF)
 
     async def erase(self, user: User, context: RequestContext, actor: Actor) -> None:

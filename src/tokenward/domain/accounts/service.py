@@ -129,8 +129,10 @@ class AccountService:
     async def sign_in(self, email: str, password: str, context: RequestContext) -> TokenPair | MfaRequired:
         """The password step. With MFA on, answers ``MfaRequired`` and the tokens come from ``sign_in_mfa``."""
         normalized = canonical_email(email)
-        await self._throttle.before_attempt(normalized, context)
+        # looked up before the attempt is counted: a sign-in the database could not answer (a 503) tried no
+        # password and must not bring the account closer to its back-off
         user = await self._users.get_by_email(normalized) if len(normalized) <= MAX_EMAIL_LENGTH else None
+        await self._throttle.before_attempt(normalized, context)
         result = await self._credentials.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
             await self._throttle.attempt_failed(normalized, context)

@@ -59,6 +59,7 @@ class AuditEventType(StrEnum):
     CONSENT_GRANTED = "consent_granted"
     CONSENT_REVOKED = "consent_revoked"
     CONSENT_DENIED = "consent_denied"
+    BACKCHANNEL_LOGOUT = "backchannel_logout"
     OIDC_LOGOUT = "oidc_logout"
     CLEANUP_COMPLETED = "cleanup_completed"
     USER_DISABLED = "user_disabled"

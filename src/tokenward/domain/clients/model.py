@@ -37,6 +37,8 @@ class Client:
     #: the scopes this client may ask for (or, for ``admin``, use itself)
     scopes: frozenset[str] = frozenset()
     first_party: bool = False
+    #: where logout tokens are posted when a session of this client ends (OpenID Back-Channel Logout)
+    backchannel_logout_uri: str | None = None
 
     @property
     def confidential(self) -> bool:

@@ -52,6 +52,8 @@ class ClientSettings:
     scopes: frozenset[str] | None = None
     first_party: bool | None = None
     name: str | None = None
+    #: ``""`` removes it
+    backchannel_logout_uri: str | None = None
 
 
 def _checked_name(name: str) -> str:
@@ -93,7 +95,25 @@ def _apply(client: Client, settings: ClientSettings) -> Client:
         ),
         scopes=_checked_scopes(scopes, client.type),
         first_party=client.first_party if settings.first_party is None else settings.first_party,
+        backchannel_logout_uri=_checked_backchannel_uri(
+            client.backchannel_logout_uri, settings.backchannel_logout_uri
+        ),
     )
+
+
+def _checked_backchannel_uri(current: str | None, asked: str | None) -> str | None:
+    """The server posts logout tokens there itself: an https URI (plain http only to the loopback
+    interface), with no fragment (OpenID Back-Channel Logout §2.2)."""
+    if asked is None:
+        return current
+    if not asked:
+        return None
+    if not asked.lower().startswith(("https://", "http://")):
+        raise InvalidRequest(f"Back-channel logout URI {asked!r} must be an https URI")
+    try:
+        return check_redirect_uri(asked)
+    except InvalidRequest as exc:
+        raise InvalidRequest(exc.detail.replace("Redirect URI", "Back-channel logout URI")) from None
 
 
 class ClientRegistry:
@@ -233,5 +253,6 @@ class ClientRegistry:
             redirect_uris=list(client.redirect_uris),
             scopes=sorted(client.scopes),
             first_party=client.first_party,
+            backchannel_logout_uri=client.backchannel_logout_uri,
             **details,
         )

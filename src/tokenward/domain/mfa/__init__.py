@@ -9,8 +9,8 @@ from tokenward.domain.mfa.service import (
     METHODS,
     MfaService,
     MfaSettings,
-    TotpEnrolment,
 )
+from tokenward.domain.mfa.totp import TotpEnrolment
 
 __all__ = [
     "AMR_PASSWORD",

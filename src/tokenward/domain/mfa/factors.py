@@ -196,6 +196,11 @@ class FactorManagement:
             user_id, factor.channel, purpose, factor.destination, context, binding=binding
         )
 
+    async def sign_in_methods(self, mfa_token: str) -> tuple[str, ...]:
+        """The methods the second step of this sign-in may use (``InvalidMfaToken`` once it is over)."""
+        challenge = await self._mfa.open_challenge(mfa_token)
+        return await self._mfa.methods(challenge.user_id)
+
     async def send_sign_in_code(self, mfa_token: str, method: str, context: RequestContext) -> CodeSent:
         challenge = await self._mfa.open_challenge(mfa_token)
         return await self.send_code(challenge.user_id, method, context, binding=challenge.token_hash)

@@ -7,7 +7,8 @@ the dispatch and one place for the abuse-protection hooks; each factor's own rul
 
 Changing how an account is protected (adding or removing any factor, regenerating codes) goes through
 ``authorise_change``: a sign-in from the last few minutes (the access token's ``auth_time``), so a stolen
-long-lived session cannot quietly swap the factor, and, while any factor is set up, a current one as well.
+long-lived session cannot quietly swap the factor, and, while any factor is set up, a current one as well
+(``require_current_factor``, which erasing the account asks for too).
 
 The MFA token of a pending sign-in is an opaque ``twm_`` value: 256 random bits, stored only as a hash with
 the user, the client's address, an attempt counter and a five-minute expiry. It is not a JWT, so no verifier
@@ -46,6 +47,7 @@ from tokenward.domain.mfa.recovery_codes import (
     normalize_recovery_code,
 )
 from tokenward.domain.mfa.totp import (
+    TotpEnrolment,
     looks_like_totp,
     matching_step,
     new_totp_secret,
@@ -83,16 +85,6 @@ class MfaSettings:
     max_challenge_attempts: int = 5
     #: how long an unconfirmed enrolment may wait for its first code
     enrolment_lifetime: timedelta = timedelta(minutes=15)
-
-
-@dataclass(frozen=True, slots=True)
-class TotpEnrolment:
-    secret: str
-    otpauth_uri: str
-    qr_svg: str
-
-    def __repr__(self) -> str:
-        return "TotpEnrolment([redacted])"
 
 
 def totp_secret_binding(factor: TotpFactor) -> str:
@@ -356,13 +348,23 @@ class MfaService:
             raise ReauthenticationRequired(
                 "Sign in again: changing the second factor needs a sign-in from the last few minutes"
             )
+        await self.require_current_factor(principal.user, proof, context)
+
+    async def require_current_factor(
+        self, user: User, proof: FactorProof | str | None, context: RequestContext
+    ) -> None:
+        """While the account has any second factor, a current one of them, whichever the user picks.
+
+        The step-up of ``authorise_change``, and of every other operation a session alone must not be enough
+        for (erasing the account). Without any factor there is nothing to prove and ``proof`` is ignored.
+        """
         offered = as_proof(proof)
-        if await self.is_enabled(principal.user.id):
+        if await self.is_enabled(user.id):
             if offered.empty:
                 raise InvalidMfaCode(
                     "A current second factor (TOTP or recovery code, passkey, or a code sent to you) is required"
                 )
-            await self.verify_second_factor(principal.user, offered, context)
+            await self.verify_second_factor(user, offered, context)
 
     async def rewrapped_secrets(self, new_encryptor: KeyEncryptor) -> dict[str, bytes]:
         """Every TOTP secret re-encrypted under a new key-encryption key, not yet stored.

@@ -12,6 +12,7 @@ import base64
 import hmac
 import io
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
@@ -22,6 +23,18 @@ DIGITS = 6
 STEP_SECONDS = 30
 #: steps accepted either side of the current one
 WINDOW = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    """What starting an enrolment hands the user once: the secret, as text, as a URI and as a QR code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+    def __repr__(self) -> str:
+        return "TotpEnrolment([redacted])"
 
 
 def new_totp_secret() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ from tokenward_client.errors import InvalidToken as RefusedByVerifier
 from tokenward_client.verification import VerificationPolicy, parse_unverified
 
 ID_TOKEN_TYPE = "JWT"
+LOGOUT_TOKEN_TYPE = "logout+jwt"
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_LIFETIME_SECONDS = 120
 #: the hash behind each signing algorithm (Ed25519: SHA-512, as OpenID Foundation implementations agreed)
 _HASHES: Mapping[str, Callable[[bytes], Any]] = {
     "ES256": hashlib.sha256,
@@ -92,6 +96,25 @@ class IdTokenIssuer:
         payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
         # one spelling per token, as for access tokens: a high-S ES256 signature would be refused as a hint
         return sign_compact(key, header, payload)
+
+    def issue_logout_token(self, *, subject: str, client_id: str, session_id: str) -> str:
+        """A logout token (OpenID Back-Channel Logout §2.4): who (``sub``) and which sign-in (``sid``) ended,
+        for ``client_id``; typed ``logout+jwt`` and without ``nonce``, so it cannot pass as an ID token, and
+        with a ``jti`` the client may use to refuse a replay."""
+        key = self._key_ring_provider().signing_key
+        now = int(self._clock.now().timestamp())
+        claims = {
+            "iss": self._settings.issuer,
+            "sub": subject,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + LOGOUT_TOKEN_LIFETIME_SECONDS,
+            "jti": secrets.token_urlsafe(16),
+            "sid": session_id,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        }
+        header = {"alg": key.alg, "typ": LOGOUT_TOKEN_TYPE, "kid": key.kid}
+        return sign_compact(key, header, json.dumps(claims, separators=(",", ":"), ensure_ascii=False))
 
     def read_hint(self, token: str) -> IdTokenHint:
         """The subject, audience and ``sid`` of an ID token this server signed (expired or not), else

@@ -32,6 +32,13 @@ class AuthorizationCodeRepository(Protocol):
         ...
 
 
+class LogoutTokenSender(Protocol):
+    async def send(self, uri: str, logout_token: str) -> bool:
+        """Post ``logout_token`` to a client's back-channel logout URI; whether the client took it (a 2xx
+        answer). Never raises: a client that cannot be reached is a ``False``, within a bounded time."""
+        ...
+
+
 class ConsentRepository(Protocol):
     async def save(self, consent: Consent) -> None:
         """Store or replace the user's consent for the client."""

@@ -16,7 +16,7 @@ Adapters: in-process (``adapters.memory``) on the embedded default, Redis (``ada
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,18 +36,30 @@ class DenyPolicy:
         return self.access_token_lifetime + self.leeway
 
 
+#: told the ids of sessions that just ended, once they are denied (OpenID back-channel logout listens)
+SessionsEnded = Callable[[Sequence[str]], Awaitable[None]]
+
+
 class Revocations:
-    """Puts revoked sessions and tokens on the deny-list for exactly as long as they matter."""
+    """Puts revoked sessions and tokens on the deny-list for exactly as long as they matter; every session
+    that ends passes through ``sessions_revoked``, so it is also where listeners hear of it."""
 
     def __init__(self, deny_list: DenyList, policy: DenyPolicy, clock: Clock) -> None:
         self._deny_list = deny_list
         self._policy = policy
         self._clock = clock
+        self._listeners: list[SessionsEnded] = []
+
+    def subscribe(self, listener: SessionsEnded) -> None:
+        self._listeners.append(listener)
 
     async def sessions_revoked(self, session_ids: Iterable[str]) -> None:
+        ended = list(session_ids)
         until = self._clock.now() + self._policy.horizon
-        for session_id in session_ids:
+        for session_id in ended:
             await self._deny_list.deny_session(session_id, until)
+        for listener in self._listeners:
+            await listener(ended)
 
     async def token_revoked(self, jti: str, expires_at: datetime) -> None:
         until = expires_at + self._policy.leeway

@@ -26,7 +26,7 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.sessions.client_grants import ClientGrant
-from tokenward.domain.sessions.denylist import Revocations
+from tokenward.domain.sessions.denylist import Revocations, SessionsEnded
 from tokenward.domain.sessions.model import RefreshTokenRecord, RevokeReason, RotationTerms, Session
 from tokenward.domain.sessions.ports import SessionRepository
 from tokenward.domain.sessions.refresh_tokens import (
@@ -103,6 +103,10 @@ class SessionService:
         self._settings = settings
         self._revocations = revocations
         self._learn_key = learn_key
+
+    def on_sessions_ended(self, listener: SessionsEnded) -> None:
+        """``listener`` hears the ids of every session that ends, however it ends (``Revocations``)."""
+        self._revocations.subscribe(listener)
 
     async def start(
         self,

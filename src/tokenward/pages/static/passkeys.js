@@ -1,7 +1,11 @@
 // Passkey ceremonies for the hosted pages: each form marked data-passkey is sent by this script instead of the
 // browser. It asks the server for WebAuthn options (the form's own fields, with its CSRF token), lets the
-// browser create or use a passkey, posts the result with the form and follows the answer. Forms to remove a
-// passkey first prove a current one (a step-up). Without WebAuthn support the forms say so.
+// browser create or use a passkey, posts the result with the form and follows the answer. "sign-in" serves
+// both passwordless sign-in and the second step after a password (the form names its endpoints). On the account
+// page, a form marked data-step-up (and no code field) proves a current passkey first: "register" before it
+// asks for the new passkey's options, any other such form (set up an app, new recovery codes, turn the app off,
+// remove a passkey) gets the response in a "webauthn" field and is then sent as a plain form, so the server
+// answers it like any page. Without WebAuthn support the forms say so.
 (function () {
   "use strict";
 
@@ -92,29 +96,45 @@
       }).then(function (credential) {
         return post(form.action, form, { credential: asJson(credential), name: form.elements.passkey_name.value });
       });
-    },
-    remove: function (form) {
-      return stepUp(form).then(function (proof) { return post(form.action, form, proof); });
     }
   };
+
+  function submitWithStepUp(form) {
+    return stepUp(form).then(function (proof) {
+      var field = form.querySelector("input[name=webauthn]") || document.createElement("input");
+      field.type = "hidden";
+      field.name = "webauthn";
+      field.value = proof.webauthn;
+      form.appendChild(field);
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  }
 
   function report(form, message) {
     var box = form.querySelector("[data-passkey-error]") || document.querySelector("[data-passkey-error]");
     if (box) { box.textContent = message; box.hidden = false; box.focus(); } else { window.alert(message); }
   }
 
-  document.querySelectorAll("form[data-passkey]").forEach(function (form) {
+  function failed(form, button) {
+    return function (error) {
+      button.disabled = false;
+      report(form, error.name === "NotAllowedError" ? "The passkey step was cancelled or timed out." : error.message);
+    };
+  }
+
+  document.querySelectorAll("form[data-passkey], form[data-step-up]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (!window.PublicKeyCredential) { report(form, "This browser cannot use passkeys."); return; }
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
+      if (!form.dataset.passkey) {
+        submitWithStepUp(form).catch(failed(form, button));
+        return;
+      }
       ceremonies[form.dataset.passkey](form).then(function (data) {
         window.location.assign(data.redirect || window.location.pathname);
-      }).catch(function (error) {
-        button.disabled = false;
-        report(form, error.name === "NotAllowedError" ? "The passkey step was cancelled or timed out." : error.message);
-      });
+      }).catch(failed(form, button));
     });
   });
 })();

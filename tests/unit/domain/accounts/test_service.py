@@ -88,3 +88,24 @@ async def test_a_hash_with_old_parameters_is_replaced_at_sign_in(world: World) -
     # the next sign-in finds nothing to upgrade
     await world.accounts.sign_in("alice@example.com", PASSWORD, CONTEXT)
     assert len(await world.events(AuditEventType.PASSWORD_REHASHED)) == 1
+
+
+async def test_sign_ins_the_database_could_not_answer_do_not_count_toward_the_back_off(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During an outage every sign-in is answered 503 and tried no password: after the outage the owner
+    signs in at once, however many such sign-ins there were."""
+    await world.new_user()
+    limit = world.throttle.policy.account_per_address[0].amount
+    look_up = world.users.get_by_email
+
+    async def database_down(email: str) -> None:
+        raise ConnectionRefusedError("the database is not answering")
+
+    monkeypatch.setattr(world.users, "get_by_email", database_down)
+    for _ in range(limit + 1):
+        with pytest.raises(ConnectionRefusedError):
+            await world.accounts.sign_in("alice@example.com", PASSWORD, CONTEXT)
+    monkeypatch.setattr(world.users, "get_by_email", look_up)
+
+    assert isinstance(await world.accounts.sign_in("alice@example.com", PASSWORD, CONTEXT), TokenPair)

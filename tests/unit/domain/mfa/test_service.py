@@ -1,4 +1,5 @@
-"""MfaService on fakes: the second sign-in step with a TOTP or a recovery code, wrong codes and replays."""
+"""MfaService on fakes: the second sign-in step with a TOTP or a recovery code, wrong codes and replays, and
+the current-factor check that changes of the factors and erasure ask for."""
 
 from __future__ import annotations
 
@@ -127,3 +128,22 @@ async def test_an_mfa_token_works_once(world: World, alice: Enrolled) -> None:
 
     with pytest.raises(InvalidMfaToken):
         await world.accounts.sign_in_mfa(mfa_token, alice.code(), CONTEXT)
+
+
+async def test_a_current_factor_is_asked_only_while_one_is_set_up(world: World) -> None:
+    """``require_current_factor``, the step-up of factor changes and of erasure: without a factor the proof is
+    not looked at; with one, no proof, a wrong one and a replayed one are refused and a current one passes."""
+    _, principal = await world.signed_in(EMAIL)
+    user = principal.user
+    await world.mfa.require_current_factor(user, None, CONTEXT)
+    await world.mfa.require_current_factor(user, "not even a code", CONTEXT)
+
+    enrolment = await world.mfa.start_enrolment(principal, None, CONTEXT)
+    app = pyotp.TOTP(enrolment.secret)
+    await world.mfa.confirm_enrolment(principal, app.at(world.clock.now()), CONTEXT)
+    with pytest.raises(InvalidMfaCode, match="A current second factor"):
+        await world.mfa.require_current_factor(user, None, CONTEXT)
+    with pytest.raises(MfaCodeReplayed):  # the confirming code's step is spent
+        await world.mfa.require_current_factor(user, app.at(world.clock.now()), CONTEXT)
+    world.clock.advance(STEP_SECONDS)
+    await world.mfa.require_current_factor(user, app.at(world.clock.now()), CONTEXT)

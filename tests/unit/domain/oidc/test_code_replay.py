@@ -4,70 +4,29 @@ it arrives while the first redemption is still creating its session (T-OIDC-03).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.fakes import FakeAuthorizationCodeRepository, FakeClientRepository
 from tests.oidc_support import pkce_pair
-from tests.unit.domain.world import CONTEXT, ISSUER, World
+from tests.unit.domain.oidc.support import REDIRECT, code_for, provider_on
+from tests.unit.domain.world import CONTEXT, World
 from tokenward.domain.audit.events import AuditEventType
-from tokenward.domain.clients import Client, ClientRegistry, ClientSettings, ClientType
-from tokenward.domain.keys.encryption import KeyEncryptor
-from tokenward.domain.keys.generation import generate_key
-from tokenward.domain.keys.model import KeyState
-from tokenward.domain.keys.ring import KeyRing
-from tokenward.domain.oidc import (
-    AuthorizationRequest,
-    BrowserSignIn,
-    IdTokenIssuer,
-    IdTokenSettings,
-    OidcProvider,
-)
+from tokenward.domain.clients import Client
+from tokenward.domain.oidc import OidcProvider
 from tokenward.domain.sessions.model import RefreshTokenRecord, Session
 from tokenward.errors import InvalidGrant
 
-REDIRECT = "https://app.example/callback"
 REPLAYED = "already used; the tokens issued from it are revoked"
 
 
 async def _provider(world: World) -> tuple[OidcProvider, Client]:
-    encryptor = KeyEncryptor(os.urandom(32))
-    ring = KeyRing([generate_key("ES256", encryptor, world.clock.now(), KeyState.ACTIVE)], encryptor)
-    clients = ClientRegistry(FakeClientRepository(), world.audit, world.clock)
-    client = (
-        await clients.create("app", ClientType.PUBLIC, ClientSettings(redirect_uris=(REDIRECT,)))
-    ).client
-    provider = OidcProvider(
-        clients=clients,
-        codes=FakeAuthorizationCodeRepository(),
-        sessions=world.sessions,
-        users=world.users,
-        id_tokens=IdTokenIssuer(lambda: ring, IdTokenSettings(ISSUER), world.clock),
-        audit=world.audit,
-        clock=world.clock,
-    )
-    return provider, client
+    on = provider_on(world)
+    return on.provider, await on.client()
 
 
 async def _code(world: World, provider: OidcProvider, client: Client, challenge: str) -> str:
-    user = await world.new_user()
-    request = AuthorizationRequest(
-        client=client,
-        redirect_uri=REDIRECT,
-        scopes=frozenset({"openid"}),
-        state="s",
-        nonce="n",
-        code_challenge=challenge,
-        prompts=frozenset(),
-        max_age=None,
-        login_after=None,
-    )
-    sign_in = BrowserSignIn(
-        user_id=user.id, session_id="browser-1", auth_time=world.clock.now(), amr=("pwd",)
-    )
-    return await provider.issue_code(request, sign_in, CONTEXT)
+    return await code_for(world, provider, client, challenge, (await world.new_user()).id)
 
 
 async def _active_client_sessions(world: World) -> list[Session]:

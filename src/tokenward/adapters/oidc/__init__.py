@@ -1,0 +1,1 @@
+"""OpenID Connect adapters: the back-channel logout sender."""
