@@ -6,6 +6,7 @@ the lifespan, through ``build_container``, once per server process.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,19 +39,22 @@ def api_config(settings: Settings) -> ApiConfig:
     )
 
 
-def build_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def build_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, freeze_after_start: bool = False
+) -> FastAPI:
+    """``freeze_after_start``: see ``_lifespan``; for a server process, not for the many apps of a test run."""
     settings = settings or Settings()
-    app = create_app(api_config(settings), _lifespan(settings, clock))
+    app = create_app(api_config(settings), _lifespan(settings, clock, freeze_after_start))
     install_pages(app)
     return app
 
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory tokenward.bootstrap:app_from_environment``."""
-    return build_app(Settings())
+    return build_app(Settings(), freeze_after_start=True)
 
 
-def _lifespan(settings: Settings, clock: Clock | None) -> Lifespan:
+def _lifespan(settings: Settings, clock: Clock | None, freeze_after_start: bool = False) -> Lifespan:
     """Build the container and install its services, run the background tasks if asked, close on the way out."""
 
     @asynccontextmanager
@@ -64,6 +68,12 @@ def _lifespan(settings: Settings, clock: Clock | None) -> Lifespan:
             mode=settings.mode.value,
             database=database_kind(settings),
         )
+        if freeze_after_start:
+            # what start-up built (modules, the application, the services, the schema, about 200,000 objects)
+            # lives as long as the process; a full collection walked it all, a pause of about 100 ms that
+            # came back every few thousand requests and set the refresh p99 under load (bench/README.md)
+            gc.collect()
+            gc.freeze()
         background = container.background_tasks() if settings.background_tasks else None
         if background is not None:
             background.start()
