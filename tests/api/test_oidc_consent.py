@@ -307,3 +307,20 @@ async def _assert_signed_out(api: RunningApp, client: Client, tokens: dict[str, 
     assert refreshed.json()["error"] == "invalid_grant"
     userinfo = await api.client.get("/userinfo", headers=bearer(tokens["access_token"]))
     assert userinfo.status_code == 401
+
+
+async def test_an_applications_session_is_named_by_the_application(api: RunningApp) -> None:
+    """Its user agent is the application's server ("Python (httpx)" here): the account page and the API say
+    which application holds it instead."""
+    client = await _third_party(api)
+    async with _signed_in_browser(api) as (browser, email):
+        tokens = await _allowed_tokens(api, browser, client)
+        account = (await browser.get("/account")).text
+    own = await api.login(email)
+    listed = (await api.client.get("/v1/me/sessions", headers=bearer(own["access_token"]))).json()["sessions"]
+
+    assert '<strong>web app</strong> <span class="tag">application</span>' in account
+    assert "Sign out web app, signed in on" in account
+    by_id = {s["id"]: s["client_id"] for s in listed}
+    assert by_id[tokens["session_id"]] == client.id
+    assert by_id[own["session_id"]] is None

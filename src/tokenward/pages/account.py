@@ -55,6 +55,8 @@ class SessionRow:
     created: str
     last_used: str
     current: bool
+    #: the application holding the session (OpenID Connect), ``None`` for a sign-in on a device
+    app: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,9 @@ def when(moment: datetime) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC")
 
 
-def _row(session: Session, current_id: str) -> SessionRow:
+async def _row(page: Page, session: Session, current_id: str) -> SessionRow:
+    """An application's session is named by the application: its user agent is the application's server."""
+    client = await page.services.clients.find(session.client_id) if session.client_id else None
     return SessionRow(
         id=session.id,
         device=device_name(session.user_agent),
@@ -109,6 +113,7 @@ def _row(session: Session, current_id: str) -> SessionRow:
         created=when(session.created_at),
         last_used=when(session.last_used_at),
         current=session.id == current_id,
+        app=client.name if client is not None else None,
     )
 
 
@@ -127,7 +132,7 @@ async def render_account(page: Page, principal: Principal, status: int = 200, **
         title="Your account",
         wide=True,
         user=principal.user,
-        sessions=[_row(s, principal.session.id) for s in sessions],
+        sessions=[await _row(page, s, principal.session.id) for s in sessions],
         mfa_enabled="totp" in methods,
         any_factor=bool(methods),
         passkeys=[PasskeyRow.of(p) for p in await services.mfa.passkeys.passkeys(user_id)],

@@ -28,6 +28,8 @@ class SessionInfo(BaseModel):
     amr: list[str]
     #: the session of the access token making this request
     current: bool
+    #: the OpenID Connect client holding the session; ``None`` for a sign-in through this API or its pages
+    client_id: str | None = None
 
     @classmethod
     def of(cls, session: Session, current_id: str) -> SessionInfo:
@@ -39,6 +41,7 @@ class SessionInfo(BaseModel):
             device=device_name(session.user_agent),
             amr=list(session.amr),
             current=session.id == current_id,
+            client_id=session.client_id,
         )
 
 
