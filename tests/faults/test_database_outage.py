@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.faults.conftest import LONGEST_OUTAGE_ANSWER, FaultyStack, faulty_stack, log_events, until
-from tests.harness import STRONG_PASSWORD, bearer
+from tests.harness import bearer
 from tokenward.adapters.sql import Database
 from tokenward.adapters.sql.tables import refresh_tokens
 from tokenward.domain.sessions.refresh_tokens import hash_refresh_token
@@ -35,13 +35,9 @@ async def stack(
         yield stack
 
 
-async def _sign_in(stack: FaultyStack, email: str) -> httpx.Response:
-    return await stack.api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
-
-
 async def _whole(stack: FaultyStack, email: str, refresh_token: str) -> bool:
     """Sign-in, refresh (with a fresh sign-in's token, so the caller's stays usable) and /v1/me all answer."""
-    signed_in = await _sign_in(stack, email)
+    signed_in = await stack.api.attempt_login(email)
     if signed_in.status_code != 200:
         return False
     pair = signed_in.json()
@@ -67,7 +63,7 @@ async def test_each_route_answers_503_with_retry_after_then_recovers_without_a_r
     email, pair = await stack.api.new_user()
     await getattr(stack.database, fault)()
     try:
-        login = await asyncio.wait_for(_sign_in(stack, email), LONGEST_OUTAGE_ANSWER)
+        login = await asyncio.wait_for(stack.api.attempt_login(email), LONGEST_OUTAGE_ANSWER)
         refresh = await asyncio.wait_for(stack.api.refresh(pair["refresh_token"]), LONGEST_OUTAGE_ANSWER)
         me = await asyncio.wait_for(
             stack.api.client.get("/v1/me", headers=bearer(pair["access_token"])), LONGEST_OUTAGE_ANSWER

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.faults.conftest import LONGEST_OUTAGE_ANSWER, FaultyStack, faulty_stack, log_events, until
-from tests.harness import STRONG_PASSWORD, bearer
+from tests.harness import bearer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -34,12 +34,8 @@ async def stack(
         yield stack
 
 
-async def _sign_in(stack: FaultyStack, email: str) -> httpx.Response:
-    return await stack.api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
-
-
 async def _signs_in(stack: FaultyStack, email: str) -> bool:
-    return (await _sign_in(stack, email)).status_code == 200
+    return (await stack.api.attempt_login(email)).status_code == 200
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -60,7 +56,7 @@ async def test_limited_routes_answer_503_authenticated_ones_keep_working(
     _, other = await stack.api.new_user()
     await getattr(stack.redis, fault)()
     try:
-        login = await asyncio.wait_for(_sign_in(stack, email), LONGEST_OUTAGE_ANSWER)
+        login = await asyncio.wait_for(stack.api.attempt_login(email), LONGEST_OUTAGE_ANSWER)
         refresh = await asyncio.wait_for(stack.api.refresh(pair["refresh_token"]), LONGEST_OUTAGE_ANSWER)
         me = await asyncio.wait_for(
             stack.api.client.get("/v1/me", headers=bearer(pair["access_token"])), LONGEST_OUTAGE_ANSWER
@@ -88,12 +84,12 @@ async def test_limited_routes_answer_503_authenticated_ones_keep_working(
 async def test_after_a_restart_the_first_request_is_served(stack: FaultyStack) -> None:
     """Every pooled connection died with the restart; the first command on one is retried on a new one."""
     email, _ = await stack.api.new_user()
-    assert (await _sign_in(stack, email)).status_code == 200
+    assert (await stack.api.attempt_login(email)).status_code == 200
     await stack.redis.reset()
     await stack.redis_direct.flushdb()
     await stack.redis.pass_through()
 
-    assert (await _sign_in(stack, email)).status_code == 200
+    assert (await stack.api.attempt_login(email)).status_code == 200
 
 
 @pytest.mark.threat("T-LIF-02")
@@ -128,7 +124,7 @@ async def test_an_outage_writes_one_line_when_it_starts_and_one_when_it_ends(
     await stack.redis.refuse()
     try:
         for _ in range(20):
-            assert (await _sign_in(stack, email)).status_code == 503
+            assert (await stack.api.attempt_login(email)).status_code == 503
     finally:
         await stack.redis.pass_through()
     await until(lambda: _signs_in(stack, email), within=2.0)

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tests.faults.conftest import until
-from tests.harness import STRONG_PASSWORD, RunningApp, bearer, make_settings, running_app
+from tests.harness import RunningApp, bearer, make_settings, running_app
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.redis]
@@ -128,15 +128,11 @@ def _remaining(response: httpx.Response) -> int:
     return int(response.headers["ratelimit"].split(";r=")[1].split(";")[0])
 
 
-async def _sign_in(api: RunningApp, email: str) -> httpx.Response:
-    return await api.client.post("/v1/login", json={"email": email, "password": STRONG_PASSWORD})
-
-
 async def test_a_failover_keeps_rate_limits_and_revocations(
     api: RunningApp, sentinelled: Sentinelled
 ) -> None:
     email, pair = await api.new_user()
-    before = await _sign_in(api, email)
+    before = await api.attempt_login(email)
     assert before.status_code == 200
     revoked = before.json()["access_token"]
     assert (await api.client.post("/oauth/revoke", data={"token": revoked})).status_code == 200
@@ -149,7 +145,7 @@ async def test_a_failover_keeps_rate_limits_and_revocations(
     statuses: list[int] = []
 
     async def promoted_and_served() -> bool:
-        response = await _sign_in(api, email)
+        response = await api.attempt_login(email)
         statuses.append(response.status_code)
         if response.status_code == 503:
             await asyncio.sleep(int(response.headers["retry-after"]))
@@ -161,10 +157,10 @@ async def test_a_failover_keeps_rate_limits_and_revocations(
     assert statuses.count(503) <= 3
 
     # the sign-in limit kept counting across the failover, and still refuses once spent
-    after = await _sign_in(api, email)
+    after = await api.attempt_login(email)
     assert _remaining(after) < _remaining(before) - 1
     for _ in range(LOGIN_LIMIT):
-        if (await _sign_in(api, email)).status_code == 429:
+        if (await api.attempt_login(email)).status_code == 429:
             break
     else:
         pytest.fail("the sign-in limit no longer refuses after the failover")
