@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from tokenward.api.browser_sign_in import sign_in_page_url
 from tokenward.api.rate_limit import rate_limited
+from tokenward.api.routes.oidc_authorize import AUTHORIZE_PATH
 from tokenward.api.routes.oidc_redirects import error_redirect_url, with_query
 from tokenward.domain.oidc import (
     AuthorizationRequest,
@@ -29,7 +30,7 @@ from tokenward.domain.oidc import (
     read_request,
 )
 from tokenward.errors import InvalidRequest
-from tokenward.pages.oidc import AUTHORIZE_RETURN, is_authorization_return
+from tokenward.pages.oidc import is_authorization_return
 from tokenward.pages.page import CurrentPage, Page
 
 router = APIRouter(prefix="/account", include_in_schema=False)
@@ -73,7 +74,7 @@ async def _read(page: Page, return_to: str | None) -> ConsentRequest:
 
 def _back_to_authorization(request: ConsentRequest) -> str:
     """The authorization request again, without ``prompt=consent`` (just answered)."""
-    return with_query(AUTHORIZE_RETURN.rstrip("?"), prompt_answered(request.params, "consent"))
+    return with_query(AUTHORIZE_PATH, prompt_answered(request.params, "consent"))
 
 
 @router.get("/consent")

@@ -13,13 +13,14 @@ from fastapi import Request
 
 from tokenward.api.browser import origin_of
 from tokenward.api.browser_sign_in import sign_in_page_url
+from tokenward.api.routes.oidc_authorize import AUTHORIZE_PATH
 from tokenward.api.services import ApiServices
 from tokenward.domain.oidc import BrowserSignIn
 from tokenward.errors import InvalidToken
 from tokenward.pages.session import PAGE_COOKIE, PageSessionSeal
 
 #: a sign-in may return to the authorization endpoint: a path of this server, checked again when it arrives
-AUTHORIZE_RETURN = "/oauth/authorize?"
+AUTHORIZE_RETURN = f"{AUTHORIZE_PATH}?"
 
 
 def is_authorization_return(value: str) -> bool:
