@@ -4,9 +4,12 @@ under races, sign counters move once, and an enrolment is all or nothing."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tests.contract.conftest import Stores
+from tokenward.adapters.sql import Database
+from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.domain.accounts.users import User
 from tokenward.domain.mfa.model import (
     Ceremony,
@@ -15,6 +18,7 @@ from tokenward.domain.mfa.model import (
     OtpChallenge,
     OtpFactor,
     Passkey,
+    TotpFactor,
     WebAuthnChallenge,
 )
 
@@ -147,3 +151,55 @@ async def test_an_enrolment_uses_its_code_and_stores_the_factor_together(stores:
     assert [f.id for f in await repo.otp_factors_of(user_id)] == ["f1"]
     assert await repo.delete_otp_factor(user_id, Channel.SMS)
     assert not await repo.delete_otp_factor(user_id, Channel.SMS)
+
+
+async def _kinds_from_three_reads(stores: Stores, user_id: str) -> frozenset[str]:
+    """What the index must answer: the three reads it replaces on the sign-in path."""
+    kinds = {factor.channel.value for factor in await stores.otp.otp_factors_of(user_id)}
+    if await stores.passkeys.passkeys_of(user_id):
+        kinds.add("webauthn")
+    if await stores.mfa.active_totp(user_id) is not None:
+        kinds.add("totp")
+    return frozenset(kinds)
+
+
+async def test_the_factor_index_answers_as_the_three_reads_it_replaces(db: Database) -> None:
+    stores = Stores.sql(db, "postgres" if db.is_postgresql else "sqlite")
+    index = SqlMfaRepository(db)
+    user_id, other = await _user(stores), await _user(stores, "other")
+    seen = []
+
+    async def check() -> None:
+        kinds = await index.factor_kinds(user_id)
+        assert kinds == await _kinds_from_three_reads(stores, user_id)
+        seen.append(kinds)
+
+    await check()
+    # an app not yet confirmed is no factor
+    await stores.mfa.save_pending_totp(
+        TotpFactor(id="t1", user_id=user_id, encrypted_secret=b"s", created_at=NOW)
+    )
+    await check()
+    assert await stores.mfa.activate_totp("t1", 100, NOW, ["h1"])
+    await check()
+    for credential in ("cred-1", "cred-2"):
+        assert await stores.passkeys.add_passkey(_passkey(user_id, credential))
+    await check()
+    for channel, destination in ((Channel.SMS, "+16502530001"), (Channel.EMAIL, "u1@example.com")):
+        challenge = replace(_code(user_id, f"c-{channel.value}"), channel=channel, destination=destination)
+        await stores.otp.add_otp_challenge(challenge)
+        factor = OtpFactor(
+            id=f"f-{channel.value}", user_id=user_id, channel=channel, destination=destination, created_at=NOW
+        )
+        assert await stores.otp.save_otp_factor(factor, challenge.id, NOW, 5)
+        await check()
+    assert seen == [
+        frozenset(),
+        frozenset(),
+        frozenset({"totp"}),
+        frozenset({"totp", "webauthn"}),
+        frozenset({"totp", "webauthn", "sms"}),
+        frozenset({"totp", "webauthn", "sms", "email"}),
+    ]
+    # another user's factors are not this user's
+    assert await index.factor_kinds(other) == frozenset()

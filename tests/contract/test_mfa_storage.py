@@ -10,7 +10,7 @@ import pytest
 
 from tests.contract.conftest import Stores
 from tokenward.domain.accounts.users import User
-from tokenward.domain.email.model import OneTimeTokenRecord
+from tokenward.domain.email.model import OneTimeTokenRecord, Sighting
 from tokenward.domain.mfa import MfaChallenge, MfaRepository, TotpFactor
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -74,13 +74,24 @@ async def test_one_time_tokens_are_used_once_for_their_purpose_only(stores: Stor
     assert await repo.find("t1", "password_reset", NOW) is None
 
 
-async def test_a_device_is_new_once(stores: Stores) -> None:
+async def test_a_device_is_new_once_and_the_first_one_is_named(stores: Stores) -> None:
     repo = stores.devices
     user_id = await _user(stores)
-    assert not await repo.has_any(user_id)
-    assert await repo.remember(user_id, "fp", NOW)
-    assert not await repo.remember(user_id, "fp", NOW)
-    assert await repo.has_any(user_id)
+    other_user = await _user(stores, "u-other-devices")
+    assert await repo.remember(user_id, "fp", NOW) is Sighting.FIRST
+    assert await repo.remember(user_id, "fp", NOW) is Sighting.KNOWN
+    assert await repo.remember(user_id, "fp2", NOW) is Sighting.NEW
+    assert await repo.remember(user_id, "fp2", NOW) is Sighting.KNOWN
+    # another account's devices are its own
+    assert await repo.remember(other_user, "fp", NOW) is Sighting.FIRST
+
+
+async def test_concurrent_sign_ins_from_one_new_device_record_it_once(stores: Stores) -> None:
+    repo = stores.devices
+    user_id = await _user(stores)
+    await repo.remember(user_id, "fp-old", NOW)
+    sightings = await asyncio.gather(*(repo.remember(user_id, "fp-new", NOW) for _ in range(8)))
+    assert sorted(sightings) == sorted([Sighting.NEW] + [Sighting.KNOWN] * 7)
 
 
 @pytest.mark.threat("T-LIF-08")

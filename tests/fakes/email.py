@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.base import DuplicateKey
-from tokenward.domain.email.model import EmailMessage, OneTimeTokenRecord
+from tokenward.domain.email.model import EmailMessage, OneTimeTokenRecord, Sighting
 
 
 class FakeOneTimeTokenRepository:
@@ -61,13 +61,13 @@ class FakeKnownDeviceRepository:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], datetime] = {}
 
-    async def has_any(self, user_id: str) -> bool:
-        return any(user == user_id for user, _ in self._seen)
-
-    async def remember(self, user_id: str, fingerprint: str, now: datetime) -> bool:
-        new = (user_id, fingerprint) not in self._seen
+    async def remember(self, user_id: str, fingerprint: str, now: datetime) -> Sighting:
+        if (user_id, fingerprint) in self._seen:
+            self._seen[(user_id, fingerprint)] = now
+            return Sighting.KNOWN
+        first = not any(user == user_id for user, _ in self._seen)
         self._seen[(user_id, fingerprint)] = now
-        return new
+        return Sighting.FIRST if first else Sighting.NEW
 
 
 _LINK_TOKEN = re.compile(r"#token=(tw[a-z]_[A-Za-z0-9_-]{43})")

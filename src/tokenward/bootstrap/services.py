@@ -236,6 +236,7 @@ def build_mfa(
         settings=mfa_settings(basis.settings),
         passkeys=passkeys,
         otp=otp,
+        index=repositories.mfa,
     )
     management = FactorManagement(
         mfa=mfa, passkeys=passkeys, passkey_store=repositories.passkeys, otp=otp, audit=audit, clock=clock
@@ -265,6 +266,7 @@ def build_accounts(
         mfa=mfa,
         verification=email.verification,
         notices=email.notices,
+        transactions=basis.repositories.transactions,
         mfa_token_lifetime=mfa_settings(basis.settings).challenge_lifetime,
     )
 

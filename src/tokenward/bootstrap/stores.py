@@ -108,6 +108,8 @@ class SqlRepositories:
     otp: SqlOtpRepository
     directory: SqlUserDirectory
     revocations: SqlDenyRecord
+    #: units of work across these repositories (the domain's ``Transactions``)
+    transactions: Database
 
     @classmethod
     def on(cls, database: Database) -> SqlRepositories:
@@ -128,6 +130,7 @@ class SqlRepositories:
             otp=SqlOtpRepository(database),
             directory=SqlUserDirectory(database),
             revocations=SqlDenyRecord(database),
+            transactions=database,
         )
 
 

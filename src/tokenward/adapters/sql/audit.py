@@ -4,7 +4,8 @@ There is deliberately no update or delete of an event; the migration installs tr
 refuse both (threat T-AUD-01). Each append locks the one chain-head row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), links the event after it, stores event,
 sealed personal fields and the new head, and commits: concurrent writers form one chain, each holding the lock
-only for three short statements (bench/audit_chain.py measures the cost).
+only for three short statements (bench/audit_chain.py measures the cost). Inside a unit of work
+(``Database.atomic``) the append waits for the unit's end, so the head is locked only for its last statements.
 """
 
 from __future__ import annotations
@@ -28,31 +29,13 @@ class SqlAuditStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, record: NewAuditRecord) -> AuditRecord:
-        personal_digest = digest(record.sealed) if record.sealed is not None else None
+    async def append(self, record: NewAuditRecord) -> None:
+        """Inside a unit of work the event is linked at the unit's end, with the unit's other events, in its
+        transaction; alone, in a transaction of its own."""
+        if self._db.at_commit(_link, record):
+            return
         async with self._db.write() as conn:
-            head = await _locked_head(conn)
-            seq = head.seq + 1
-            fields: dict[str, Any] = {
-                "seq": seq,
-                "type": record.type,
-                "at": record.at,
-                "outcome": record.outcome,
-                "user_id": record.user_id,
-                "session_id": record.session_id,
-                "details": dict(record.details),
-                "personal_digest": personal_digest,
-                "prev_hash": head.hash,
-            }
-            linked = link_hash(**fields)
-            values = {key: value for key, value in fields.items() if key != "seq"}
-            await conn.execute(insert(audit_events).values(id=seq, hash=linked, **values))
-            if record.sealed is not None:
-                await conn.execute(insert(audit_personal).values(event_id=seq, sealed=record.sealed))
-            await conn.execute(
-                update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=seq, hash=linked)
-            )
-        return AuditRecord(**fields, hash=linked, sealed=record.sealed)
+            await _link(conn, [record])
 
     async def search(self, query: AuditQuery) -> list[AuditRecord]:
         statement = _joined()
@@ -92,6 +75,37 @@ class SqlAuditStore:
         async with self._db.write() as conn:
             result = await conn.execute(delete(audit_personal).where(audit_personal.c.event_id.in_(older)))
         return int(result.rowcount or 0)
+
+
+async def _link(conn: AsyncConnection, records: list[NewAuditRecord]) -> None:
+    """Lock the head, store the events after it in order (and their sealed fields), move the head: four
+    statements for any number of events."""
+    head = await _locked_head(conn)
+    events: list[dict[str, Any]] = []
+    personal: list[dict[str, Any]] = []
+    for record in records:
+        seq = head.seq + 1
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "type": record.type,
+            "at": record.at,
+            "outcome": record.outcome,
+            "user_id": record.user_id,
+            "session_id": record.session_id,
+            "details": dict(record.details),
+            "personal_digest": digest(record.sealed) if record.sealed is not None else None,
+            "prev_hash": head.hash,
+        }
+        head = ChainHead(seq=seq, hash=link_hash(**fields))
+        events.append({"id": seq, "hash": head.hash, **{k: v for k, v in fields.items() if k != "seq"}})
+        if record.sealed is not None:
+            personal.append({"event_id": seq, "sealed": record.sealed})
+    await conn.execute(insert(audit_events), events)
+    if personal:
+        await conn.execute(insert(audit_personal), personal)
+    await conn.execute(
+        update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=head.seq, hash=head.hash)
+    )
 
 
 async def _locked_head(conn: AsyncConnection) -> ChainHead:

@@ -43,6 +43,7 @@ class SqlDataKeyRepository:
             wrapped_key=row.wrapped_key,
             created_at=row.created_at,
             destroyed_at=row.destroyed_at,
+            settled=not self._db.in_unit_of_work(),
         )
 
     async def destroy(self, user_id: str, now: datetime) -> None:

@@ -55,6 +55,7 @@ from sqlalchemy.util.concurrency import greenlet_spawn
 
 from tokenward.adapters.dependencies import DATABASE, answering, database_unavailable
 from tokenward.adapters.health import DependencyHealth
+from tokenward.adapters.sql.unit_of_work import FinalStep, Item, UnitsOfWork
 from tokenward.errors import AccountGone, ConfigurationError, DependencyUnavailable
 
 #: execution option that marks a transaction as read-only, so SQLite may begin it deferred
@@ -160,6 +161,7 @@ class Database:
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
         else:
             _replace_closed_connections(self.engine)
+        self._units = UnitsOfWork()
         #: for callers that prefer ORM sessions; its transactions begin IMMEDIATE on SQLite (they may write)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
@@ -184,8 +186,37 @@ class Database:
         return f"{self.url.host or 'localhost'}:{self.url.port or 5432}"
 
     @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """A unit of work (the domain's ``Transactions`` port): the ``write`` and ``read`` blocks this task
+        opens inside it run in its one transaction, which commits when the block ends. Audit events recorded
+        inside are linked into the chain last (``at_commit``), so the chain head, which every writer of the
+        audit trail waits for, is locked only for the unit's final statements. Inside another unit it joins
+        that one. ``raw_write`` does not join: the refresh path never runs inside a unit."""
+        if self._units.joinable() is not None:
+            yield
+            return
+        async with self.write() as connection:
+            with self._units.opened(connection) as unit:
+                yield
+                await unit.finish()
+
+    def in_unit_of_work(self) -> bool:
+        """Whether this task's statements run in an open unit of work, not yet committed."""
+        return self._units.joinable() is not None
+
+    def at_commit(self, step: FinalStep[Item], item: Item) -> bool:
+        """Give ``item`` to ``step``, which runs once, with every item given to it, as the last statements of
+        this task's open unit of work; ``False`` (nothing done) if there is none."""
+        unit = self._units.joinable()
+        if unit is None:
+            return False
+        unit.collect(step, item)
+        return True
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write: committed on success, rolled back on any exception.
+        """A transaction that may write: committed on success, rolled back on any exception. Inside a unit of
+        work (``atomic``) it is that unit's transaction.
 
         A connection failure while committing raises ``CommitUncertain`` (a ``DependencyUnavailable``): the
         commit may have happened.
@@ -194,6 +225,11 @@ class Database:
         only then take the file's write lock: otherwise dozens of concurrent writers poll the file lock
         through SQLite's busy handler, which is not fair, and some exceed ``busy_timeout`` under load.
         """
+        unit = self._units.joinable()
+        if unit is not None:
+            with self._units.joined(unit) as connection:
+                yield connection
+            return
         body_done = False
         try:
             async with (
@@ -276,7 +312,13 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that only reads; on SQLite it does not take the write lock."""
+        """A transaction that only reads; on SQLite it does not take the write lock. Inside a unit of work it
+        is that unit's transaction, and sees what the unit wrote."""
+        unit = self._units.joinable()
+        if unit is not None:
+            with self._units.joined(unit) as connection:
+                yield connection
+            return
         async with self._answering(), self.engine.connect() as conn:
             await conn.execution_options(**{_READ_ONLY: True})
             async with conn.begin():

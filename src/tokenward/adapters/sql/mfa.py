@@ -12,17 +12,47 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenward.adapters.sql.database import Database
-from tokenward.adapters.sql.tables import mfa_challenges, recovery_codes, totp_factors
+from tokenward.adapters.sql.tables import mfa_challenges, otp_factors, passkeys, recovery_codes, totp_factors
 from tokenward.domain.mfa import MfaChallenge, TotpFactor
+from tokenward.domain.mfa.proofs import TOTP, WEBAUTHN
+
+_USER: BindParameter[str] = bindparam("user_id")
+#: built once: the kinds of second factor of one user (``FactorIndex``)
+_FACTOR_KINDS = union_all(
+    select(literal(TOTP).label("kind")).where(
+        exists().where(totp_factors.c.user_id == _USER, totp_factors.c.confirmed_at.is_not(None))
+    ),
+    select(literal(WEBAUTHN).label("kind")).where(exists().where(passkeys.c.user_id == _USER)),
+    select(otp_factors.c.channel.label("kind")).where(otp_factors.c.user_id == _USER),
+)
 
 
 class SqlMfaRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def factor_kinds(self, user_id: str) -> frozenset[str]:
+        """One statement: a row per confirmed app, per passkey kind and per proven destination's channel."""
+        async with self._db.read() as conn:
+            rows = (await conn.execute(_FACTOR_KINDS, {"user_id": user_id})).scalars().all()
+        return frozenset(rows)
 
     async def active_totp(self, user_id: str) -> TotpFactor | None:
         return await self._one_factor(user_id, confirmed=True)

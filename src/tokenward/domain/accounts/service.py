@@ -33,6 +33,7 @@ from tokenward.domain.mfa.proofs import FactorProof
 from tokenward.domain.mfa.service import AMR_MULTI_FACTOR, AMR_USER_VERIFIED
 from tokenward.domain.sessions.model import RevokeReason
 from tokenward.domain.sessions.service import Principal, SessionService, TokenPair
+from tokenward.domain.transactions import SeparateTransactions, Transactions
 from tokenward.errors import (
     AccountDisabled,
     EmailNotVerified,
@@ -79,6 +80,7 @@ class AccountService:
         mfa: MfaService,
         verification: EmailVerification,
         notices: SignInNotices,
+        transactions: Transactions | None = None,
         mfa_token_lifetime: timedelta = timedelta(minutes=5),
     ) -> None:
         self._users = users
@@ -93,6 +95,7 @@ class AccountService:
         self._verification = verification
         self._notices = notices
         self._mfa_token_lifetime = mfa_token_lifetime
+        self._transactions = transactions or SeparateTransactions()
 
     async def sign_up(self, email: str, password: str, context: RequestContext) -> None:
         """Create the account, or, when the address is taken, tell its owner by e-mail. Same answer either way."""
@@ -155,12 +158,6 @@ class AccountService:
                 reason="account_disabled",
             )
             raise AccountDisabled()
-        if result.needs_rehash:
-            user = user.with_changes(
-                password_hash=await self._credentials.rehash(password), updated_at=self._clock.now()
-            )
-            await self._users.update(user)
-            await self._audit.record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
         if self._settings.require_verified_email and not user.email_verified:
             await self._audit.record(
                 AuditEventType.LOGIN_FAILED,
@@ -172,14 +169,22 @@ class AccountService:
             raise EmailNotVerified(
                 "Confirm your e-mail address first; POST /v1/email/resend sends a new link"
             )
-        methods = await self._mfa.methods(user.id)
-        if methods:
-            return MfaRequired(
-                mfa_token=await self._mfa.create_challenge(user, context),
-                methods=methods,
-                expires_in=int(self._mfa_token_lifetime.total_seconds()),
-            )
-        return await self._signed_in(user, (AMR_PASSWORD,), context)
+        # hashed before the transaction: it holds no lock while Argon2 runs
+        new_hash = await self._credentials.rehash(password) if result.needs_rehash else None
+        # the rest succeeds, or nothing of it is kept: one transaction (the password check read the user)
+        async with self._transactions.atomic():
+            if new_hash is not None:
+                user = user.with_changes(password_hash=new_hash, updated_at=self._clock.now())
+                await self._users.update(user)
+                await self._audit.record(AuditEventType.PASSWORD_REHASHED, context, user_id=user.id)
+            methods = await self._mfa.methods(user.id)
+            if methods:
+                return MfaRequired(
+                    mfa_token=await self._mfa.create_challenge(user, context),
+                    methods=methods,
+                    expires_in=int(self._mfa_token_lifetime.total_seconds()),
+                )
+            return await self._signed_in(user, (AMR_PASSWORD,), context)
 
     async def sign_in_mfa(
         self, mfa_token: str, proof: FactorProof | str, context: RequestContext
@@ -223,15 +228,17 @@ class AccountService:
         return await self._signed_in(user, (key_amr(passkey), AMR_USER_VERIFIED, AMR_MULTI_FACTOR), context)
 
     async def _signed_in(self, user: User, amr: tuple[str, ...], context: RequestContext) -> TokenPair:
-        tokens = await self._sessions.start(user, amr=amr, context=context)
-        await self._audit.record(
-            AuditEventType.LOGIN_SUCCEEDED,
-            context,
-            user_id=user.id,
-            session_id=tokens.session_id,
-            amr=list(amr),
-        )
-        await self._notices.after_sign_in(user, tokens.session_id, context, amr=amr)
+        """The session, its audit event and the device check, in one transaction."""
+        async with self._transactions.atomic():
+            tokens = await self._sessions.start(user, amr=amr, context=context)
+            await self._audit.record(
+                AuditEventType.LOGIN_SUCCEEDED,
+                context,
+                user_id=user.id,
+                session_id=tokens.session_id,
+                amr=list(amr),
+            )
+            await self._notices.after_sign_in(user, tokens.session_id, context, amr=amr)
         return tokens
 
     async def update_profile(self, principal: Principal, *, display_name: str | None) -> User:

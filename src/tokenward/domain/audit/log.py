@@ -49,8 +49,9 @@ class AuditQuery:
 
 
 class AuditStore(Protocol):
-    async def append(self, record: NewAuditRecord) -> AuditRecord:
-        """Link the record after the current head and store both in one transaction."""
+    async def append(self, record: NewAuditRecord) -> None:
+        """Link the record after the current head and store both in one transaction (the unit of work's, in
+        one; ``domain/transactions.py``)."""
         ...
 
     async def search(self, query: AuditQuery) -> list[AuditRecord]: ...

@@ -40,6 +40,9 @@ class StoredDataKey:
     wrapped_key: bytes | None
     created_at: datetime
     destroyed_at: datetime | None = None
+    #: ``False`` when read inside a unit of work that has not committed yet (``domain/transactions.py``): the
+    #: row may be this unit's own insert, gone if it rolls back, so the vault does not keep it in its cache
+    settled: bool = True
 
 
 class DataKeyRepository(Protocol):
@@ -146,7 +149,8 @@ class PersonalDataVault:
         cipher = None
         if stored.wrapped_key is not None:
             cipher = KeyEncryptor(self._encryptor.decrypt(stored.wrapped_key, _wrap_binding(subject)))
-        self._remember(subject, cipher, now)
+        if stored.settled:
+            self._remember(subject, cipher, now)
         return cipher
 
     def _remember(self, subject: str, cipher: KeyEncryptor | None, now: datetime) -> None:

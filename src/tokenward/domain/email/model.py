@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +28,11 @@ class OneTimeTokenRecord:
     #: the address a verification token verifies (so a token for an old address cannot verify a new one)
     email: str | None = None
     used_at: datetime | None = None
+
+
+class Sighting(StrEnum):
+    """What a sign-in's device was to the account (``sign_in_notices.py``)."""
+
+    FIRST = "first_device"
+    NEW = "new_device"
+    KNOWN = "known_device"

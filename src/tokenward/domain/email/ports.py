@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 # Records are named for type checking only: a ports module imports nothing at run time, so any module
 # (the records' own modules included) can import it without a cycle.
 if TYPE_CHECKING:
-    from tokenward.domain.email.model import EmailMessage, OneTimeTokenRecord
+    from tokenward.domain.email.model import EmailMessage, OneTimeTokenRecord, Sighting
 
 
 class Mailer(Protocol):
@@ -49,8 +49,7 @@ class OneTimeTokenRepository(Protocol):
 
 
 class KnownDeviceRepository(Protocol):
-    async def has_any(self, user_id: str) -> bool: ...
-
-    async def remember(self, user_id: str, fingerprint: str, now: datetime) -> bool:
-        """Record a sign-in from this device; ``True`` when the pair was not known before."""
+    async def remember(self, user_id: str, fingerprint: str, now: datetime) -> Sighting:
+        """Record a sign-in from this device: ``KNOWN`` when the pair was known before, ``FIRST`` when it is
+        the account's first device, ``NEW`` otherwise."""
         ...

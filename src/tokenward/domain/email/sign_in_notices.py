@@ -27,7 +27,7 @@ from tokenward.domain.audit.events import AuditEventType, AuditTrail
 from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.flows import EmailFlowSettings, PasswordReset
-from tokenward.domain.email.model import EmailMessage
+from tokenward.domain.email.model import EmailMessage, Sighting
 from tokenward.domain.email.one_time_tokens import OneTimeTokens, TokenPurpose
 from tokenward.domain.email.ports import KnownDeviceRepository, Mailer
 from tokenward.domain.sessions.model import RevokeReason
@@ -119,20 +119,21 @@ class SignInNotices:
         The notice names how the sign-in was made (``amr``), so a passkey or a text-message code the owner
         did not use stands out."""
         now = self._clock.now()
-        first = not await self._devices.has_any(user.id)
-        new = await self._devices.remember(user.id, device_fingerprint(context.user_agent, context.ip), now)
-        outcome = "first_device" if first else "new_device" if new else "known_device"
-        if new and not first:
+        sighting = await self._devices.remember(
+            user.id, device_fingerprint(context.user_agent, context.ip), now
+        )
+        notify = sighting is Sighting.NEW
+        if notify:
             await self._send_notice(user, session_id, context, now, amr)
         await self._audit.record(
             AuditEventType.SIGN_IN_DEVICE_CHECKED,
             context,
-            outcome=outcome,
+            outcome=sighting.value,
             user_id=user.id,
             session_id=session_id,
-            notice_sent=new and not first,
+            notice_sent=notify,
         )
-        return new and not first
+        return notify
 
     async def report_not_me(self, token: str, context: RequestContext) -> None:
         """The owner says a sign-in was not theirs: end every session, require a password reset."""

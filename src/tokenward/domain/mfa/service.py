@@ -29,10 +29,11 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
+from tokenward.domain.mfa.factor_index import FactorIndexOfThreeReads
 from tokenward.domain.mfa.model import Ceremony, Channel, CodePurpose, MfaChallenge, TotpFactor
 from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, key_amr
-from tokenward.domain.mfa.ports import MfaChallengeRepository, MfaRepository
+from tokenward.domain.mfa.ports import FactorIndex, MfaChallengeRepository, MfaRepository
 from tokenward.domain.mfa.proofs import (
     ALL_METHODS,
     RECOVERY_CODE,
@@ -106,8 +107,10 @@ class MfaService:
         throttle: Throttle,
         passkeys: PasskeyCeremonies,
         otp: OtpCodes,
+        index: FactorIndex | None = None,
     ) -> None:
         self._throttle = throttle
+        self._index = index or FactorIndexOfThreeReads(factors, passkeys, otp)
         self._passkeys = passkeys
         self._otp = otp
         self._factors = factors
@@ -124,12 +127,9 @@ class MfaService:
 
     async def methods(self, user_id: str) -> tuple[str, ...]:
         """The second-factor methods the user can use now, in the order of ``ALL_METHODS``."""
-        found: set[str] = {f.channel.value for f in await self._otp.factors(user_id)}
-        if await self._passkeys.passkeys(user_id):
-            found.add(WEBAUTHN)
-        if await self._factors.active_totp(user_id) is not None:
-            found.update(METHODS)
-        return tuple(m for m in ALL_METHODS if m in found)
+        kinds = await self._index.factor_kinds(user_id)
+        found = {c.value for c in Channel if c.value in kinds and self._otp.enabled(c)} | (kinds & {WEBAUTHN})
+        return tuple(m for m in ALL_METHODS if m in found or (TOTP in kinds and m in METHODS))
 
     @property
     def passkeys(self) -> PasskeyCeremonies:
