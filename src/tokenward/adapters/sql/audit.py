@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,13 @@ from tokenward.domain.audit.chain import GENESIS, AuditRecord, ChainHead, digest
 from tokenward.domain.audit.log import AuditQuery, NewAuditRecord
 
 _HEAD_ID = 1
+#: built once, like the inserts of ``_link`` (which take their rows at execution)
+_MOVE_HEAD = (
+    update(audit_chain_head)
+    .where(audit_chain_head.c.id == _HEAD_ID)
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
+_LOCK_HEAD = select(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).with_for_update()
 
 
 class SqlAuditStore:
@@ -103,14 +110,12 @@ async def _link(conn: AsyncConnection, records: list[NewAuditRecord]) -> None:
     await conn.execute(insert(audit_events), events)
     if personal:
         await conn.execute(insert(audit_personal), personal)
-    await conn.execute(
-        update(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).values(seq=head.seq, hash=head.hash)
-    )
+    await conn.execute(_MOVE_HEAD, {"head_seq": head.seq, "head_hash": head.hash})
 
 
 async def _locked_head(conn: AsyncConnection) -> ChainHead:
     """The head row, locked until this transaction ends; created at the genesis on first use."""
-    statement = select(audit_chain_head).where(audit_chain_head.c.id == _HEAD_ID).with_for_update()
+    statement = _LOCK_HEAD
     row = (await conn.execute(statement)).one_or_none()
     if row is None:
         # the migration creates the row; this only runs after the tables were emptied (tests): concurrent

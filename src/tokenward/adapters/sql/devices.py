@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tokenward.adapters.sql.database import Database
 from tokenward.adapters.sql.tables import known_devices
 from tokenward.domain.email.model import Sighting
+
+#: built once: a sign-in from a known device, the common case
+_SEEN_AGAIN = (
+    update(known_devices)
+    .where(known_devices.c.user_id == bindparam("user"), known_devices.c.fingerprint == bindparam("device"))
+    .values(last_seen_at=bindparam("now"))
+)
 
 
 class SqlKnownDeviceRepository:
@@ -24,11 +31,7 @@ class SqlKnownDeviceRepository:
     async def remember(self, user_id: str, fingerprint: str, now: datetime) -> Sighting:
         dialect_insert = postgresql.insert if self._db.is_postgresql else sqlite.insert
         async with self._db.write() as conn:
-            seen = await conn.execute(
-                update(known_devices)
-                .where(known_devices.c.user_id == user_id, known_devices.c.fingerprint == fingerprint)
-                .values(last_seen_at=now)
-            )
+            seen = await conn.execute(_SEEN_AGAIN, {"user": user_id, "device": fingerprint, "now": now})
             if seen.rowcount == 1:
                 return Sighting.KNOWN
             inserted = await conn.execute(

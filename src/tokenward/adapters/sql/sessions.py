@@ -50,6 +50,10 @@ class _UnansweredRotation:
     successor_hash: str
 
 
+_INSERT_SESSION = insert(sessions)
+_INSERT_TOKEN = insert(refresh_tokens)
+
+
 class SqlSessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -58,8 +62,9 @@ class SqlSessionRepository:
 
     async def create(self, session: Session, first_token: RefreshTokenRecord) -> None:
         async with self._db.write() as conn:
-            await conn.execute(insert(sessions).values(_session_values(session)))
-            await conn.execute(insert(refresh_tokens).values(token_values(first_token)))
+            # built once, the values given at execution: SQLAlchemy coerces no values and computes no cache key
+            await conn.execute(_INSERT_SESSION, _session_values(session))
+            await conn.execute(_INSERT_TOKEN, token_values(first_token))
 
     async def get(self, session_id: str) -> Session | None:
         async with self._db.read() as conn:

@@ -71,7 +71,14 @@ sessions = Table(
     #: the registered client the tokens were issued to (NULL: this server's own API)
     Column("client_id", Text, nullable=True),
     #: for a client's session, the browser session it was started from (ending that one ends this one)
-    Column("browser_session_id", Text, nullable=True, index=True),
+    Column("browser_session_id", Text, nullable=True),
+)
+#: partial: most sessions have no browser session, and no lookup asks for those (migration 0014)
+Index(
+    "ix_sessions_browser_session_id",
+    sessions.c.browser_session_id,
+    postgresql_where=sessions.c.browser_session_id.is_not(None),
+    sqlite_where=sessions.c.browser_session_id.is_not(None),
 )
 
 refresh_tokens = Table(

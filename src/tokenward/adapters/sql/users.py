@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.adapters.sql.database import Database
@@ -23,6 +23,10 @@ from tokenward.errors import EmailTaken, NotFound
 _EMAIL_CONSTRAINT_MARKERS = ("uq_users_email_normalized", "users.email_normalized")
 #: addresses per ``IN (...)`` look-up: below SQLite's and asyncpg's limits on bound parameters
 _LOOKUP_CHUNK = 500
+
+
+#: built once (the sign-in path): no statement construction or cache key per call
+_BY_EMAIL = select(users).where(users.c.email_normalized == bindparam("email"))
 
 
 class SqlUserRepository:
@@ -66,8 +70,7 @@ class SqlUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         async with self._db.read() as conn:
-            statement = select(users).where(users.c.email_normalized == canonical_email(email))
-            row = (await conn.execute(statement)).one_or_none()
+            row = (await conn.execute(_BY_EMAIL, {"email": canonical_email(email)})).one_or_none()
         return None if row is None else _user(row)
 
     async def update(self, user: User) -> None:
