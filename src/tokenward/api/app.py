@@ -12,10 +12,11 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
 from tokenward.api.browser_sign_in import NoBrowserSessions
 from tokenward.api.client_ip import ClientAddressResolver
-from tokenward.api.hot_routes import HotRoutesMiddleware
+from tokenward.api.hot_routes import HotRoutesFirst, HotRoutesMiddleware
 from tokenward.api.middleware import EdgeMiddleware
 from tokenward.api.openapi import install_openapi
 from tokenward.api.problems import install_error_handlers
@@ -45,8 +46,17 @@ from tokenward.api.transport import BearerTransport, CookieTransport, Transports
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
+class TokenwardApi(FastAPI):
+    """FastAPI with the hot routes ahead of its middleware stack (``api.hot_routes.HotRoutesFirst``)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        config: ApiConfig = self.state.config
+        return HotRoutesFirst(stack, EdgeMiddleware(HotRoutesMiddleware(stack), config=config))
+
+
 def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
-    app = FastAPI(
+    app = TokenwardApi(
         title="Tokenward",
         version="1",
         summary="Accounts, sign-in, signed access tokens and rotating refresh tokens.",
@@ -89,8 +99,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    # the refresh and introspection routes without FastAPI's routing and dependency solving, inside the rest
-    app.add_middleware(HotRoutesMiddleware)
-    # headers, CORS, size limits and the last resort in one pass (api.middleware)
+    # headers, CORS, size limits and the last resort in one pass (api.middleware); the refresh and
+    # introspection routes get the same pass ahead of the stack, without FastAPI's routing (TokenwardApi)
     app.add_middleware(EdgeMiddleware, config=config)
     return app

@@ -4,8 +4,8 @@ Every refresh and every introspection used to pay for FastAPI matching the path 
 the dependency tree (services, request context, transports, the rate limit), and the exception and exit-stack
 middleware around the router: together more than the rest of the request (bench/README.md, issue 11). These
 two operations take no validated parameters (they read their own body, ``routes.oauth_parameters``), so this
-middleware, the innermost of the application's own, calls the very same route functions directly with the
-same arguments FastAPI would resolve, in the same order (the route's rate limit first), and turns a refusal
+middleware, behind the edge pass and ahead of the framework's stack (``HotRoutesFirst``), calls the very same
+route functions directly with the same arguments FastAPI would resolve, in the same order (the route's rate limit first), and turns a refusal
 into an answer with the application's own exception handlers. What the routes do, their answers and their
 OpenAPI description stay theirs (``routes.oauth``, ``routes.oauth_lifecycle``); anything else (another method,
 a trailing slash, a root path) goes through FastAPI as before. An exception no handler takes goes up to
@@ -59,12 +59,21 @@ class HotRoutesMiddleware:
         self.app = app
         self._handlers: dict[Any, Handler] | None = None
 
+    @staticmethod
+    def takes(scope: Scope) -> bool:
+        """Whether this request is one of the hot routes' (a POST to one of their paths, no root path)."""
+        return (
+            scope["type"] == "http"
+            and scope["path"] in HOT_ROUTES
+            and scope["method"] == "POST"
+            and not scope.get("root_path")
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = HOT_ROUTES.get(scope["path"]) if scope["type"] == "http" else None
-        if route is None or scope["method"] != "POST" or scope.get("root_path"):
+        if not self.takes(scope):
             await self.app(scope, receive, send)
             return
-        limit, endpoint = route
+        limit, endpoint = HOT_ROUTES[scope["path"]]
         request = Request(scope, receive)
         try:
             services: ApiServices = request.app.state.services
@@ -89,3 +98,22 @@ class HotRoutesMiddleware:
             if handler is not None:
                 return await handler(request, exc)
         raise exc
+
+
+class HotRoutesFirst:
+    """The application's outermost layer: a hot route's request goes to the edge pass and the hot routes
+    straight away; every other request to the framework's stack, where the same edge pass wraps FastAPI's routing.
+
+    Starlette's stack puts three layers of its own around an application's middleware (the server-error
+    handler, FastAPI's telemetry and its body limit): none of them has anything to do for a hot route, whose
+    exceptions the edge pass's last resort answers and whose size it limits (about 5% of a refresh's CPU)."""
+
+    def __init__(self, stack: ASGIApp, hot: ASGIApp) -> None:
+        self.stack = stack
+        self.hot = hot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if HotRoutesMiddleware.takes(scope):
+            await self.hot(scope, receive, send)
+        else:
+            await self.stack(scope, receive, send)
