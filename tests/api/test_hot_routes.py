@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from tests.client_support import secret_of
-from tests.harness import RunningApp, make_settings, running_app
+from tests.harness import STRONG_PASSWORD, RunningApp, make_settings, running_app
 from tests.limits_time import run_limits_on
+from tests.mfa_support import enrol_totp
 from tokenward.api import hot_routes
 from tokenward.domain.clock import FrozenClock
 
@@ -34,11 +35,13 @@ _VARYING = {
     "jti",
     "client_id",
     "kid",
+    "mfa_token",
 }
 _LIMITS = {
     "rate_limits_enabled": True,
     "rate_limit_refresh": "13/minute",
     "rate_limit_introspect": "7/minute",
+    "rate_limit_login": "13/minute",
 }
 Answer = tuple[int, list[tuple[str, str]], Any]
 
@@ -61,7 +64,9 @@ def _answer(response: httpx.Response) -> Answer:
 async def _play(api: RunningApp) -> list[Answer]:
     """Every request of the sequence, in order, and its answer."""
     post = api.client.post
-    _, tokens = await api.new_user()
+    email, tokens = await api.new_user()
+    mfa_email, mfa_tokens = await api.new_user()
+    await enrol_totp(api, mfa_tokens["access_token"])
     created = await api.container.clients.create("orders api")
     basic = (created.client.id, secret_of(created))
     requests: list[Callable[[], Awaitable[httpx.Response]]] = [
@@ -107,8 +112,44 @@ async def _play(api: RunningApp) -> list[Answer]:
         lambda: post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "twr_x"}),
         lambda: api.client.get("/oauth/token"),
         lambda: api.client.put("/oauth/introspect"),
+        *_sign_ins(api, email, mfa_email),
     ]
     return [_answer(await request()) for request in requests]
+
+
+def _sign_ins(api: RunningApp, email: str, mfa_email: str) -> list[Callable[[], Awaitable[httpx.Response]]]:
+    """``POST /v1/login``: tokens, the MFA step, every kind of refused body, the cookie transport without its
+    CSRF proof, and the limit running out (a malformed body after it: decoded before the limit counts)."""
+    post = api.client.post
+
+    def login(body: object, **headers: str) -> Callable[[], Awaitable[httpx.Response]]:
+        return lambda: post("/v1/login", json=body, headers=headers)
+
+    def raw(
+        content: bytes, content_type: str = "application/json"
+    ) -> Callable[[], Awaitable[httpx.Response]]:
+        return lambda: post("/v1/login", content=content, headers={"content-type": content_type})
+
+    return [
+        login({"email": email, "password": STRONG_PASSWORD}),
+        login({"email": mfa_email, "password": STRONG_PASSWORD}),
+        login({"email": email, "password": "wrong password, wrong"}),
+        login({"email": "nobody@example.com", "password": STRONG_PASSWORD}),
+        raw(b'{"email": '),
+        raw(b'{"email": "a@example.com", "email": "b@example.com", "password": "x"}'),
+        raw(b'{"email": "a@example.com", "password": "x"}', "text/plain"),
+        raw(b""),
+        raw(b"null"),
+        raw(b"[1, 2]"),
+        login({"email": email}),
+        login({"email": "", "password": 5}),
+        login({"email": email, "password": STRONG_PASSWORD, "remember": True}),
+        login({"email": email, "password": STRONG_PASSWORD}, **{"x-tokenward-transport": "cookie"}),
+        login({"email": email, "password": STRONG_PASSWORD}),
+        login({"email": email, "password": STRONG_PASSWORD}),
+        raw(b'{"email": '),
+        lambda: api.client.get("/v1/login"),
+    ]
 
 
 async def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, hot: bool) -> tuple[list[Answer], int]:
@@ -144,3 +185,6 @@ async def test_hot_routes_answer_exactly_as_fastapi_routing_did(
     statuses = [status for status, _, _ in routed]
     # the sequence reached every kind of answer
     assert {200, 400, 401, 403, 405, 413, 415, 429} <= set(statuses)
+    sign_ins = routed[-18:]
+    assert sign_ins[1][2]["mfa_required"] is True
+    assert [status for status, _, _ in sign_ins[-4:]] == [429, 429, 400, 405]

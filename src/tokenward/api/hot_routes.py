@@ -1,15 +1,18 @@
-"""The hot routes without FastAPI's routing: ``POST /oauth/token`` and ``POST /oauth/introspect``.
+"""The hot routes without FastAPI's routing: ``POST /oauth/token``, ``POST /oauth/introspect`` and
+``POST /v1/login``.
 
-Every refresh and every introspection used to pay for FastAPI matching the path against every route, solving
-the dependency tree (services, request context, transports, the rate limit), and the exception and exit-stack
-middleware around the router: together more than the rest of the request (bench/README.md, issue 11). These
-two operations take no validated parameters (they read their own body, ``routes.oauth_parameters``), so this
-middleware, behind the edge pass and ahead of the framework's stack (``HotRoutesFirst``), calls the very same
-route functions directly with the same arguments FastAPI would resolve, in the same order (the route's rate limit first), and turns a refusal
-into an answer with the application's own exception handlers. What the routes do, their answers and their
-OpenAPI description stay theirs (``routes.oauth``, ``routes.oauth_lifecycle``); anything else (another method,
-a trailing slash, a root path) goes through FastAPI as before. An exception no handler takes goes up to
-the last resort of ``api.middleware.EdgeMiddleware``, as it does from FastAPI.
+Every refresh, introspection and sign-in used to pay for FastAPI matching the path against every route,
+solving the dependency tree (services, request context, transports, the rate limit), and the exception and
+exit-stack middleware around the router: together more than the rest of the request (bench/README.md, issue
+11). The OAuth operations read their own body (``routes.oauth_parameters``); the sign-in's body goes through
+the same JSON decoder and model validation FastAPI would run, in FastAPI's order. This layer, behind the edge
+pass and ahead of the framework's stack (``HotRoutesFirst``), calls the very same route functions directly
+with the same arguments FastAPI would resolve, in the same order (the route's rate limit first, after the body
+is decoded for the sign-in), and turns a refusal into an answer with the application's own exception handlers.
+What the routes do, their answers and their OpenAPI description stay theirs (``routes.oauth``,
+``routes.oauth_lifecycle``, ``routes.accounts``); anything else (another method, a trailing slash, a root
+path) goes through FastAPI as before. An exception no handler takes goes up to the last resort of
+``api.middleware.EdgeMiddleware``, as it does from FastAPI.
 
 ``tests/api/test_hot_routes.py`` plays the same requests through this path and through FastAPI's and
 compares the answers.
@@ -20,13 +23,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tokenward.api.auth import get_context
+from tokenward.api.json_body import JSON_MEDIA_TYPE, require_media_type
 from tokenward.api.rate_limit import rate_limited
-from tokenward.api.routes import oauth, oauth_lifecycle
+from tokenward.api.routes import accounts, oauth, oauth_lifecycle
+from tokenward.api.routing import DecodedJsonRequest
+from tokenward.api.schemas import LoginRequest
 from tokenward.api.services import ApiServices
 from tokenward.domain.context import RequestContext
 
@@ -45,10 +53,52 @@ async def _introspect(request: Request, services: ApiServices, context: RequestC
     return await oauth_lifecycle.introspect(request, services, request.headers.get("authorization"))
 
 
+_LOGIN_LIMIT = rate_limited("login")
+
+
+async def _no_limit(services: ApiServices, context: RequestContext, request: Request) -> None:
+    """For a route that counts itself against its limit where FastAPI would (``_login``)."""
+
+
+async def _login(request: Request, services: ApiServices, context: RequestContext) -> Response:
+    """``POST /v1/login`` as FastAPI runs it: the body through the one JSON decoder (``api.routing``) and
+    ``LoginRequest``'s validation, refusals as ``RequestValidationError`` with FastAPI's locations; a model
+    the route returns is serialised with the headers it set, as FastAPI does with ``response_model``."""
+    decoded = DecodedJsonRequest(request.scope, request.receive)
+    sent = bool(await decoded.body())
+    body: object = None
+    if sent:
+        require_media_type(decoded.headers.get("content-type"), (JSON_MEDIA_TYPE,), method=decoded.method)
+        body = await decoded.json()
+    # FastAPI's order: the route class decodes the body, then the dependencies run (the limit first), then
+    # the body is validated; only an empty body is a missing one
+    await _LOGIN_LIMIT(services, context, decoded)
+    if not sent:
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+        )
+    try:
+        login_request = LoginRequest.model_validate(body, from_attributes=True)  # as FastAPI validates
+    except ValidationError as invalid:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors(include_url=False)]
+        ) from None
+    headers = Response()
+    answer = await accounts.login(
+        decoded, login_request, services, request.app.state.transports, context, headers
+    )
+    if isinstance(answer, Response):
+        return answer
+    response = JSONResponse(answer.model_dump(mode="json"))
+    response.headers.update(headers.headers)
+    return response
+
+
 #: path -> (the route's rate limit dependency, the route); the limits are the routes' own (see the decorators)
 HOT_ROUTES: dict[str, tuple[Callable[..., Awaitable[None]], Endpoint]] = {
     "/oauth/token": (rate_limited("refresh"), _token),
     "/oauth/introspect": (rate_limited("introspect"), _introspect),
+    "/v1/login": (_no_limit, _login),
 }
 
 
