@@ -53,6 +53,9 @@ def _masked(body: Any) -> Any:
 
 
 def _answer(response: httpx.Response) -> Answer:
+    # compared apart from the other headers (masked values may differ in length), but always the body's own
+    length = response.headers.get("content-length")
+    assert length is None or int(length) == len(response.content), (length, response.content[:80])
     try:
         body: Any = _masked(response.json())
     except ValueError:

@@ -83,7 +83,9 @@ async def _login(request: Request, services: ApiServices, context: RequestContex
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors(include_url=False)]
         ) from None
+    # what the route sets on its ``response`` parameter, as FastAPI's sub-response: no length of its own
     headers = Response()
+    del headers.headers["content-length"]
     answer = await accounts.login(
         decoded, login_request, services, request.app.state.transports, context, headers
     )
