@@ -11,6 +11,7 @@ from tests.contract.conftest import Stores
 from tokenward.adapters.sql import Database
 from tokenward.adapters.sql.mfa import SqlMfaRepository
 from tokenward.domain.accounts.users import User
+from tokenward.domain.mfa.factor_index import FactorIndexOfThreeReads
 from tokenward.domain.mfa.model import (
     Ceremony,
     Channel,
@@ -153,25 +154,17 @@ async def test_an_enrolment_uses_its_code_and_stores_the_factor_together(stores:
     assert not await repo.delete_otp_factor(user_id, Channel.SMS)
 
 
-async def _kinds_from_three_reads(stores: Stores, user_id: str) -> frozenset[str]:
-    """What the index must answer: the three reads it replaces on the sign-in path."""
-    kinds = {factor.channel.value for factor in await stores.otp.otp_factors_of(user_id)}
-    if await stores.passkeys.passkeys_of(user_id):
-        kinds.add("webauthn")
-    if await stores.mfa.active_totp(user_id) is not None:
-        kinds.add("totp")
-    return frozenset(kinds)
-
-
 async def test_the_factor_index_answers_as_the_three_reads_it_replaces(db: Database) -> None:
     stores = Stores.sql(db, "postgres" if db.is_postgresql else "sqlite")
     index = SqlMfaRepository(db)
+    # the reference: the three reads the index replaces on the sign-in path (what the fakes' stores use)
+    three_reads = FactorIndexOfThreeReads(stores.mfa, stores.passkeys, stores.otp)
     user_id, other = await _user(stores), await _user(stores, "other")
     seen = []
 
     async def check() -> None:
         kinds = await index.factor_kinds(user_id)
-        assert kinds == await _kinds_from_three_reads(stores, user_id)
+        assert kinds == await three_reads.factor_kinds(user_id)
         seen.append(kinds)
 
     await check()

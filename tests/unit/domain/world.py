@@ -48,6 +48,7 @@ from tokenward.domain.keys.generation import generate_key
 from tokenward.domain.keys.model import KeyState
 from tokenward.domain.keys.ring import KeyRing
 from tokenward.domain.mfa import MfaService, MfaSettings
+from tokenward.domain.mfa.factor_index import FactorIndexOfThreeReads
 from tokenward.domain.mfa.factors import FactorManagement
 from tokenward.domain.mfa.otp_codes import OtpCodes, OtpSettings
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, PasskeySettings
@@ -120,6 +121,7 @@ class World:
             throttle=self.throttle,
             passkeys=self.passkeys,
             otp=self.otp,
+            index=FactorIndexOfThreeReads(self.factors, self.passkey_store, self.code_store),
         )
         self.factor_management = FactorManagement(
             mfa=self.mfa,

@@ -88,11 +88,7 @@ class OtpCodes:
 
     async def factors(self, user_id: str) -> list[OtpFactor]:
         """The user's proven destinations whose channel is turned on."""
-        return [f for f in await self.stored_factors(user_id) if self.enabled(f.channel)]
-
-    async def stored_factors(self, user_id: str) -> list[OtpFactor]:
-        """Every proven destination of the user, whether its channel is turned on or not."""
-        return await self._repository.otp_factors_of(user_id)
+        return [f for f in await self._repository.otp_factors_of(user_id) if self.enabled(f.channel)]
 
     async def factor(self, user_id: str, channel: Channel) -> OtpFactor:
         self.require_enabled(channel)

@@ -29,7 +29,6 @@ from tokenward.domain.clock import Clock
 from tokenward.domain.context import RequestContext
 from tokenward.domain.email.one_time_tokens import has_shape, hash_opaque_token, new_opaque_token
 from tokenward.domain.keys.encryption import KeyDecryptionError, KeyEncryptor
-from tokenward.domain.mfa.factor_index import FactorIndexOfThreeReads
 from tokenward.domain.mfa.model import Ceremony, Channel, CodePurpose, MfaChallenge, TotpFactor
 from tokenward.domain.mfa.otp_codes import OtpCodes
 from tokenward.domain.mfa.passkey_ceremonies import PasskeyCeremonies, key_amr
@@ -107,10 +106,10 @@ class MfaService:
         throttle: Throttle,
         passkeys: PasskeyCeremonies,
         otp: OtpCodes,
-        index: FactorIndex | None = None,
+        index: FactorIndex,
     ) -> None:
         self._throttle = throttle
-        self._index = index or FactorIndexOfThreeReads(factors, passkeys, otp)
+        self._index = index
         self._passkeys = passkeys
         self._otp = otp
         self._factors = factors
