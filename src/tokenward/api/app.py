@@ -99,7 +99,7 @@ def create_app(config: ApiConfig, lifespan: Lifespan | None = None) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    # headers, CORS, size limits and the last resort in one pass (api.middleware); the refresh and
-    # introspection routes get the same pass ahead of the stack, without FastAPI's routing (TokenwardApi)
+    # headers, CORS, size limits and the last resort in one pass (api.middleware); the hot routes (refresh,
+    # introspection, sign-in) get the same pass ahead of the stack, without FastAPI's routing (TokenwardApi)
     app.add_middleware(EdgeMiddleware, config=config)
     return app

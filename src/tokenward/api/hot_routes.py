@@ -30,10 +30,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tokenward.api.auth import get_context
-from tokenward.api.json_body import JSON_MEDIA_TYPE, require_media_type
 from tokenward.api.rate_limit import rate_limited
 from tokenward.api.routes import accounts, oauth, oauth_lifecycle
-from tokenward.api.routing import DecodedJsonRequest
+from tokenward.api.routing import decoded_json_request
 from tokenward.api.schemas import LoginRequest
 from tokenward.api.services import ApiServices
 from tokenward.domain.context import RequestContext
@@ -56,29 +55,22 @@ async def _introspect(request: Request, services: ApiServices, context: RequestC
 _LOGIN_LIMIT = rate_limited("login")
 
 
-async def _no_limit(services: ApiServices, context: RequestContext, request: Request) -> None:
-    """For a route that counts itself against its limit where FastAPI would (``_login``)."""
-
-
 async def _login(request: Request, services: ApiServices, context: RequestContext) -> Response:
     """``POST /v1/login`` as FastAPI runs it: the body through the one JSON decoder (``api.routing``) and
     ``LoginRequest``'s validation, refusals as ``RequestValidationError`` with FastAPI's locations; a model
     the route returns is serialised with the headers it set, as FastAPI does with ``response_model``."""
-    decoded = DecodedJsonRequest(request.scope, request.receive)
-    sent = bool(await decoded.body())
-    body: object = None
-    if sent:
-        require_media_type(decoded.headers.get("content-type"), (JSON_MEDIA_TYPE,), method=decoded.method)
-        body = await decoded.json()
+    decoded = await decoded_json_request(request)
     # FastAPI's order: the route class decodes the body, then the dependencies run (the limit first), then
     # the body is validated; only an empty body is a missing one
     await _LOGIN_LIMIT(services, context, decoded)
-    if not sent:
+    if not await decoded.body():
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
     try:
-        login_request = LoginRequest.model_validate(body, from_attributes=True)  # as FastAPI validates
+        login_request = LoginRequest.model_validate(
+            await decoded.json(), from_attributes=True
+        )  # as FastAPI does
     except ValidationError as invalid:
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors(include_url=False)]
@@ -96,11 +88,12 @@ async def _login(request: Request, services: ApiServices, context: RequestContex
     return response
 
 
-#: path -> (the route's rate limit dependency, the route); the limits are the routes' own (see the decorators)
-HOT_ROUTES: dict[str, tuple[Callable[..., Awaitable[None]], Endpoint]] = {
+#: path -> (the route's rate limit dependency, the route); the limits are the routes' own (see the decorators);
+#: ``None``: the route counts itself where FastAPI would (the sign-in, after its body is decoded)
+HOT_ROUTES: dict[str, tuple[Callable[..., Awaitable[None]] | None, Endpoint]] = {
     "/oauth/token": (rate_limited("refresh"), _token),
     "/oauth/introspect": (rate_limited("introspect"), _introspect),
-    "/v1/login": (_no_limit, _login),
+    "/v1/login": (None, _login),
 }
 
 
@@ -130,7 +123,8 @@ class HotRoutesMiddleware:
         try:
             services: ApiServices = request.app.state.services
             context = await get_context(request)
-            await limit(services, context, request)
+            if limit is not None:
+                await limit(services, context, request)
             response = await endpoint(request, services, context)
         except Exception as exc:
             response = await self._handle(request, exc)

@@ -39,6 +39,16 @@ def takes_json_body(route: Any) -> bool:
     return body_field is not None and not isinstance(body_field.field_info, params.Form)
 
 
+async def decoded_json_request(request: Request) -> DecodedJsonRequest:
+    """The request with its JSON body checked and decoded by the one decoder (415 unless ``application/json``);
+    an empty body is no body: FastAPI then answers "required" or uses the default (optional bodies)."""
+    decoded = DecodedJsonRequest(request.scope, request.receive)
+    if await decoded.body():
+        require_media_type(decoded.headers.get("content-type"), (JSON_MEDIA_TYPE,), method=decoded.method)
+        await decoded.json()
+    return decoded
+
+
 class JsonBodyRoute(APIRoute):
     """An ``APIRoute`` that reads a JSON body only through ``decode_json_body`` (see the module docstring)."""
 
@@ -48,14 +58,7 @@ class JsonBodyRoute(APIRoute):
             return handler
 
         async def decode_then_handle(request: Request) -> Response:
-            decoded = DecodedJsonRequest(request.scope, request.receive)
-            # an empty body is no body: FastAPI then answers "required" or uses the default (optional bodies)
-            if await decoded.body():
-                require_media_type(
-                    decoded.headers.get("content-type"), (JSON_MEDIA_TYPE,), method=decoded.method
-                )
-                await decoded.json()
-            return await handler(decoded)
+            return await handler(await decoded_json_request(request))
 
         return decode_then_handle
 

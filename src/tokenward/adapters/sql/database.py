@@ -192,7 +192,7 @@ class Database:
         inside are linked into the chain last (``at_commit``), so the chain head, which every writer of the
         audit trail waits for, is locked only for the unit's final statements. Inside another unit it joins
         that one. ``raw_write`` does not join: the refresh path never runs inside a unit."""
-        if self._units.joinable() is not None:
+        if self.in_unit_of_work():
             yield
             return
         async with self.write() as connection:
