@@ -176,6 +176,7 @@ async def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, hot: bool) ->
             return await _play(api), calls
 
 
+@pytest.mark.threat("T-ABU-01", "T-BRW-01")
 async def test_hot_routes_answer_exactly_as_fastapi_routing_did(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +189,10 @@ async def test_hot_routes_answer_exactly_as_fastapi_routing_did(
     statuses = [status for status, _, _ in routed]
     # the sequence reached every kind of answer
     assert {200, 400, 401, 403, 405, 413, 415, 429} <= set(statuses)
-    sign_ins = routed[-18:]
+    sign_ins = hot[-18:]
     assert sign_ins[1][2]["mfa_required"] is True
+    # attack: a cross-site cookie sign-in (login CSRF) through the hot path: refused before any sign-in
+    assert sign_ins[13][0] == 403
+    assert sign_ins[13][2]["code"] == "csrf_failed"
+    # attack: guessing past the login limit through the hot path: refused like the routed path
     assert [status for status, _, _ in sign_ins[-4:]] == [429, 429, 400, 405]

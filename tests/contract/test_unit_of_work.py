@@ -38,6 +38,7 @@ async def _audit_rows(db: Database) -> int:
         return int(await conn.scalar(select(func.count()).select_from(audit_events)) or 0)
 
 
+@pytest.mark.threat("T-AUD-01", "T-AUD-02")
 async def test_a_block_commits_everything_it_wrote_and_its_audit_events_in_order(
     db: Database, clock: FrozenClock
 ) -> None:
@@ -62,6 +63,7 @@ async def test_a_block_commits_everything_it_wrote_and_its_audit_events_in_order
     assert (await audit.list_events())[0].ip == "192.0.2.1"
 
 
+@pytest.mark.threat("T-AUD-01")
 async def test_an_exception_in_a_block_keeps_nothing_it_wrote_or_recorded(
     db: Database, clock: FrozenClock
 ) -> None:
@@ -146,6 +148,7 @@ async def test_a_data_key_created_in_a_block_that_rolled_back_is_not_used_again(
     assert kept.ip == "192.0.2.9"
 
 
+@pytest.mark.threat("T-AUD-02")
 async def test_concurrent_blocks_and_lone_events_form_one_chain(db: Database, clock: FrozenClock) -> None:
     audit = sql_audit_log(db, clock)
 
